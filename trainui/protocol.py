@@ -1,0 +1,251 @@
+"""The files a training job and the trainui server exchange, and how they are written.
+
+Both sides import this module and nothing else of each other, so it uses only the standard
+library. Every file has exactly one writer; a file a reader may see half-written is either
+replaced atomically (write a temporary file, then ``os.replace``) or append-only with a reader
+that tolerates a torn tail. No file locks: this must hold on a shared network file system.
+
+Layout of a result directory (``<project>/<result>/``)::
+
+    log                         JSON array of flat report objects (Chainer LogReport format);
+                                appended in place by the trainer, rewritten whole by Chainer
+    args                        JSON object: the run's hyperparameters
+    snapshot_iter_<N>[.<ext>]   snapshots (Chainer's name; trainui adds ``.pt``)
+    commands                    ChainerUI's command file; read only, never written by trainui
+    assets/<tag>/<step>.png     images recorded by the job
+    .trainui/status.json        job status + heartbeat (writer: the job's rank 0)
+    .trainui/assets.jsonl       one AssetRecord per line, append-only (writer: the job)
+    .trainui/commands/inbox/<uid>.json    one CommandRecord each (writer: the server)
+    .trainui/commands/outbox/<uid>.json   one CommandResponse each (writer: the job)
+    .trainui/ranks/rank<k>.jsonl          each rank's own record of applied commands
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+LOG = "log"
+ARGS = "args"
+CHAINERUI_COMMANDS = "commands"
+META_DIR = ".trainui"
+STATUS = os.path.join(META_DIR, "status.json")
+ASSETS_INDEX = os.path.join(META_DIR, "assets.jsonl")
+ASSETS_DIR = "assets"
+COMMANDS_INBOX = os.path.join(META_DIR, "commands", "inbox")
+COMMANDS_OUTBOX = os.path.join(META_DIR, "commands", "outbox")
+RANKS_DIR = os.path.join(META_DIR, "ranks")
+SNAPSHOT_PATTERN = re.compile(r"^snapshot_iter_(\d+)(\.[A-Za-z0-9_.]+)?$")
+
+# Job statuses. RUNNING is what the job writes while alive; the server turns a RUNNING job
+# whose heartbeat is older than HEARTBEAT_TIMEOUT_FACTOR * heartbeat_interval into CRASHED.
+RUNNING, FINISHED, CRASHED, STOPPED = "running", "finished", "crashed", "stopped"
+JOB_STATUSES = (RUNNING, FINISHED, CRASHED, STOPPED)
+DEFAULT_HEARTBEAT_INTERVAL = 2.0
+HEARTBEAT_TIMEOUT_FACTOR = 3.0
+
+# Command statuses: PENDING in the database and the inbox until the job answers.
+PENDING, SUCCESS, FAILURE, CANCELLED = "PENDING", "SUCCESS", "FAILURE", "CANCELLED"
+COMMAND_STATUSES = (PENDING, SUCCESS, FAILURE, CANCELLED)
+BUILTIN_COMMANDS = ("take_snapshot", "adjust_hyperparams", "stop")
+SCHEDULE_KEYS = ("iteration", "epoch")
+
+
+def snapshot_name(iteration: int, ext: str = ".pt") -> str:
+    return f"snapshot_iter_{int(iteration)}{ext}"
+
+
+def rank_record_path(rank: int) -> str:
+    return os.path.join(RANKS_DIR, f"rank{int(rank)}.jsonl")
+
+
+@dataclass
+class CommandRecord:
+    """A command as delivered to a job (server -> job)."""
+
+    uid: str
+    name: str
+    body: dict = field(default_factory=dict)
+    schedule: dict | None = None  # {"key": "iteration"|"epoch", "value": int}
+    created_at: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> "CommandRecord":
+        """Raise ValueError with a readable message when ``data`` is not a command record."""
+        if not isinstance(data, dict):
+            raise ValueError("command record is not a JSON object")
+        uid, name = data.get("uid"), data.get("name")
+        if not isinstance(uid, str) or not uid:
+            raise ValueError("command record has no 'uid'")
+        if not isinstance(name, str) or not name:
+            raise ValueError("command record has no 'name'")
+        body = data.get("body") or {}
+        if not isinstance(body, dict):
+            raise ValueError(f"command body must be an object, got {type(body).__name__}")
+        schedule = data.get("schedule")
+        if schedule is not None:
+            schedule = validate_schedule(schedule)
+        created_at = data.get("created_at")
+        if not isinstance(created_at, (int, float)):
+            created_at = 0.0
+        return cls(uid=uid, name=name, body=body, schedule=schedule, created_at=float(created_at))
+
+
+def validate_schedule(schedule: Any) -> dict:
+    if not isinstance(schedule, dict):
+        raise ValueError("schedule must be an object {\"key\": \"iteration\"|\"epoch\", \"value\": N}")
+    key, value = schedule.get("key"), schedule.get("value")
+    if key not in SCHEDULE_KEYS:
+        raise ValueError(f"schedule key must be one of {', '.join(SCHEDULE_KEYS)}")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("schedule value must be a non-negative integer")
+    return {"key": key, "value": value}
+
+
+@dataclass
+class CommandResponse:
+    """The one answer a job writes for a command (job -> server)."""
+
+    uid: str
+    name: str
+    status: str  # SUCCESS or FAILURE
+    iteration: int | None = None
+    epoch: int | None = None
+    body: dict = field(default_factory=dict)
+    ranks: int = 1
+    applied_at: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> "CommandResponse":
+        if not isinstance(data, dict) or not isinstance(data.get("uid"), str):
+            raise ValueError("command response is not an object with a 'uid'")
+        status = data.get("status")
+        if status not in (SUCCESS, FAILURE):
+            raise ValueError(f"command response status must be SUCCESS or FAILURE, got {status!r}")
+        body = data.get("body")
+        return cls(
+            uid=data["uid"],
+            name=str(data.get("name", "")),
+            status=status,
+            iteration=_int_or_none(data.get("iteration")),
+            epoch=_int_or_none(data.get("epoch")),
+            body=body if isinstance(body, dict) else {"value": body},
+            ranks=_int_or_none(data.get("ranks")) or 1,
+            applied_at=float(data["applied_at"]) if isinstance(data.get("applied_at"), (int, float)) else time.time(),
+        )
+
+
+@dataclass
+class JobStatus:
+    """What ``.trainui/status.json`` holds; rewritten atomically by the job's rank 0."""
+
+    status: str = RUNNING
+    pid: int = 0
+    host: str = ""
+    started_at: float = 0.0
+    heartbeat_at: float = 0.0
+    heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL
+    ended_at: float | None = None
+    world_size: int = 1
+    iteration: int | None = None
+    epoch: int | None = None
+    message: str | None = None
+    commands: list = field(default_factory=lambda: list(BUILTIN_COMMANDS))
+    hyperparams: list = field(default_factory=list)  # one dict per optimizer param group
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> "JobStatus":
+        if not isinstance(data, dict):
+            raise ValueError("status is not a JSON object")
+        known = {f for f in cls.__dataclass_fields__}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        status = cls(**kwargs)
+        if status.status not in JOB_STATUSES:
+            raise ValueError(f"unknown job status {status.status!r}")
+        return status
+
+
+@dataclass
+class AssetRecord:
+    """One line of ``.trainui/assets.jsonl``: a file the job recorded, by tag and step."""
+
+    tag: str
+    step: int
+    path: str  # relative to the result directory
+    kind: str = "image"
+    iteration: int | None = None
+    epoch: int | None = None
+    created_at: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def asset_path(tag: str, step: int, ext: str = ".png") -> str:
+    safe_tag = re.sub(r"[^A-Za-z0-9_.-]+", "_", tag).strip("._") or "asset"
+    return os.path.join(ASSETS_DIR, safe_tag, f"{int(step)}{ext}")
+
+
+def atomic_write_bytes(path: str, data: bytes) -> None:
+    """Write ``data`` so that readers see either the old file or the whole new one."""
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def atomic_write_json(path: str, obj: Any) -> None:
+    atomic_write_bytes(path, dumps(obj).encode("utf-8"))
+
+
+def dumps(obj: Any) -> str:
+    """JSON text with NaN and infinities written as null, so every reader can parse it."""
+    return json.dumps(_finite(obj), separators=(",", ":"), ensure_ascii=False)
+
+
+def read_json(path: str) -> Any:
+    """Parse a small JSON file. Raises OSError or ValueError; callers decide how to warn."""
+    with open(path, "rb") as f:
+        return json.loads(f.read().decode("utf-8"))
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
