@@ -1,0 +1,80 @@
+/**
+ * The chart view of a page, held in the URL query so a link reproduces what one sees
+ * (pure; works on query strings, not on `location`).
+ *
+ *   runs=3,5,8             results charted (absent: every registered result)
+ *   chart=a,b~c            one per chart: left-axis keys, then right-axis keys after "~"
+ *   x=epoch                x key (default iteration)
+ *   smooth=0.6             EMA weight (default 0)
+ *   scale=log              y scale (default linear)
+ *   tab=compare            project page panel (default charts)
+ *   metric=main/loss       the metric the compare view colours by
+ *
+ * Inside a chart value the separators "," and "~" (and "%") of a key are percent-escaped,
+ * so any key survives the round trip.
+ */
+
+export const DEFAULT_X = 'iteration';
+
+export function defaultView() {
+  return { runs: null, charts: [], x: DEFAULT_X, smoothing: 0, logY: false, tab: 'charts', metric: null };
+}
+
+const escapeKey = (key) => key.replace(/%/g, '%25').replace(/,/g, '%2C').replace(/~/g, '%7E');
+const unescapeKey = (text) => text.replace(/%7E/gi, '~').replace(/%2C/gi, ',').replace(/%25/g, '%');
+
+function encodeKeys(keys) {
+  return keys.map(escapeKey).join(',');
+}
+
+function decodeKeys(text) {
+  return text === '' ? [] : text.split(',').map(unescapeKey).filter((k) => k !== '');
+}
+
+/** Query string (without "?") for `view`; defaults are left out to keep links short. */
+export function encodeView(view) {
+  const params = new URLSearchParams();
+  if (Array.isArray(view.runs)) params.set('runs', view.runs.join(','));
+  for (const chart of view.charts || []) {
+    const right = chart.right?.length ? `~${encodeKeys(chart.right)}` : '';
+    params.append('chart', encodeKeys(chart.left || []) + right);
+  }
+  if (view.x && view.x !== DEFAULT_X) params.set('x', view.x);
+  if (view.smoothing > 0) params.set('smooth', String(Math.round(view.smoothing * 1000) / 1000));
+  if (view.logY) params.set('scale', 'log');
+  if (view.tab && view.tab !== 'charts') params.set('tab', view.tab);
+  if (view.metric) params.set('metric', view.metric);
+  return params.toString();
+}
+
+/** The view a query string describes; anything unreadable falls back to the default. */
+export function decodeView(search) {
+  const params = new URLSearchParams(search.startsWith('?') ? search.slice(1) : search);
+  const view = defaultView();
+  if (params.has('runs')) {
+    view.runs = params
+      .get('runs')
+      .split(',')
+      .map((s) => Number.parseInt(s, 10))
+      .filter((n) => Number.isFinite(n));
+  }
+  view.charts = params.getAll('chart').map((value) => {
+    const cut = value.indexOf('~');
+    const left = cut < 0 ? value : value.slice(0, cut);
+    const right = cut < 0 ? '' : value.slice(cut + 1);
+    return { left: decodeKeys(left), right: decodeKeys(right) };
+  });
+  if (params.get('x')) view.x = params.get('x');
+  const smooth = Number.parseFloat(params.get('smooth'));
+  if (Number.isFinite(smooth)) view.smoothing = Math.min(Math.max(smooth, 0), 0.999);
+  view.logY = params.get('scale') === 'log';
+  if (params.get('tab')) view.tab = params.get('tab');
+  if (params.get('metric')) view.metric = params.get('metric');
+  return view;
+}
+
+/** True when the query string says anything about the chart view (else stored settings apply). */
+export function hasViewParams(search) {
+  const params = new URLSearchParams(search.startsWith('?') ? search.slice(1) : search);
+  return ['runs', 'chart', 'x', 'smooth', 'scale'].some((k) => params.has(k));
+}

@@ -1,0 +1,38 @@
+// The view in the URL survives a round trip, with awkward keys too.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeView, defaultView, encodeView, hasViewParams } from '../../frontend/js/state/url.js';
+
+test('the default view encodes to an empty query', () => {
+  assert.equal(encodeView(defaultView()), '');
+  assert.deepEqual(decodeView(''), defaultView());
+});
+
+test('a full view round-trips', () => {
+  const view = {
+    runs: [3, 5, 8],
+    charts: [
+      { left: ['main/loss', 'validation/main/loss'], right: ['lr'] },
+      { left: ['weird,key~with%signs'], right: [] },
+    ],
+    x: 'epoch', smoothing: 0.6, logY: true, tab: 'compare', metric: 'main/accuracy',
+  };
+  const query = encodeView(view);
+  assert.deepEqual(decodeView(query), view);
+  assert.deepEqual(decodeView('?' + query), view);
+  assert.ok(hasViewParams(query));
+});
+
+test('an empty run selection is kept (nothing charted), unlike no selection', () => {
+  const v = decodeView(encodeView({ ...defaultView(), runs: [] }));
+  assert.deepEqual(v.runs, []);
+  assert.equal(decodeView('').runs, null);
+});
+
+test('garbage falls back to defaults', () => {
+  const v = decodeView('smooth=abc&runs=1,x,2&scale=weird');
+  assert.equal(v.smoothing, 0);
+  assert.deepEqual(v.runs, [1, 2]);
+  assert.equal(v.logY, false);
+  assert.equal(hasViewParams('tab=compare'), false);
+});
