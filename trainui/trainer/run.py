@@ -1,0 +1,384 @@
+"""``Run``: the one object a training loop talks to.
+
+It owns a result directory: ``args``, ``log`` (see logfile), the job status with its heartbeat,
+snapshots, assets, and the command inbox/outbox. Under torch.distributed every rank builds the
+same ``Run``; rank 0 does the file I/O and ``step()`` shares due commands with one scalar
+broadcast, so every rank applies them in the same ``step()`` call. The per-iteration cost with
+nothing pending is a few clock reads (single process) or that one broadcast (distributed).
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any, Callable
+
+from trainui import protocol
+from trainui.trainer import distributed, hyperparams
+from trainui.trainer.commands import Inbox, Registry, failure, write_response
+from trainui.trainer.images import record_image
+from trainui.trainer.logfile import REPLAYED_LOG, LogWriter, append_jsonl
+from trainui.trainer.progress import ProgressBar
+from trainui.trainer.snapshot import save_snapshot
+from trainui.trainer.status import StatusWriter
+
+
+class Run:
+    def __init__(
+        self,
+        out: str,
+        args: Any = None,
+        model: Any = None,
+        optimizer: Any = None,
+        total_iterations: int | None = None,
+        progress: bool = True,
+        average_over_ranks: bool = False,
+        *,
+        poll_interval: float = 0.2,
+        flush_every: int = 100,
+        flush_interval: float = 1.0,
+        heartbeat_interval: float = protocol.DEFAULT_HEARTBEAT_INTERVAL,
+        snapshot_per_rank: bool = False,
+        handle_signals: bool = True,
+    ):
+        """Open (or resume into) the result directory ``out``.
+
+        ``optimizer`` may be one optimizer or a list; their param groups are numbered in order
+        for ``adjust_hyperparams``. ``handle_signals`` installs a SIGTERM handler and an
+        excepthook (main thread only) so a killed or crashing job still flushes its log and
+        reports its status.
+        """
+        self.out = os.path.abspath(out)
+        self._comm = distributed.detect()
+        self.rank = self._comm.rank
+        self.world_size = self._comm.world_size
+        self.is_main = self.rank == 0
+        self.model = model
+        self.optimizers = _as_list(optimizer)
+        self.average_over_ranks = average_over_ranks
+        self.snapshot_per_rank = snapshot_per_rank
+        self.iteration: int | None = None
+        self.epoch: int | None = None
+        self.stop_requested = False
+        self._closed = False
+        self._started = time.monotonic()
+        self._elapsed_offset = 0.0
+        self._log: LogWriter | None = None
+        self._inbox: Inbox | None = None
+        self._status: StatusWriter | None = None
+        self._progress: ProgressBar | None = None
+        self._registry = Registry()
+        self._registry.register("take_snapshot", self._cmd_take_snapshot)
+        self._registry.register("adjust_hyperparams", self._cmd_adjust_hyperparams)
+        self._registry.register("stop", self._cmd_stop)
+        if self.is_main:
+            self._open_files(args, poll_interval, flush_every, flush_interval, heartbeat_interval)
+            if progress:
+                self._progress = ProgressBar(total_iterations)
+        self._previous_sigterm: Any = None
+        self._previous_excepthook: Any = None
+        if handle_signals:
+            self._install_handlers()
+        atexit.register(self._at_exit)
+
+    def _open_files(self, args, poll_interval, flush_every, flush_interval, heartbeat_interval) -> None:
+        os.makedirs(self.out, exist_ok=True)
+        if args is not None:
+            protocol.atomic_write_json(os.path.join(self.out, protocol.ARGS), _jsonable_args(args))
+        self._log = LogWriter(os.path.join(self.out, protocol.LOG), flush_every, flush_interval)
+        previous_elapsed = (self._log.last_entry or {}).get("elapsed_time")
+        if isinstance(previous_elapsed, (int, float)) and not isinstance(previous_elapsed, bool):
+            self._elapsed_offset = float(previous_elapsed)  # elapsed_time continues across a resume
+        self._inbox = Inbox(self.out, poll_interval)
+        self._status = StatusWriter(
+            self.out, self.world_size, heartbeat_interval,
+            snapshot=self._live_status, on_beat=self._flush_if_due,
+        )
+
+    # ----------------------------------------------------------------------------- reporting
+    def log(self, values: dict, iteration: int | None = None, epoch: int | None = None) -> None:
+        """Append one report (adds iteration, epoch, elapsed_time, and lr of param group 0).
+
+        With ``average_over_ranks`` every rank must call this with the same numeric keys: the
+        values are averaged with one all_reduce. Otherwise only rank 0's values are kept.
+        """
+        self._advance(iteration, epoch)
+        values = {str(k): _scalar(v) for k, v in values.items()}
+        if self.average_over_ranks and self._comm.distributed:
+            keys = sorted(k for k, v in values.items() if _is_number(v))
+            for key, mean in zip(keys, self._comm.average([float(values[k]) for k in keys])):
+                values[key] = mean
+        if not self.is_main or self._closed:
+            return
+        entry = dict(values)
+        if self.optimizers and "lr" not in entry:
+            entry["lr"] = hyperparams.describe(self.optimizers[:1])[0].get("lr")
+        if self.epoch is not None:
+            entry["epoch"] = self.epoch
+        if self.iteration is not None:
+            entry["iteration"] = self.iteration
+        entry["elapsed_time"] = self.elapsed_time
+        ceiling = self._log.resume_ceiling
+        if ceiling is not None and self.iteration is not None and self.iteration <= ceiling:
+            append_jsonl(os.path.join(self.out, REPLAYED_LOG), entry)
+        else:
+            self._log.append(entry)
+        if self._progress is not None:
+            self._progress.update(self.iteration, _loss_of(values))
+
+    def log_image(self, tag: str, image: Any, step: int | None = None) -> str | None:
+        """Record an image as ``assets/<tag>/<step>.png`` (rank 0); returns its relative path."""
+        if not self.is_main:
+            return None
+        step = (self.iteration or 0) if step is None else step
+        return record_image(self.out, tag, image, step, iteration=self.iteration, epoch=self.epoch)
+
+    @property
+    def elapsed_time(self) -> float:
+        return self._elapsed_offset + time.monotonic() - self._started
+
+    # ----------------------------------------------------------------------------- commands
+    def step(self, iteration: int | None = None, epoch: int | None = None) -> bool:
+        """Apply the commands due at this iteration on every rank; True once a stop is requested.
+
+        Call it once per iteration on every rank (it is a collective when distributed).
+        """
+        if iteration is None:
+            iteration = (self.iteration or 0) + 1
+        self._advance(iteration, epoch)
+        if self._comm.distributed:
+            records = self._comm.share(self._take_due() if self.is_main else None)
+        else:
+            records = self._take_due()
+        if records:
+            self._apply(records)
+        if self._progress is not None:
+            self._progress.update(iteration)
+        if self._log is not None and self._log.flush_due():
+            self._log.flush()
+        return self.stop_requested
+
+    poll = step
+
+    def command(self, name: str, handler: Callable[[dict], Any] | None = None):
+        """Register a user command; use as ``@run.command("name")``. The handler gets the body
+        dict and returns a JSON-able dict (the response body). It runs on every rank."""
+        if handler is not None:
+            self._registry.register(name, handler)
+            return handler
+
+        def decorator(fn):
+            self._registry.register(name, fn)
+            return fn
+
+        return decorator
+
+    @property
+    def commands(self) -> list[str]:
+        return self._registry.names()
+
+    def _take_due(self) -> list | None:
+        inbox = self._inbox
+        due = inbox.due(self.iteration, self.epoch)
+        if inbox._invalid:
+            for response in inbox.take_invalid():
+                response.iteration, response.epoch = self.iteration, self.epoch
+                write_response(self.out, response)
+        return [r.to_json() for r in due] if due else None
+
+    def _apply(self, records: list[dict]) -> None:
+        results = []
+        for data in records:
+            record = protocol.CommandRecord.from_json(data)
+            ok, body = self._registry.execute(record.name, record.body)
+            results.append((record, ok, body))
+            self._record_on_rank(record, ok)
+        counts = self._comm.count_applied([1 if ok else 0 for _, ok, _ in results])
+        if not self.is_main:
+            return
+        for (record, ok, body), count in zip(results, counts):
+            if ok and count < self.world_size:
+                ok, body = False, dict(body, error=f"applied on {count} of {self.world_size} ranks")
+            if ok:
+                response = protocol.CommandResponse(
+                    uid=record.uid, name=record.name, status=protocol.SUCCESS,
+                    iteration=self.iteration, epoch=self.epoch, body=body, ranks=count)
+            else:
+                response = failure(record.uid, record.name, body.get("error", "failed"),
+                                   self.iteration, self.epoch, ranks=count)
+                response.body = body
+            write_response(self.out, response)
+        self._status.write()  # new hyperparameters visible now, not at the next beat
+
+    def _record_on_rank(self, record: protocol.CommandRecord, ok: bool) -> None:
+        """This rank's own evidence of what it applied, and when (``.trainui/ranks/rank<k>.jsonl``)."""
+        append_jsonl(os.path.join(self.out, protocol.rank_record_path(self.rank)), {
+            "uid": record.uid, "name": record.name, "iteration": self.iteration, "epoch": self.epoch,
+            "rank": self.rank, "status": protocol.SUCCESS if ok else protocol.FAILURE,
+            "hyperparams": hyperparams.describe(self.optimizers), "applied_at": time.time(),
+        })
+
+    def _cmd_take_snapshot(self, body: dict) -> dict:
+        per_rank = body.get("per_rank", self.snapshot_per_rank)
+        if not isinstance(per_rank, bool):
+            raise ValueError("'per_rank' must be true or false")
+        path = self.snapshot(per_rank=per_rank)
+        return {"path": os.path.relpath(path, self.out) if path else None, "iteration": self.iteration}
+
+    def _cmd_adjust_hyperparams(self, body: dict) -> dict:
+        hyperparams.apply(hyperparams.plan(self.optimizers, body))
+        return {"hyperparams": hyperparams.describe(self.optimizers)}
+
+    def _cmd_stop(self, body: dict) -> dict:
+        self.stop_requested = True
+        return {"iteration": self.iteration, "epoch": self.epoch}
+
+    # ----------------------------------------------------------------------------- snapshots
+    def snapshot(self, per_rank: bool = False, extra: dict | None = None) -> str | None:
+        """Write ``snapshot_iter_<N>.pt`` from rank 0 (or one per rank); returns the path."""
+        if not per_rank and not self.is_main:
+            return None
+        os.makedirs(self.out, exist_ok=True)
+        return save_snapshot(
+            self.out, self.iteration or 0, self.epoch, self.model, self.optimizers,
+            rank=self.rank if per_rank else None,
+            extra=dict(extra or {}, elapsed_time=self.elapsed_time, world_size=self.world_size),
+        )
+
+    def attach(self, model: Any = None, optimizer: Any = None) -> None:
+        """Give the run its model/optimizer after construction (e.g. from a Lightning trainer)."""
+        if model is not None:
+            self.model = model
+        if optimizer is not None:
+            self.optimizers = _as_list(optimizer)
+
+    # ----------------------------------------------------------------------------- lifecycle
+    def flush(self) -> None:
+        if self._log is not None:
+            self._log.flush()
+
+    def close(self, status: str | None = None, message: str | None = None) -> None:
+        """Flush everything and write the final status (finished, or stopped after ``stop``)."""
+        if self._closed:
+            return
+        self._closed = True
+        final = status or (protocol.STOPPED if self.stop_requested else protocol.FINISHED)
+        if self._log is not None:
+            self._log.close()
+        if self._progress is not None:
+            self._progress.close(self.iteration)
+        if self._status is not None:
+            self._status.finish(final, message)
+        self._remove_handlers()
+        atexit.unregister(self._at_exit)
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            self.close()
+        else:
+            self.close(*_status_for_exception(exc_type, exc))
+        return False
+
+    def _advance(self, iteration: int | None, epoch: int | None) -> None:
+        if iteration is not None:
+            self.iteration = int(iteration)
+        if epoch is not None:
+            self.epoch = int(epoch)
+
+    def _live_status(self) -> dict:
+        return {"iteration": self.iteration, "epoch": self.epoch, "commands": self._registry.names(),
+                "hyperparams": hyperparams.describe(self.optimizers)}
+
+    def _flush_if_due(self) -> None:
+        if self._log is not None and self._log.flush_due():
+            self._log.flush()
+
+    def _install_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self._previous_sigterm = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+        self._previous_excepthook = sys.excepthook
+        sys.excepthook = self._excepthook
+
+    def _remove_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if self._previous_sigterm is not None and signal.getsignal(signal.SIGTERM) == self._on_sigterm:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+        if self._previous_excepthook is not None and sys.excepthook == self._excepthook:
+            sys.excepthook = self._previous_excepthook
+
+    def _on_sigterm(self, signum, frame) -> None:
+        previous = self._previous_sigterm
+        self._closed = False  # even if close() was interrupted half-way, flush and report again
+        self.close(protocol.CRASHED, "terminated by SIGTERM")
+        if callable(previous):
+            previous(signum, frame)
+        elif previous != signal.SIG_IGN:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    def _excepthook(self, exc_type, exc, tb) -> None:
+        if not self._closed:
+            self.close(*_status_for_exception(exc_type, exc))
+        (self._previous_excepthook or sys.__excepthook__)(exc_type, exc, tb)
+
+    def _at_exit(self) -> None:
+        self.close()
+
+
+def _status_for_exception(exc_type, exc) -> tuple[str, str]:
+    if issubclass(exc_type, KeyboardInterrupt):
+        return protocol.STOPPED, "interrupted (KeyboardInterrupt)"
+    return protocol.CRASHED, f"{exc_type.__name__}: {exc}"[:2000]
+
+
+def _as_list(optimizer: Any) -> list:
+    if optimizer is None:
+        return []
+    if isinstance(optimizer, (list, tuple)):
+        return list(optimizer)
+    return [optimizer]
+
+
+def _scalar(value: Any) -> Any:
+    """Tensors and NumPy scalars with one element become Python numbers."""
+    item = getattr(value, "item", None)
+    if item is not None and not isinstance(value, (int, float)):
+        size = getattr(value, "numel", None) or getattr(value, "size", None)
+        count = size() if callable(size) else size
+        if count == 1:
+            return item()
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _loss_of(values: dict) -> float | None:
+    loss = values.get("main/loss")
+    if loss is None:
+        loss = next((v for k, v in values.items() if k.endswith("loss")), None)
+    return loss if _is_number(loss) else None
+
+
+def _jsonable_args(args: Any) -> dict:
+    if not isinstance(args, dict):
+        args = vars(args)
+    out = {}
+    for key, value in args.items():
+        try:
+            json.dumps(value)
+            out[str(key)] = value
+        except (TypeError, ValueError):
+            out[str(key)] = str(value)
+    return out

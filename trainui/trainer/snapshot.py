@@ -1,0 +1,127 @@
+"""Snapshots a job can resume from: model, optimizer(s), iteration, epoch and RNG states.
+
+Written to a temporary file and renamed, so the server (which lists ``snapshot_iter_*``) and a
+job resuming after a crash never see half a snapshot. The RNG states make a resumed run draw
+the same batches and dropout masks it would have drawn.
+"""
+from __future__ import annotations
+
+import os
+import random
+import sys
+import tempfile
+import time
+from typing import Any
+
+from trainui import protocol
+
+
+def save_snapshot(
+    out: str,
+    iteration: int,
+    epoch: int | None = None,
+    model: Any = None,
+    optimizers: list | None = None,
+    rank: int | None = None,
+    extra: dict | None = None,
+) -> str:
+    """Write ``snapshot_iter_<N>.pt`` (``snapshot_iter_<N>.rank<k>.pt`` when ``rank`` is given)."""
+    import torch
+
+    ext = ".pt" if rank is None else f".rank{int(rank)}.pt"
+    path = os.path.join(out, protocol.snapshot_name(iteration, ext))
+    optimizers = optimizers or []
+    state = {
+        "format": "trainui-snapshot-1",
+        "iteration": int(iteration),
+        "epoch": epoch,
+        "created_at": time.time(),
+        "model": unwrap(model).state_dict() if model is not None else None,
+        "optimizer": optimizers[0].state_dict() if len(optimizers) == 1 else [o.state_dict() for o in optimizers],
+        "rng": rng_states(),
+        "extra": extra or {},
+    }
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=out)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def load_snapshot(path: str, model: Any = None, optimizer: Any = None, restore_rng: bool = True,
+                  map_location: Any = "cpu") -> dict:
+    """Load a snapshot into ``model``/``optimizer`` and return its contents.
+
+    The returned dict has ``iteration`` and ``epoch`` (continue from ``iteration + 1``).
+    ``weights_only=False`` because the file holds Python and NumPy RNG states: load only
+    snapshots you wrote yourself.
+    """
+    import torch
+
+    state = torch.load(path, map_location=map_location, weights_only=False)
+    if model is not None and state.get("model") is not None:
+        unwrap(model).load_state_dict(state["model"])
+    if optimizer is not None and state.get("optimizer") is not None:
+        saved = state["optimizer"]
+        optimizers = list(optimizer) if isinstance(optimizer, (list, tuple)) else [optimizer]
+        saved_list = saved if isinstance(saved, list) else [saved]
+        if len(saved_list) != len(optimizers):
+            raise ValueError(f"snapshot has {len(saved_list)} optimizer states, got {len(optimizers)} optimizers")
+        for opt, opt_state in zip(optimizers, saved_list):
+            opt.load_state_dict(opt_state)
+    if restore_rng and state.get("rng"):
+        restore_rng_states(state["rng"])
+    return state
+
+
+def find_latest_snapshot(out: str) -> str | None:
+    """The rank-0 snapshot with the highest iteration in ``out``, or None."""
+    best, best_iteration = None, -1
+    try:
+        names = os.listdir(out)
+    except FileNotFoundError:
+        return None
+    for name in names:
+        match = protocol.SNAPSHOT_PATTERN.match(name)
+        if match and (match.group(2) or "") == ".pt" and int(match.group(1)) > best_iteration:
+            best, best_iteration = os.path.join(out, name), int(match.group(1))
+    return best
+
+
+def unwrap(model: Any) -> Any:
+    """The module inside DistributedDataParallel/DataParallel, so snapshots load anywhere."""
+    inner = getattr(model, "module", None)
+    return inner if inner is not None and hasattr(inner, "state_dict") else model
+
+
+def rng_states() -> dict:
+    import torch
+
+    states: dict = {"python": random.getstate(), "torch": torch.get_rng_state()}
+    if "numpy" in sys.modules:
+        states["numpy"] = sys.modules["numpy"].random.get_state()
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def restore_rng_states(states: dict) -> None:
+    import torch
+
+    if "python" in states:
+        random.setstate(states["python"])
+    if "torch" in states:
+        torch.set_rng_state(states["torch"])
+    if "numpy" in states:
+        import numpy
+
+        numpy.random.set_state(states["numpy"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
