@@ -249,3 +249,16 @@ def _int_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def command_inbox_path(result_dir: str, uid: str) -> str:
+    return os.path.join(result_dir, COMMANDS_INBOX, f"{uid}.json")
+
+
+def command_outbox_path(result_dir: str, uid: str) -> str:
+    return os.path.join(result_dir, COMMANDS_OUTBOX, f"{uid}.json")
+
+
+def deliver_command(result_dir: str, record: CommandRecord) -> None:
+    """The server's one write into a job's directory: the command, atomically, under its uid."""
+    atomic_write_json(command_inbox_path(result_dir, record.uid), record.to_json())

@@ -1,0 +1,79 @@
+"""Commands: stored here first (PENDING), then delivered to the job; each ends with one response."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import protocol
+from .errors import Conflict, Invalid
+from .models import Command, now
+from .results import get_result_row
+
+MAX_BODY_CHARS = 64_000
+
+
+def command_dict(c: Command) -> dict:
+    return {"id": c.id, "uid": c.uid, "result_id": c.result_id, "name": c.name, "body": c.body,
+            "schedule": c.schedule, "status": c.status, "created_at": c.created_at,
+            "responded_at": c.responded_at, "response": c.response, "iteration": c.iteration,
+            "epoch": c.epoch, "ranks": c.ranks}
+
+
+def create_command(session: Session, result_id: int, payload: dict) -> tuple[dict, protocol.CommandRecord, str]:
+    """Validate and store a command; returns it, the record to deliver and the result's directory."""
+    result = get_result_row(session, result_id)
+    name, body, schedule = payload.get("name"), payload.get("body", {}), payload.get("schedule")
+    if not isinstance(name, str) or not name.strip() or len(name) > 255:
+        raise Invalid("'name' must be a command name (1 to 255 characters)")
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise Invalid(f"'body' must be an object, got {type(body).__name__}")
+    if len(protocol.dumps(body)) > MAX_BODY_CHARS:
+        raise Invalid("'body' is too large")
+    if schedule is not None:
+        try:
+            schedule = protocol.validate_schedule(schedule)
+        except ValueError as error:
+            raise Invalid(str(error)) from error
+    if result.status != protocol.RUNNING:
+        raise Conflict(f"result {result_id} is not running (status: {result.status or 'unknown'}); "
+                       "commands go to running jobs only")
+    command = Command(uid=uuid.uuid4().hex, result_id=result_id, name=name.strip(), body=body,
+                      schedule=schedule, status=protocol.PENDING, created_at=now())
+    session.add(command)
+    session.flush()
+    record = protocol.CommandRecord(uid=command.uid, name=command.name, body=body, schedule=schedule,
+                                    created_at=command.created_at)
+    return command_dict(command), record, result.path
+
+
+def list_commands(session: Session, result_id: int) -> list[dict]:
+    get_result_row(session, result_id)
+    rows = session.scalars(select(Command).where(Command.result_id == result_id).order_by(Command.id))
+    return [command_dict(c) for c in rows]
+
+
+def pending_commands(session: Session, result_id: int) -> list[Command]:
+    return list(session.scalars(select(Command).where(
+        Command.result_id == result_id, Command.status == protocol.PENDING).order_by(Command.id)))
+
+
+def record_for(command: Command) -> protocol.CommandRecord:
+    return protocol.CommandRecord(uid=command.uid, name=command.name, body=command.body or {},
+                                  schedule=command.schedule, created_at=command.created_at)
+
+
+def apply_response(command: Command, response: protocol.CommandResponse) -> None:
+    command.status = response.status
+    command.responded_at = response.applied_at
+    command.response = response.body
+    command.iteration, command.epoch, command.ranks = response.iteration, response.epoch, response.ranks
+
+
+def cancel(command: Command, reason: str) -> None:
+    command.status = protocol.CANCELLED
+    command.responded_at = now()
+    command.response = {"message": reason}

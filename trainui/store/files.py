@@ -1,0 +1,74 @@
+"""Snapshots and assets: files inside a result directory that the API lists and serves."""
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from .errors import NotFound
+from .models import Asset, Result, Snapshot
+from .results import get_result_row
+
+
+def replace_snapshots(session: Session, result_id: int, found: list[tuple[str, int, int, float]]) -> None:
+    """Make the stored snapshot list equal to ``found`` (name, iteration, size, mtime)."""
+    stored = {s.name: s for s in session.scalars(select(Snapshot).where(Snapshot.result_id == result_id))}
+    names = {name for name, *_ in found}
+    for name, snapshot in stored.items():
+        if name not in names:
+            session.delete(snapshot)
+    for name, iteration, size, mtime in found:
+        snapshot = stored.get(name)
+        if snapshot is None:
+            session.add(Snapshot(result_id=result_id, name=name, iteration=iteration, size=size, created_at=mtime))
+        elif snapshot.size != size:
+            snapshot.size = size
+
+
+def add_assets(session: Session, result_id: int, records: list[dict]) -> None:
+    known = set(session.scalars(select(Asset.path).where(Asset.result_id == result_id)))
+    for rec in records:
+        if rec["path"] in known:
+            continue
+        known.add(rec["path"])
+        session.add(Asset(result_id=result_id, **rec))
+
+
+def clear_assets(session: Session, result_id: int) -> None:
+    session.execute(delete(Asset).where(Asset.result_id == result_id))
+
+
+def list_assets(session: Session, result_id: int, tag: str | None = None) -> list[dict]:
+    get_result_row(session, result_id)
+    query = select(Asset).where(Asset.result_id == result_id)
+    if tag:
+        query = query.where(Asset.tag == tag)
+    return [{"id": a.id, "tag": a.tag, "step": a.step, "iteration": a.iteration, "epoch": a.epoch,
+             "kind": a.kind, "created_at": a.created_at, "url": f"assets/{a.id}/file"}
+            for a in session.scalars(query.order_by(Asset.tag, Asset.step, Asset.id))]
+
+
+def asset_file(session: Session, asset_id: int) -> str:
+    """Absolute path of an asset, guaranteed to lie inside its result directory."""
+    asset = session.get(Asset, asset_id)
+    if asset is None:
+        raise NotFound(f"asset {asset_id} does not exist")
+    result = session.get(Result, asset.result_id)
+    return inside(result.path, asset.path)
+
+
+def snapshot_file(session: Session, snapshot_id: int) -> str:
+    snapshot = session.get(Snapshot, snapshot_id)
+    if snapshot is None:
+        raise NotFound(f"snapshot {snapshot_id} does not exist")
+    return inside(get_result_row(session, snapshot.result_id).path, snapshot.name)
+
+
+def inside(directory: str, relative: str) -> str:
+    """Resolve ``relative`` under ``directory``; anything that escapes it (.., links) is not found."""
+    root = os.path.realpath(directory)
+    target = os.path.realpath(os.path.join(root, relative))
+    if os.path.commonpath([root, target]) != root or not os.path.isfile(target):
+        raise NotFound("file not found")
+    return target

@@ -1,0 +1,111 @@
+"""Metric series stored as packed blocks of (entry index, value) per key.
+
+A block holds up to BLOCK_SIZE points. Appending touches only the last block of each key, so
+adding one point costs O(1) regardless of the series length; reading a series reads
+len / BLOCK_SIZE rows.
+"""
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from .downsample import minmax_indices
+from .models import MetricBlock
+
+BLOCK_SIZE = 1024
+INDEX_DTYPE = np.dtype("<i8")
+VALUE_DTYPE = np.dtype("<f8")
+
+
+def append_points(session: Session, result_id: int, columns: dict[str, tuple[list[int], list[float]]]) -> None:
+    """Append points per key; indices must be greater than any stored index of that key."""
+    for key, (indices, values) in columns.items():
+        if not indices:
+            continue
+        new_idx = np.asarray(indices, dtype=INDEX_DTYPE)
+        new_val = np.asarray(values, dtype=VALUE_DTYPE)
+        last = session.scalars(
+            select(MetricBlock).where(MetricBlock.result_id == result_id, MetricBlock.key == key)
+            .order_by(MetricBlock.block_no.desc()).limit(1)).first()
+        block_no = 0
+        if last is not None:
+            block_no = last.block_no + 1
+            room = BLOCK_SIZE - last.count
+            if room > 0:
+                take = min(room, len(new_idx))
+                last.indices = last.indices + new_idx[:take].tobytes()
+                last.values = last.values + new_val[:take].tobytes()
+                last.count += take
+                new_idx, new_val = new_idx[take:], new_val[take:]
+        rows = []
+        for start in range(0, len(new_idx), BLOCK_SIZE):
+            chunk_idx = new_idx[start:start + BLOCK_SIZE]
+            rows.append({"result_id": result_id, "key": key, "block_no": block_no,
+                         "count": len(chunk_idx), "first_index": int(chunk_idx[0]),
+                         "indices": chunk_idx.tobytes(), "values": new_val[start:start + BLOCK_SIZE].tobytes()})
+            block_no += 1
+        if rows:
+            session.execute(MetricBlock.__table__.insert(), rows)
+
+
+def delete_points(session: Session, result_id: int) -> None:
+    session.execute(delete(MetricBlock).where(MetricBlock.result_id == result_id))
+
+
+def read_series(session: Session, result_id: int, key: str, since: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Entry indices and values of one key, from entry index ``since`` on."""
+    query = select(MetricBlock.indices, MetricBlock.values).where(
+        MetricBlock.result_id == result_id, MetricBlock.key == key)
+    if since > 0:
+        first_block = session.scalar(
+            select(func.max(MetricBlock.block_no)).where(
+                MetricBlock.result_id == result_id, MetricBlock.key == key, MetricBlock.first_index <= since))
+        if first_block is not None:
+            query = query.where(MetricBlock.block_no >= first_block)
+    rows = session.execute(query.order_by(MetricBlock.block_no)).all()
+    if not rows:
+        return np.empty(0, INDEX_DTYPE), np.empty(0, VALUE_DTYPE)
+    indices = np.frombuffer(b"".join(r[0] for r in rows), dtype=INDEX_DTYPE)
+    values = np.frombuffer(b"".join(r[1] for r in rows), dtype=VALUE_DTYPE)
+    if since > 0:
+        keep = indices >= since
+        indices, values = indices[keep], values[keep]
+    return indices, values
+
+
+def series_against(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Pair a y series with the x values logged in the same entries (entries lacking either are dropped)."""
+    x_idx, x_val = x
+    y_idx, y_val = y
+    if len(x_idx) == len(y_idx) and np.array_equal(x_idx, y_idx):
+        return x_val, y_val
+    if not len(x_idx) or not len(y_idx):
+        return np.empty(0, VALUE_DTYPE), np.empty(0, VALUE_DTYPE)
+    pos = np.searchsorted(x_idx, y_idx)
+    pos_clipped = np.minimum(pos, len(x_idx) - 1)
+    found = x_idx[pos_clipped] == y_idx
+    return x_val[pos_clipped[found]], y_val[found]
+
+
+def query_series(session: Session, result_id: int, keys: list[str], x_key: str, max_points: int,
+                 x_min: float | None = None, x_max: float | None = None, since: int = 0) -> dict:
+    """The series of ``keys`` against ``x_key``, each cut to at most ``max_points`` points."""
+    x_series = read_series(session, result_id, x_key, since)
+    out = {}
+    for key in keys:
+        xs, ys = series_against(x_series, read_series(session, result_id, key, since))
+        keep = ~np.isnan(xs)
+        if x_min is not None:
+            keep &= xs >= x_min
+        if x_max is not None:
+            keep &= xs <= x_max
+        if not keep.all():
+            xs, ys = xs[keep], ys[keep]
+        picked = minmax_indices(ys, max_points)
+        total = len(xs)
+        if picked is not None:
+            xs, ys = xs[picked], ys[picked]
+        out[key] = {"x": xs, "y": ys, "total": total, "downsampled": picked is not None}
+    return out

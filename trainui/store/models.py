@@ -1,0 +1,130 @@
+"""Typed SQLAlchemy models. ORM objects stay inside the store; callers get plain dicts."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Float, ForeignKey, Integer, LargeBinary, MetaData, String,
+                        Text, UniqueConstraint, Index)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def now() -> float:
+    return time.time()
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    path: Mapped[str] = mapped_column(String(4096), unique=True)
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+
+    results: Mapped[list["Result"]] = relationship(back_populates="project", cascade="all, delete-orphan",
+                                                   passive_deletes=True)
+
+
+class Result(Base):
+    """One result directory. Ingestion progress (offsets, fingerprint) lives here so that it commits
+    in the same transaction as the data it describes: a killed server resumes exactly where it was."""
+
+    __tablename__ = "results"
+    __table_args__ = (UniqueConstraint("project_id", "path", name="uq_results_project_id_path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(4096))
+    name: Mapped[str] = mapped_column(String(255))
+    unregistered: Mapped[bool] = mapped_column(Boolean, default=False)
+    missing: Mapped[bool] = mapped_column(Boolean, default=False)
+    args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    last_values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    entry_count: Mapped[int] = mapped_column(Integer, default=0)
+    log_offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    log_fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    assets_offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    ingest_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    job: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    heartbeat_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+    updated_at: Mapped[float] = mapped_column(Float, default=now)
+
+    project: Mapped[Project] = relationship(back_populates="results")
+
+
+class MetricBlock(Base):
+    """Up to BLOCK_SIZE points of one key of one result: entry indices and values as packed arrays.
+    Appending a point touches one small row; reading a 100k-point series reads ~100 rows."""
+
+    __tablename__ = "metric_blocks"
+
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    block_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    first_index: Mapped[int] = mapped_column(Integer)
+    indices: Mapped[bytes] = mapped_column(LargeBinary)
+    values: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Command(Base):
+    __tablename__ = "commands"
+    __table_args__ = (Index("ix_commands_result_id_status", "result_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(64), unique=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    schedule: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="PENDING")
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+    responded_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    iteration: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    epoch: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    ranks: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class Snapshot(Base):
+    __tablename__ = "snapshots"
+    __table_args__ = (UniqueConstraint("result_id", "name", name="uq_snapshots_result_id_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(1024))
+    iteration: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+
+
+class Asset(Base):
+    __tablename__ = "assets"
+    __table_args__ = (UniqueConstraint("result_id", "path", name="uq_assets_result_id_path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id", ondelete="CASCADE"))
+    tag: Mapped[str] = mapped_column(String(255))
+    step: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32), default="image")
+    path: Mapped[str] = mapped_column(String(4096))
+    iteration: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    epoch: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float, default=now)

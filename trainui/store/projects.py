@@ -1,0 +1,87 @@
+"""Projects: registered directories of results."""
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .errors import Conflict, Invalid, NotFound
+from .models import Project, Result
+
+
+def project_dict(project: Project, result_count: int = 0, running_count: int = 0,
+                 last_activity: float | None = None) -> dict:
+    return {"id": project.id, "name": project.name, "path": project.path, "created_at": project.created_at,
+            "result_count": result_count, "running_count": running_count, "last_activity": last_activity}
+
+
+def _stats_query():
+    registered = Result.unregistered.is_(False)
+    return (select(Result.project_id,
+                   func.count(Result.id),
+                   func.sum(case((Result.status == "running", 1), else_=0)),
+                   func.max(Result.updated_at))
+            .where(registered).group_by(Result.project_id))
+
+
+def list_projects(session: Session) -> list[dict]:
+    stats = {row[0]: row[1:] for row in session.execute(_stats_query())}
+    projects = session.scalars(select(Project).order_by(Project.id)).all()
+    return [project_dict(p, *(stats.get(p.id) or (0, 0, None))) for p in projects]
+
+
+def get_project(session: Session, project_id: int) -> dict:
+    project = _get(session, project_id)
+    row = session.execute(_stats_query().where(Result.project_id == project_id)).first()
+    return project_dict(project, *(row[1:] if row else (0, 0, None)))
+
+
+def create_project(session: Session, path: str, name: str | None = None) -> dict:
+    if not isinstance(path, str) or not path.strip():
+        raise Invalid("'path' must be a non-empty string")
+    path = os.path.realpath(os.path.expanduser(path))
+    if not os.path.isdir(path):
+        raise Invalid(f"{path} is not a directory")
+    name = (name or os.path.basename(path) or path).strip()
+    if not name or len(name) > 255:
+        raise Invalid("'name' must be 1 to 255 characters")
+    if session.scalar(select(Project.id).where(Project.path == path)) is not None:
+        raise Conflict(f"{path} is already registered")
+    if session.scalar(select(Project.id).where(Project.name == name)) is not None:
+        raise Conflict(f"a project named {name!r} exists already")
+    project = Project(path=path, name=name)
+    session.add(project)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise Conflict(f"project {name!r} ({path}) is already registered") from error
+    return project_dict(project)
+
+
+def rename_project(session: Session, project_id: int, name: str) -> dict:
+    if not isinstance(name, str) or not name.strip() or len(name) > 255:
+        raise Invalid("'name' must be 1 to 255 characters")
+    project = _get(session, project_id)
+    clash = session.scalar(select(Project.id).where(Project.name == name.strip(), Project.id != project_id))
+    if clash is not None:
+        raise Conflict(f"a project named {name!r} exists already")
+    project.name = name.strip()
+    session.flush()
+    return get_project(session, project_id)
+
+
+def delete_project(session: Session, project_id: int) -> None:
+    session.delete(_get(session, project_id))
+
+
+def project_paths(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Project.id, Project.path)).all())
+
+
+def _get(session: Session, project_id: int) -> Project:
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"project {project_id} does not exist")
+    return project

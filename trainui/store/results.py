@@ -1,0 +1,102 @@
+"""Results: one row per result directory, with what the table shows (args, last values, status)."""
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .errors import Invalid, NotFound
+from .models import Asset, Result, Snapshot, now
+
+
+def result_dict(r: Result) -> dict:
+    started, end = r.started_at, r.ended_at if r.status != "running" else None
+    elapsed = r.last_values.get("elapsed_time") if isinstance(r.last_values, dict) else None
+    return {"id": r.id, "project_id": r.project_id, "name": r.name, "path": r.path, "status": r.status,
+            "args": r.args, "last_values": r.last_values, "keys": r.keys, "entry_count": r.entry_count,
+            "started_at": started, "ended_at": end, "updated_at": r.updated_at, "elapsed_time": elapsed,
+            "unregistered": r.unregistered, "missing": r.missing, "ingest_error": r.ingest_error}
+
+
+def list_results(session: Session, project_id: int, include_unregistered: bool = False) -> list[dict]:
+    from .projects import _get
+
+    _get(session, project_id)
+    query = select(Result).where(Result.project_id == project_id)
+    if not include_unregistered:
+        query = query.where(Result.unregistered.is_(False))
+    return [result_dict(r) for r in session.scalars(query.order_by(Result.id))]
+
+
+def get_result(session: Session, result_id: int, detail: bool = False) -> dict:
+    r = get_result_row(session, result_id)
+    out = result_dict(r)
+    if detail:
+        job = r.job or {}
+        out.update({"hyperparams": job.get("hyperparams") or [], "commands_available": job.get("commands") or [],
+                    "world_size": job.get("world_size"), "iteration": job.get("iteration"),
+                    "epoch": job.get("epoch"), "heartbeat_at": r.heartbeat_at, "message": job.get("message")})
+        snaps = session.scalars(select(Snapshot).where(Snapshot.result_id == result_id)
+                                .order_by(Snapshot.iteration)).all()
+        out["snapshots"] = [{"id": s.id, "name": s.name, "iteration": s.iteration, "size": s.size,
+                             "created_at": s.created_at} for s in snaps]
+        out["asset_tags"] = sorted(session.scalars(
+            select(Asset.tag).where(Asset.result_id == result_id).distinct()).all())
+    return out
+
+
+def update_result(session: Session, result_id: int, changes: dict) -> dict:
+    r = get_result_row(session, result_id)
+    unknown = set(changes) - {"name", "unregistered"}
+    if unknown:
+        raise Invalid(f"cannot change {', '.join(sorted(unknown))}; only 'name' and 'unregistered'")
+    if "name" in changes:
+        name = changes["name"]
+        if not isinstance(name, str) or not name.strip() or len(name) > 255:
+            raise Invalid("'name' must be 1 to 255 characters")
+        r.name = name.strip()
+    if "unregistered" in changes:
+        if not isinstance(changes["unregistered"], bool):
+            raise Invalid("'unregistered' must be true or false")
+        r.unregistered = changes["unregistered"]
+    session.flush()
+    return result_dict(r)
+
+
+def get_result_row(session: Session, result_id: int, for_update: bool = False) -> Result:
+    if for_update:
+        r = session.scalars(select(Result).where(Result.id == result_id).with_for_update()).first()
+    else:
+        r = session.get(Result, result_id)
+    if r is None:
+        raise NotFound(f"result {result_id} does not exist")
+    return r
+
+
+def find_or_create_result(session: Session, project_id: int, path: str, project_path: str) -> Result:
+    r = session.scalars(select(Result).where(Result.project_id == project_id, Result.path == path)).first()
+    if r is None:
+        name = os.path.relpath(path, project_path)
+        r = Result(project_id=project_id, path=path, name=name if name != "." else os.path.basename(path),
+                   args={}, last_values={}, keys=[], job={}, created_at=now(), updated_at=now())
+        session.add(r)
+        session.flush()
+    return r
+
+
+def result_locations(session: Session, project_id: int | None = None) -> list[tuple[int, int, str]]:
+    """(result id, project id, path) of every known result, for the ingestion's polling."""
+    query = select(Result.id, Result.project_id, Result.path)
+    if project_id is not None:
+        query = query.where(Result.project_id == project_id)
+    return [tuple(row) for row in session.execute(query)]
+
+
+def running_or_pending(session: Session) -> list[int]:
+    """Results the poller re-checks every time: running jobs (heartbeat timeouts) and open commands."""
+    from .models import Command
+
+    running = session.scalars(select(Result.id).where(Result.status == "running")).all()
+    pending = session.scalars(select(Command.result_id).where(Command.status == "PENDING").distinct()).all()
+    return sorted(set(running) | set(pending))

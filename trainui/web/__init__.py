@@ -1,0 +1,30 @@
+"""The Flask app factory. It starts no threads: the CLI (or a test) starts ingestion separately."""
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from ..config import ServerConfig
+from ..store.database import Database
+from .auth import install_token_check
+from .errors import register_error_handlers
+from .prefix import PrefixMiddleware
+
+
+def create_app(config: ServerConfig, db: Database) -> Flask:
+    from .api import api
+    from .pages import pages
+
+    app = Flask(__name__, static_folder=None)
+    app.config["TRAINUI"] = config
+    app.extensions["trainui.db"] = db
+    app.json.sort_keys = False
+    app.register_blueprint(api, url_prefix="/api/v1")
+    app.register_blueprint(pages)
+    register_error_handlers(app)
+    install_token_check(app, config.token)
+    # X-Forwarded-Prefix from a reverse proxy sets the sub-path; --base-url sets it without one.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1, x_host=1, x_prefix=1)
+    if config.base_url != "/":
+        app.wsgi_app = PrefixMiddleware(app.wsgi_app, config.base_url)
+    return app

@@ -1,0 +1,6 @@
+"""REST API v1: one blueprint, one module per resource."""
+from flask import Blueprint
+
+api = Blueprint("api", __name__)
+
+from . import assets, commands, logs, openapi, projects, results  # noqa: E402,F401  (routes register on import)

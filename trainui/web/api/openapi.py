@@ -1,0 +1,133 @@
+"""The OpenAPI 3 description of the API, served at /api/v1/openapi.json."""
+from __future__ import annotations
+
+from flask import request
+
+from ..responses import json_response
+from . import api
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _ok(schema: dict, code: str = "200") -> dict:
+    return {code: {"description": "OK", "content": {"application/json": {"schema": schema}}},
+            "default": {"description": "error", "content": {"application/json": {"schema": _ref("Error")}}}}
+
+
+def _id(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _q(name: str, schema: dict, description: str = "") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def _body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+NULLABLE_NUMBER = {"type": "number", "nullable": True}
+SCHEMAS = {
+    "Error": {"type": "object", "required": ["error", "message"],
+              "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
+    "Project": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "path": {"type": "string"},
+        "created_at": {"type": "number"}, "result_count": {"type": "integer"},
+        "running_count": {"type": "integer"}, "last_activity": NULLABLE_NUMBER}},
+    "Result": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "project_id": {"type": "integer"}, "name": {"type": "string"},
+        "path": {"type": "string"}, "status": {"type": "string", "nullable": True},
+        "args": {"type": "object"}, "last_values": {"type": "object"},
+        "keys": {"type": "array", "items": {"type": "string"}}, "entry_count": {"type": "integer"},
+        "started_at": NULLABLE_NUMBER, "updated_at": {"type": "number"}, "elapsed_time": NULLABLE_NUMBER,
+        "unregistered": {"type": "boolean"}, "ingest_error": {"type": "string", "nullable": True}}},
+    "Series": {"type": "object", "properties": {
+        "x": {"type": "array", "items": NULLABLE_NUMBER}, "y": {"type": "array", "items": NULLABLE_NUMBER},
+        "total": {"type": "integer"}, "downsampled": {"type": "boolean"}}},
+    "Schedule": {"type": "object", "required": ["key", "value"], "properties": {
+        "key": {"type": "string", "enum": ["iteration", "epoch"]}, "value": {"type": "integer", "minimum": 0}}},
+    "Command": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "uid": {"type": "string"}, "name": {"type": "string"},
+        "body": {"type": "object"}, "schedule": {"type": "object", "nullable": True},
+        "status": {"type": "string", "enum": ["PENDING", "SUCCESS", "FAILURE", "CANCELLED"]},
+        "created_at": {"type": "number"}, "responded_at": NULLABLE_NUMBER,
+        "response": {"type": "object", "nullable": True}, "iteration": {"type": "integer", "nullable": True},
+        "epoch": {"type": "integer", "nullable": True}, "ranks": {"type": "integer", "nullable": True}}},
+    "Asset": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "tag": {"type": "string"}, "step": {"type": "integer"},
+        "iteration": {"type": "integer", "nullable": True}, "url": {"type": "string"}}},
+}
+
+
+def _obj(**props) -> dict:
+    return {"type": "object", "properties": props}
+
+
+PATHS = {
+    "/projects": {
+        "get": {"summary": "List projects", "responses": _ok(_obj(projects={"type": "array", "items": _ref("Project")}))},
+        "post": {"summary": "Register a project directory",
+                 "requestBody": _body({"type": "object", "required": ["path"], "properties": {
+                     "path": {"type": "string"}, "name": {"type": "string"}}}),
+                 "responses": _ok(_obj(project=_ref("Project")), "201")}},
+    "/projects/{project_id}": {
+        "parameters": [_id("project_id")],
+        "get": {"summary": "One project", "responses": _ok(_obj(project=_ref("Project")))},
+        "patch": {"summary": "Rename a project", "requestBody": _body(_obj(name={"type": "string"})),
+                  "responses": _ok(_obj(project=_ref("Project")))},
+        "delete": {"summary": "Unregister a project (files stay)", "responses": {"204": {"description": "deleted"}}}},
+    "/projects/{project_id}/results": {
+        "parameters": [_id("project_id")],
+        "get": {"summary": "Results of a project", "parameters": [_q("include_unregistered", {"type": "boolean"})],
+                "responses": _ok(_obj(results={"type": "array", "items": _ref("Result")}))}},
+    "/results/{result_id}": {
+        "parameters": [_id("result_id")],
+        "get": {"summary": "One result with job details", "responses": _ok(_obj(result=_ref("Result")))},
+        "patch": {"summary": "Rename, unregister or restore a result",
+                  "requestBody": _body(_obj(name={"type": "string"}, unregistered={"type": "boolean"})),
+                  "responses": _ok(_obj(result=_ref("Result")))}},
+    "/results/{result_id}/logs": {
+        "parameters": [_id("result_id")],
+        "get": {"summary": "Metric series, min/max downsampled to at most max_points per key",
+                "parameters": [_q("keys", {"type": "string"}, "comma-separated keys; default all"),
+                               _q("x", {"type": "string"}, "numeric x key; default iteration"),
+                               _q("max_points", {"type": "integer", "minimum": 2, "maximum": 100000}),
+                               _q("x_min", {"type": "number"}), _q("x_max", {"type": "number"}),
+                               _q("since", {"type": "integer", "minimum": 0}, "cursor of a previous answer")],
+                "responses": _ok(_obj(result_id={"type": "integer"}, x={"type": "string"},
+                                      cursor={"type": "integer"}, incremental={"type": "boolean"},
+                                      series={"type": "object", "additionalProperties": _ref("Series")}))}},
+    "/results/{result_id}/commands": {
+        "parameters": [_id("result_id")],
+        "get": {"summary": "Commands of a result",
+                "responses": _ok(_obj(commands={"type": "array", "items": _ref("Command")}))},
+        "post": {"summary": "Send a command to a running job",
+                 "requestBody": _body({"type": "object", "required": ["name"], "properties": {
+                     "name": {"type": "string"}, "body": {"type": "object"}, "schedule": _ref("Schedule")}}),
+                 "responses": _ok(_obj(command=_ref("Command")), "201")}},
+    "/results/{result_id}/assets": {
+        "parameters": [_id("result_id")],
+        "get": {"summary": "Images recorded by the job", "parameters": [_q("tag", {"type": "string"})],
+                "responses": _ok(_obj(assets={"type": "array", "items": _ref("Asset")}))}},
+    "/assets/{asset_id}/file": {
+        "parameters": [_id("asset_id")],
+        "get": {"summary": "An asset's file", "responses": {"200": {"description": "the file"},
+                                                           "404": {"description": "not found"}}}},
+    "/snapshots/{snapshot_id}/file": {
+        "parameters": [_id("snapshot_id")],
+        "get": {"summary": "Download a snapshot", "responses": {"200": {"description": "the file"},
+                                                               "404": {"description": "not found"}}}},
+}
+
+
+@api.get("/openapi.json")
+def openapi():
+    return json_response({
+        "openapi": "3.0.3",
+        "info": {"title": "trainui API", "version": "1"},
+        "servers": [{"url": request.script_root + "/api/v1"}],
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS},
+    })

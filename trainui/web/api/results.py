@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from flask import send_file
+
+from ...store import files
+from ...store import results as store
+from ..responses import json_response
+from . import api
+from .params import db, json_body
+
+
+@api.get("/results/<int:result_id>")
+def get_result(result_id: int):
+    with db().session() as s:
+        return json_response({"result": store.get_result(s, result_id, detail=True)})
+
+
+@api.patch("/results/<int:result_id>")
+def update_result(result_id: int):
+    body = json_body()
+    with db().session(write=True) as s:
+        return json_response({"result": store.update_result(s, result_id, body)})
+
+
+@api.get("/snapshots/<int:snapshot_id>/file")
+def snapshot_file(snapshot_id: int):
+    with db().session() as s:
+        path = files.snapshot_file(s, snapshot_id)
+    return send_file(path, as_attachment=True, conditional=True)

@@ -1,0 +1,49 @@
+"""Every error becomes JSON of one shape under /api; the status code comes from the error type."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from ..store.errors import Conflict, Invalid, NotFound, SchemaOutOfDate, StoreError
+from .responses import error_response
+
+log = logging.getLogger("trainui.web")
+
+STATUS_OF = {NotFound: 404, Conflict: 409, Invalid: 422, SchemaOutOfDate: 503}
+HTTP_NAMES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+              409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "unprocessable"}
+
+
+class BadRequest(StoreError):
+    """A request the API cannot parse (wrong query parameter, body that is not a JSON object)."""
+
+    code = "bad_request"
+
+
+STATUS_OF[BadRequest] = 400
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(StoreError)
+    def store_error(error: StoreError):
+        return error_response(STATUS_OF.get(type(error), 400), error.code, str(error))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if not request.path.startswith("/api/"):
+            return error
+        code = error.code or 500
+        return error_response(code, HTTP_NAMES.get(code, "error"), error.description or error.name)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        log.warning("database busy or unavailable: %s", error)
+        return error_response(503, "unavailable", "the database is busy or unavailable; try again")
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(500, "internal", "unexpected server error; see the server log")
