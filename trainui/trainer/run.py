@@ -88,7 +88,7 @@ class Run:
     def _open_files(self, args, poll_interval, flush_every, flush_interval, heartbeat_interval) -> None:
         os.makedirs(self.out, exist_ok=True)
         if args is not None:
-            protocol.atomic_write_json(os.path.join(self.out, protocol.ARGS), _jsonable_args(args))
+            self.write_args(args)
         self._log = LogWriter(os.path.join(self.out, protocol.LOG), flush_every, flush_interval)
         previous_elapsed = (self._log.last_entry or {}).get("elapsed_time")
         if isinstance(previous_elapsed, (int, float)) and not isinstance(previous_elapsed, bool):
@@ -255,6 +255,11 @@ class Run:
             self.model = model
         if optimizer is not None:
             self.optimizers = _as_list(optimizer)
+
+    def write_args(self, args: Any) -> None:
+        """(Re)write ``args`` from a dict or argparse.Namespace (rank 0); odd values become strings."""
+        if self.is_main:
+            protocol.atomic_write_json(os.path.join(self.out, protocol.ARGS), _jsonable_args(args))
 
     # ----------------------------------------------------------------------------- lifecycle
     def flush(self) -> None:

@@ -1,0 +1,1 @@
+"""Adapters from training frameworks to ``trainui.Run``; each imports its framework lazily."""
