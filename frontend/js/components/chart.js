@@ -1,0 +1,238 @@
+/**
+ * One chart card: header (title, metric picker, export, zoom reset, remove) and a Plotly plot.
+ *
+ * The page owns the data; the card is told what to draw with `update({runs, seriesFor, x,
+ * logY, smoothing})`. Zooming asks the server for full detail of the zoomed x range
+ * (`fetchRange`) and draws that until the zoom is reset. Hovering a line reports the run
+ * (`onHover`) and `highlight(id)` thickens that run's lines, for the table <-> chart link.
+ */
+import { h, icon, ICONS } from '../dom.js';
+import { buildTraces, countPoints, escapePlotly } from '../lib/traces.js';
+import { seriesToCsv } from '../lib/csv.js';
+import { formatNumber } from '../lib/format.js';
+import { chartTheme, loadPlotly } from './plotly-loader.js';
+import { metricPicker, closeOnEscape } from './metric-picker.js';
+import { webglSupported } from './webgl.js';
+import { toast } from './feedback.js';
+
+const GL_THRESHOLD = 20000;
+
+export class ChartCard {
+  constructor({ spec, keys, onSpecChange, onRemove, onHover = () => {}, fetchRange, removable = true }) {
+    this.spec = { left: [...spec.left], right: [...(spec.right || [])] };
+    this.keys = keys;
+    this.onSpecChange = onSpecChange;
+    this.onHover = onHover;
+    this.fetchRange = fetchRange;
+    this.ctx = null;
+    this.zoom = null;
+    this.zoomData = null;
+    this.highlighted = null;
+    this.frame = 0;
+    this.plotted = false;
+
+    this.title = h('h3', { class: 'chart-title' });
+    this.pickerSlot = h('span');
+    this.zoomChip = h('span', { class: 'chip chip-zoom', hidden: true });
+    this.plot = h('div', { class: 'chart-plot' });
+    this.overlay = h('div', { class: 'chart-overlay' });
+    const exportMenu = h('details', { class: 'menu' },
+      h('summary', { class: 'btn btn-small btn-icon', title: 'Export', 'aria-label': 'Export chart' }, icon(ICONS.download)),
+      h('div', { class: 'menu-panel menu-right' },
+        h('button', { class: 'menu-item', type: 'button', onClick: () => this.exportImage('png') }, 'PNG image'),
+        h('button', { class: 'menu-item', type: 'button', onClick: () => this.exportImage('svg') }, 'SVG image'),
+        h('button', { class: 'menu-item', type: 'button', onClick: () => this.exportCsv() }, 'CSV data')));
+    closeOnEscape(exportMenu);
+    this.el = h('section', { class: 'card chart-card', 'aria-label': 'Chart' },
+      h('header', { class: 'chart-head' }, this.title, this.zoomChip, h('span', { class: 'spacer' }), this.pickerSlot, exportMenu,
+        removable ? h('button', { class: 'btn btn-small btn-icon btn-ghost', type: 'button', title: 'Remove chart',
+          'aria-label': 'Remove chart', onClick: () => onRemove?.(this) }, icon(ICONS.close)) : null),
+      h('div', { class: 'chart-body' }, this.plot, this.overlay));
+    this.renderHeader();
+  }
+
+  setKeys(keys) {
+    if (keys.join('\n') === this.keys.join('\n')) return;
+    this.keys = keys;
+    this.renderHeader();
+  }
+
+  renderHeader() {
+    const { left, right } = this.spec;
+    this.title.replaceChildren(left.length || right.length
+      ? [left.join(', '), right.length ? ` | ${right.join(', ')} (right)` : ''].join('')
+      : 'No metric chosen');
+    this.title.title = this.title.textContent;
+    const wasOpen = this.pickerSlot.querySelector('details')?.open;
+    const picker = metricPicker({ keys: this.keys, spec: this.spec, onChange: (spec) => this.changeSpec(spec) });
+    picker.open = !!wasOpen;
+    this.pickerSlot.replaceChildren(picker);
+  }
+
+  changeSpec(spec) {
+    this.spec = spec;
+    this.zoom = null;
+    this.zoomData = null;
+    this.title.replaceChildren(spec.left.join(', ') + (spec.right.length ? ` | ${spec.right.join(', ')} (right)` : '') || 'No metric chosen');
+    this.onSpecChange?.(this, spec);
+  }
+
+  get chartKeys() {
+    return [...this.spec.left, ...this.spec.right];
+  }
+
+  /** Draw with new data or settings; coalesced to one Plotly call per animation frame. */
+  update(ctx) {
+    const reset = this.ctx && (ctx.x !== this.ctx.x || ctx.logY !== this.ctx.logY);
+    if (reset) this.clearZoom(false);
+    this.ctx = ctx;
+    this.schedule();
+  }
+
+  schedule() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw().catch((err) => this.showOverlay(err.message));
+    });
+  }
+
+  seriesFor(id) {
+    return this.zoomData ? this.zoomData.get(id) : this.ctx.seriesFor(id);
+  }
+
+  async draw() {
+    if (!this.ctx || !this.el.isConnected) return;
+    const Plotly = await loadPlotly();
+    const { runs, x, logY, smoothing } = this.ctx;
+    const keys = this.chartKeys;
+    const seriesFor = (id) => this.seriesFor(id);
+    const gl = webglSupported() && countPoints(runs, seriesFor, keys) > GL_THRESHOLD;
+    const traces = buildTraces(runs, seriesFor, this.spec, { smoothing, gl, highlight: this.highlighted });
+    const mains = traces.filter((t) => t.meta.role === 'main').length;
+    this.el.dataset.traces = String(mains);
+    this.el.dataset.gl = String(gl);
+    if (!keys.length) this.showOverlay('Choose metrics for this chart with the Metrics menu.');
+    else if (!runs.length) this.showOverlay('No run is selected. Tick runs in the table to chart them.');
+    else if (!mains) this.showOverlay(this.ctx.loading ? 'Loading…' : `No data for ${keys.join(', ')} against ${x} yet.`);
+    else this.showOverlay(null);
+    const theme = chartTheme();
+    const axis = { gridcolor: theme.grid, zerolinecolor: theme.grid, linecolor: theme.grid, color: theme.muted, automargin: true };
+    const layout = {
+      uirevision: `${x}|${logY}|${keys.join(',')}`,
+      margin: { l: 56, r: this.spec.right.length ? 56 : 16, t: 8, b: 40 },
+      paper_bgcolor: theme.bg, plot_bgcolor: theme.bg,
+      font: { family: theme.font, size: 12, color: theme.text },
+      hovermode: 'closest',
+      hoverlabel: { namelength: 40 },
+      showlegend: mains > 1 && mains <= 10,
+      legend: { orientation: 'h', y: -0.22, font: { size: 11 } },
+      xaxis: { ...axis, title: { text: escapePlotly(x), font: { size: 12 } } },
+      yaxis: { ...axis, type: logY ? 'log' : 'linear', exponentformat: 'e' },
+      yaxis2: { ...axis, type: logY ? 'log' : 'linear', overlaying: 'y', side: 'right', showgrid: false, visible: this.spec.right.length > 0 },
+    };
+    const config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['select2d', 'lasso2d', 'toImage'] };
+    await Plotly.react(this.plot, traces, layout, config);
+    if (!this.plotted) this.attachPlotEvents();
+    this.plotted = true;
+  }
+
+  attachPlotEvents() {
+    this.plot.on('plotly_hover', (e) => {
+      const rid = e.points?.[0]?.data?.meta?.rid;
+      if (rid !== undefined) this.onHover(rid);
+    });
+    this.plot.on('plotly_unhover', () => this.onHover(null));
+    this.plot.on('plotly_relayout', (e) => this.onRelayout(e));
+  }
+
+  onRelayout(e) {
+    if (e['xaxis.autorange'] || e.autosize) {
+      if (this.zoom) this.clearZoom(true);
+      return;
+    }
+    const lo = e['xaxis.range[0]'] ?? e['xaxis.range']?.[0];
+    const hi = e['xaxis.range[1]'] ?? e['xaxis.range']?.[1];
+    if (lo === undefined || hi === undefined) return;
+    this.zoomTo(Number(lo), Number(hi));
+  }
+
+  async zoomTo(lo, hi) {
+    this.zoom = [lo, hi];
+    const token = (this.zoomToken = {});
+    this.zoomChip.hidden = false;
+    this.zoomChip.replaceChildren(`Zoomed ${formatNumber(lo)} – ${formatNumber(hi)}: loading detail…`);
+    const runs = this.ctx?.runs || [];
+    try {
+      const entries = await Promise.all(runs.map(async (run) => [run.id, await this.fetchRange(run.id, this.chartKeys, lo, hi)]));
+      if (token !== this.zoomToken) return;
+      this.zoomData = new Map(entries);
+      this.zoomChip.replaceChildren(`Zoomed ${formatNumber(lo)} – ${formatNumber(hi)} (full detail) `,
+        h('button', { class: 'btn btn-tiny', type: 'button', onClick: () => this.resetZoom() }, 'Reset'));
+      this.schedule();
+    } catch (err) {
+      this.zoomChip.replaceChildren(`Zoom detail failed: ${err.message}`);
+    }
+  }
+
+  resetZoom() {
+    window.Plotly?.relayout(this.plot, { 'xaxis.autorange': true, 'yaxis.autorange': true, 'yaxis2.autorange': true });
+  }
+
+  clearZoom(redraw) {
+    this.zoom = null;
+    this.zoomData = null;
+    this.zoomToken = null;
+    this.zoomChip.hidden = true;
+    if (redraw) this.schedule();
+  }
+
+  /** Emphasise one run (null: none) without rebuilding the traces. */
+  highlight(rid) {
+    if (rid === this.highlighted) return;
+    this.highlighted = rid;
+    const data = this.plot.data;
+    if (!window.Plotly || !data?.length) return;
+    const widths = [];
+    const opacities = [];
+    for (const t of data) {
+      const role = t.meta?.role;
+      const dim = rid !== null && t.meta?.rid !== rid;
+      widths.push(role === 'main' ? (rid !== null && !dim ? 3 : 1.6) : t.line?.width ?? 1);
+      opacities.push(role === 'main' ? (dim ? 0.25 : 1) : role === 'raw' ? (dim ? 0.08 : 0.25) : 1);
+    }
+    window.Plotly.restyle(this.plot, { 'line.width': widths, opacity: opacities });
+  }
+
+  showOverlay(message) {
+    this.overlay.hidden = !message;
+    this.overlay.replaceChildren(message || '');
+  }
+
+  fileName() {
+    return `trainui-${this.chartKeys.join('_').replace(/[^A-Za-z0-9_.-]+/g, '-') || 'chart'}`;
+  }
+
+  exportImage(format) {
+    if (!window.Plotly || !this.plotted) return toast('The chart is not drawn yet.', 'error');
+    window.Plotly.downloadImage(this.plot, { format, filename: this.fileName(),
+      width: this.plot.clientWidth || 900, height: this.plot.clientHeight || 450 });
+  }
+
+  exportCsv() {
+    if (!this.ctx) return;
+    const csv = seriesToCsv(this.ctx.runs, (id) => this.seriesFor(id), this.chartKeys, this.ctx.x);
+    const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+    const a = h('a', { href: url, download: `${this.fileName()}.csv` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  destroy() {
+    cancelAnimationFrame(this.frame);
+    window.Plotly?.purge(this.plot);
+    this.el.remove();
+  }
+}

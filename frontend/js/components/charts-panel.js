@@ -1,0 +1,135 @@
+/**
+ * The chart area of a page: shared controls (x key, linear/log, smoothing, add chart) and a
+ * grid of ChartCards. It edits the view ({charts, x, logY, smoothing}) and reports every
+ * change with `onViewChange(view)`; the page fetches data and calls `update`.
+ */
+import { h, icon, ICONS } from '../dom.js';
+import { ChartCard } from './chart.js';
+import { emptyState } from './feedback.js';
+
+export class ChartsPanel {
+  constructor({ view, onViewChange, fetchRange, onHover = () => {} }) {
+    this.view = view;
+    this.onViewChange = onViewChange;
+    this.fetchRange = fetchRange;
+    this.onHover = onHover;
+    this.cards = [];
+    this.metricKeys = [];
+    this.ctx = null;
+
+    this.xSelect = h('select', { class: 'input input-small', 'aria-label': 'X axis key', onChange: (e) => this.set({ x: e.target.value }) });
+    this.scaleButtons = ['linear', 'log'].map((scale) => h('button', {
+      class: 'seg', type: 'button', dataset: { scale }, onClick: () => this.set({ logY: scale === 'log' }),
+    }, scale === 'log' ? 'Log' : 'Linear'));
+    this.smoothInput = h('input', { type: 'range', min: '0', max: '0.99', step: '0.01', value: String(view.smoothing),
+      class: 'slider', 'aria-label': 'Smoothing (EMA weight)', onInput: (e) => this.set({ smoothing: Number(e.target.value) }) });
+    this.smoothValue = h('output', { class: 'mono small smooth-value' });
+    this.grid = h('div', { class: 'charts-grid' });
+    this.el = h('div', { class: 'charts-panel' },
+      h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Chart settings' },
+        h('label', { class: 'field-inline' }, h('span', {}, 'X axis'), this.xSelect),
+        h('div', { class: 'field-inline' }, h('span', { id: 'y-scale-label' }, 'Y scale'),
+          h('div', { class: 'segmented', role: 'group', 'aria-labelledby': 'y-scale-label' }, this.scaleButtons)),
+        h('label', { class: 'field-inline' }, h('span', {}, 'Smoothing'), this.smoothInput, this.smoothValue),
+        h('span', { class: 'spacer' }),
+        h('button', { class: 'btn btn-small', type: 'button', onClick: () => this.addChart() }, icon(ICONS.plus), 'Add chart')),
+      this.grid);
+    this.syncControls();
+    this.renderCards();
+  }
+
+  set(patch) {
+    this.view = { ...this.view, ...patch };
+    this.syncControls();
+    this.onViewChange(this.view);
+    this.drawAll();
+  }
+
+  syncControls() {
+    for (const b of this.scaleButtons) b.setAttribute('aria-pressed', String((b.dataset.scale === 'log') === this.view.logY));
+    this.smoothInput.value = String(this.view.smoothing);
+    this.smoothValue.value = this.view.smoothing > 0 ? this.view.smoothing.toFixed(2) : 'off';
+    if (this.xSelect.value !== this.view.x) this.fillXSelect(this.xKeys || [this.view.x]);
+  }
+
+  fillXSelect(xKeys) {
+    const keys = xKeys.includes(this.view.x) ? xKeys : [this.view.x, ...xKeys];
+    this.xSelect.replaceChildren(...keys.map((k) => h('option', { value: k, selected: k === this.view.x }, k)));
+    this.xSelect.value = this.view.x;
+  }
+
+  setKeys(xKeys, metricKeys) {
+    if (xKeys.join('\n') !== (this.xKeys || []).join('\n')) {
+      this.xKeys = xKeys;
+      this.fillXSelect(xKeys);
+    }
+    this.metricKeys = metricKeys;
+    for (const card of this.cards) card.setKeys(metricKeys);
+  }
+
+  renderCards() {
+    for (const card of this.cards) card.destroy();
+    this.cards = this.view.charts.map((spec) => this.makeCard(spec));
+    this.grid.replaceChildren(...this.cards.map((c) => c.el));
+    if (!this.cards.length) {
+      this.grid.append(emptyState('No charts', 'Add a chart and choose the metrics to plot.'));
+    }
+  }
+
+  makeCard(spec) {
+    return new ChartCard({
+      spec,
+      keys: this.metricKeys,
+      fetchRange: this.fetchRange,
+      onHover: (rid) => this.onHover(rid),
+      onSpecChange: () => this.commitCards(),
+      onRemove: (card) => {
+        this.cards = this.cards.filter((c) => c !== card);
+        card.destroy();
+        this.commitCards();
+        if (!this.cards.length) this.renderCards();
+      },
+    });
+  }
+
+  commitCards() {
+    this.view = { ...this.view, charts: this.cards.map((c) => ({ left: c.spec.left, right: c.spec.right })) };
+    this.onViewChange(this.view);
+    this.drawAll();
+  }
+
+  addChart() {
+    if (!this.cards.length) this.grid.replaceChildren();
+    const card = this.makeCard({ left: [], right: [] });
+    this.cards.push(card);
+    this.grid.append(card.el);
+    this.commitCards();
+    const summary = card.el.querySelector('.menu summary');
+    card.el.querySelector('details').open = true;
+    summary?.focus();
+  }
+
+  /** All keys the charts need (the page fetches these). */
+  neededKeys() {
+    return [...new Set(this.view.charts.flatMap((c) => [...c.left, ...c.right]))];
+  }
+
+  update(ctx) {
+    this.ctx = ctx;
+    this.drawAll();
+  }
+
+  drawAll() {
+    if (!this.ctx) return;
+    const ctx = { ...this.ctx, x: this.view.x, logY: this.view.logY, smoothing: this.view.smoothing };
+    for (const card of this.cards) card.update(ctx);
+  }
+
+  highlight(rid) {
+    for (const card of this.cards) card.highlight(rid);
+  }
+
+  destroy() {
+    for (const card of this.cards) card.destroy();
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Compare runs by their hyperparameters: a parallel-coordinates plot of every arg plus a
+ * chosen metric (coloured by that metric), or a scatter of one arg against the metric.
+ * Uses each run's last value of the metric.
+ */
+import { h } from '../dom.js';
+import { argKeys } from '../lib/table.js';
+import { escapePlotly, runColor } from '../lib/traces.js';
+import { chartTheme, loadPlotly } from './plotly-loader.js';
+import { webglSupported } from './webgl.js';
+import { emptyState } from './feedback.js';
+
+export class ComparePanel {
+  constructor({ metric, onMetricChange }) {
+    this.metric = metric;
+    this.onMetricChange = onMetricChange;
+    this.mode = webglSupported() ? 'parallel' : 'scatter';
+    this.arg = null;
+    this.metricSelect = h('select', { class: 'input input-small', 'aria-label': 'Metric', onChange: (e) => {
+      this.metric = e.target.value;
+      this.onMetricChange(this.metric);
+      this.draw();
+    } });
+    this.modeSelect = h('select', { class: 'input input-small', 'aria-label': 'View', onChange: (e) => {
+      this.mode = e.target.value;
+      this.draw();
+    } },
+    h('option', { value: 'parallel', selected: this.mode === 'parallel', disabled: !webglSupported() }, 'Parallel coordinates'),
+    h('option', { value: 'scatter', selected: this.mode === 'scatter' }, 'Scatter: arg vs metric'));
+    this.argSelect = h('select', { class: 'input input-small', 'aria-label': 'Arg', onChange: (e) => {
+      this.arg = e.target.value;
+      this.draw();
+    } });
+    this.argLabel = h('label', { class: 'field-inline' }, h('span', {}, 'Arg'), this.argSelect);
+    this.plot = h('div', { class: 'compare-plot' });
+    this.message = h('div');
+    this.el = h('section', { class: 'card compare-card', 'aria-label': 'Compare by hyperparameters' },
+      h('div', { class: 'toolbar' },
+        h('label', { class: 'field-inline' }, h('span', {}, 'View'), this.modeSelect),
+        h('label', { class: 'field-inline' }, h('span', {}, 'Metric'), this.metricSelect),
+        this.argLabel,
+        webglSupported() ? null : h('span', { class: 'muted small' }, 'Parallel coordinates need WebGL, which this browser lacks.')),
+      this.message, this.plot);
+    this.results = [];
+  }
+
+  update(results, metricKeys) {
+    this.results = results;
+    const keys = metricKeys.filter((k) => k !== 'iteration' && k !== 'epoch');
+    if (!keys.includes(this.metric)) this.metric = keys.find((k) => /loss/.test(k)) || keys[0] || null;
+    fillSelect(this.metricSelect, keys, this.metric);
+    const args = argKeys(results);
+    if (!args.includes(this.arg)) this.arg = args[0] || null;
+    fillSelect(this.argSelect, args, this.arg);
+    this.draw();
+  }
+
+  async draw() {
+    if (!this.el.isConnected) return;
+    const args = argKeys(this.results);
+    const rows = this.results.filter((r) => typeof r.last_values?.[this.metric] === 'number');
+    this.argLabel.hidden = this.mode !== 'scatter';
+    if (!this.metric || !rows.length || !args.length) {
+      this.message.replaceChildren(emptyState('Nothing to compare yet',
+        !args.length ? 'The charted runs have no args.' : 'No charted run has a value of this metric.'));
+      this.plot.hidden = true;
+      return;
+    }
+    this.message.replaceChildren();
+    this.plot.hidden = false;
+    const Plotly = await loadPlotly();
+    const theme = chartTheme();
+    const layout = { paper_bgcolor: theme.bg, plot_bgcolor: theme.bg, font: { family: theme.font, color: theme.text, size: 12 },
+      margin: { l: 70, r: 40, t: 50, b: 50 } };
+    let data;
+    if (this.mode === 'parallel' && webglSupported()) {
+      const dims = args.map((k) => dimension(k, rows.map((r) => r.args?.[k])));
+      dims.push({ label: escapePlotly(this.metric), values: rows.map((r) => r.last_values[this.metric]) });
+      data = [{ type: 'parcoords', dimensions: dims,
+        line: { color: rows.map((r) => r.last_values[this.metric]), colorscale: 'Viridis', showscale: true } }];
+    } else {
+      const arg = this.arg;
+      data = [{ type: 'scatter', mode: 'markers', x: rows.map((r) => plotValue(r.args?.[arg])), y: rows.map((r) => r.last_values[this.metric]),
+        text: rows.map((r) => escapePlotly(r.name)), marker: { size: 11, color: rows.map((r) => runColor(r.id)), line: { width: 1, color: theme.bg } },
+        hovertemplate: '%{text}<br>%{x} → %{y:.4g}<extra></extra>' }];
+      layout.xaxis = { title: { text: escapePlotly(arg || '') }, gridcolor: theme.grid, color: theme.muted, automargin: true };
+      layout.yaxis = { title: { text: escapePlotly(this.metric) }, gridcolor: theme.grid, color: theme.muted, automargin: true };
+      layout.margin.t = 16;
+    }
+    await Plotly.react(this.plot, data, layout, { responsive: true, displaylogo: false });
+  }
+
+  destroy() {
+    window.Plotly?.purge(this.plot);
+  }
+}
+
+function plotValue(v) {
+  if (v === undefined || v === null) return null;
+  return typeof v === 'number' ? v : escapePlotly(typeof v === 'string' ? v : JSON.stringify(v));
+}
+
+/** A parcoords dimension: numbers as they are, anything else as categories. */
+function dimension(key, values) {
+  if (values.every((v) => typeof v === 'number')) return { label: escapePlotly(key), values };
+  const labels = [...new Set(values.map((v) => (v === undefined ? '(not set)' : typeof v === 'string' ? v : JSON.stringify(v))))];
+  return {
+    label: escapePlotly(key),
+    values: values.map((v) => labels.indexOf(v === undefined ? '(not set)' : typeof v === 'string' ? v : JSON.stringify(v))),
+    tickvals: labels.map((_, i) => i),
+    ticktext: labels.map(escapePlotly),
+  };
+}
+
+function fillSelect(select, values, current) {
+  const same = select.options.length === values.length && [...select.options].every((o, i) => o.value === values[i]);
+  if (!same) select.replaceChildren(...values.map((v) => h('option', { value: v }, v)));
+  if (current !== null) select.value = current;
+}

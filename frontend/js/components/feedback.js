@@ -1,0 +1,39 @@
+/**
+ * Messages to the user: toasts for the outcome of an action, and blocks for empty states and
+ * errors, so every page says what is going on in the same way.
+ */
+import { h } from '../dom.js';
+
+let toastRegion = null;
+
+function region() {
+  if (!toastRegion || !toastRegion.isConnected) {
+    toastRegion = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
+    document.body.append(toastRegion);
+  }
+  return toastRegion;
+}
+
+/** Show a short message; kind: "info" | "success" | "error". */
+export function toast(message, kind = 'info', timeoutMs = 4000) {
+  const el = h('div', { class: `toast toast-${kind}` }, message);
+  region().append(el);
+  setTimeout(() => el.remove(), kind === 'error' ? timeoutMs * 2 : timeoutMs);
+  return el;
+}
+
+export function emptyState(title, text, ...actions) {
+  return h('div', { class: 'empty' }, h('p', { class: 'empty-title' }, title), text ? h('p', { class: 'empty-text' }, text), ...actions);
+}
+
+export function errorBox(message, onRetry) {
+  return h('div', { class: 'error-box', role: 'alert' },
+    h('strong', {}, 'Something went wrong. '), message,
+    onRetry ? h('button', { class: 'btn btn-small', type: 'button', onClick: onRetry }, 'Retry') : null);
+}
+
+/** A status pill: running / finished / crashed / stopped / unknown; also command statuses. */
+export function statusBadge(status) {
+  const s = status ? String(status) : 'unknown';
+  return h('span', { class: `badge badge-${s.toLowerCase()}`, dataset: { status: s } }, s);
+}

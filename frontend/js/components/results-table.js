@@ -1,0 +1,278 @@
+/**
+ * The results table of a project: status, args and last metric values as columns; sort,
+ * free-text and per-column filters, group by an arg, choose/reorder columns, rename,
+ * unregister/restore, and the checkboxes that choose which runs the charts draw.
+ *
+ * Layout settings (columns, sort, group, filters) come in and go out through
+ * `settings`/`onSettingsChange` so the page can persist them per project.
+ */
+import { h, icon, ICONS } from '../dom.js';
+import { link } from '../router.js';
+import {
+  BASE_COLUMNS, argKeys, columnLabel, columnValue, defaultMetricColumns, filterRows, groupRows, sortRows, metricKeys,
+} from '../lib/table.js';
+import { formatArg, formatDuration, formatNumber, formatRelativeTime } from '../lib/format.js';
+import { runColor } from '../lib/traces.js';
+import { statusBadge, emptyState } from './feedback.js';
+import { columnChooser } from './column-chooser.js';
+import { startInlineEdit } from './inline-edit.js';
+
+const MAX_DEFAULT_ARGS = 8;
+const MAX_DEFAULT_METRICS = 6;
+
+export class ResultsTable {
+  constructor({ settings = {}, onSettingsChange = () => {}, onSelectionChange, onHover = () => {}, onRename, onSetUnregistered }) {
+    this.settings = { sort: null, groupBy: null, filters: {}, text: '', order: null, hidden: null, ...settings };
+    this.onSettingsChange = onSettingsChange;
+    this.onSelectionChange = onSelectionChange;
+    this.onHover = onHover;
+    this.onRename = onRename;
+    this.onSetUnregistered = onSetUnregistered;
+    this.results = [];
+    this.selected = null;
+    this.editing = false;
+    this.signature = '';
+
+    this.textFilter = h('input', { class: 'input', type: 'search', placeholder: 'Filter runs (name, args…)  /',
+      'aria-label': 'Filter runs', value: this.settings.text,
+      onInput: (e) => this.changeSettings({ text: e.target.value }) });
+    this.groupSelect = h('select', { class: 'input input-small', 'aria-label': 'Group by arg',
+      onChange: (e) => this.changeSettings({ groupBy: e.target.value || null }) });
+    this.chooserSlot = h('span');
+    this.countLabel = h('span', { class: 'muted small', 'aria-live': 'polite' });
+    this.thead = h('thead');
+    this.tbody = h('tbody');
+    this.table = h('table', { class: 'table results-table' }, this.thead, this.tbody);
+    this.body = h('div', { class: 'table-scroll' }, this.table);
+    this.el = h('section', { class: 'card results-card', 'aria-label': 'Results' },
+      h('div', { class: 'toolbar' },
+        h('h2', { class: 'section-title' }, 'Results'),
+        this.countLabel,
+        h('span', { class: 'spacer' }),
+        this.textFilter,
+        h('label', { class: 'field-inline' }, h('span', {}, 'Group by'), this.groupSelect),
+        this.chooserSlot,
+        h('button', { class: 'btn btn-small', type: 'button', onClick: () => this.selectAll(true) }, 'Chart all'),
+        h('button', { class: 'btn btn-small', type: 'button', onClick: () => this.selectAll(false) }, 'Chart none')),
+      this.body);
+    this.tbody.addEventListener('mouseover', (e) => {
+      const row = e.target.closest('tr[data-rid]');
+      if (row) this.onHover(Number(row.dataset.rid));
+    });
+    this.tbody.addEventListener('mouseleave', () => this.onHover(null));
+    this.tbody.addEventListener('focusin', (e) => {
+      const row = e.target.closest('tr[data-rid]');
+      if (row) this.onHover(Number(row.dataset.rid));
+    });
+  }
+
+  changeSettings(patch, rerender = true) {
+    this.settings = { ...this.settings, ...patch };
+    this.onSettingsChange(this.settings);
+    if (rerender) this.render(true);
+  }
+
+  /** results: API Result objects; selected: Set of charted ids (null: all registered). */
+  setData(results, selected) {
+    this.results = results;
+    this.selected = selected;
+    this.render(false);
+  }
+
+  isSelected(r) {
+    return !r.unregistered && (this.selected === null || this.selected.has(r.id));
+  }
+
+  selectAll(on) {
+    const visible = filterRows(this.results, this.settings).filter((r) => !r.unregistered);
+    const next = new Set(this.selected === null ? this.results.filter((r) => !r.unregistered).map((r) => r.id) : this.selected);
+    for (const r of visible) (on ? next.add(r.id) : next.delete(r.id));
+    this.onSelectionChange(next);
+  }
+
+  toggle(ids, on) {
+    const next = new Set(this.selected === null ? this.results.filter((r) => !r.unregistered).map((r) => r.id) : this.selected);
+    for (const id of ids) (on ? next.add(id) : next.delete(id));
+    this.onSelectionChange(next);
+  }
+
+  /** Column ids in display order: the stored order, then columns that appeared since. */
+  columns() {
+    const args = argKeys(this.results).map((k) => `arg:${k}`);
+    const metrics = metricKeys(this.results).map((k) => `metric:${k}`);
+    const all = [...BASE_COLUMNS, 'entries', ...args, ...metrics];
+    const stored = (this.settings.order || []).filter((id) => all.includes(id));
+    const order = [...stored, ...all.filter((id) => !stored.includes(id))];
+    let hidden = this.settings.hidden;
+    if (!hidden) {
+      const shownMetrics = new Set(defaultMetricColumns(this.results).slice(0, MAX_DEFAULT_METRICS).map((k) => `metric:${k}`));
+      const shownArgs = new Set(args.slice(0, MAX_DEFAULT_ARGS));
+      hidden = all.filter((id) => id === 'entries' || (id.startsWith('arg:') && !shownArgs.has(id)) || (id.startsWith('metric:') && !shownMetrics.has(id)));
+    }
+    return { order, hidden: new Set(hidden) };
+  }
+
+  render(force) {
+    if (this.editing) return;
+    const signature = JSON.stringify([this.results, this.selected && [...this.selected], this.settings]);
+    if (!force && signature === this.signature) return;
+    this.signature = signature;
+    const focusKey = document.activeElement?.dataset?.focusKey;
+    const { order, hidden } = this.columns();
+    const visible = order.filter((id) => !hidden.has(id));
+    this.renderToolbar(order, hidden);
+    this.renderHead(visible);
+    this.renderBody(visible);
+    if (focusKey && this.el.contains(document.activeElement) === false) {
+      this.el.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
+    }
+  }
+
+  renderToolbar(order, hidden) {
+    const args = argKeys(this.results);
+    const groupOptions = [h('option', { value: '' }, 'none'), ...args.map((k) => h('option', { value: k, selected: k === this.settings.groupBy }, k))];
+    if (this.groupSelect.options.length !== groupOptions.length || [...this.groupSelect.options].some((o, i) => o.value !== groupOptions[i].value)) {
+      this.groupSelect.replaceChildren(...groupOptions);
+    }
+    this.groupSelect.value = this.settings.groupBy || '';
+    const wasOpen = this.chooserSlot.querySelector('details')?.open;
+    if (!wasOpen) {
+      this.chooserSlot.replaceChildren(columnChooser({ order: [...order], hidden: new Set(hidden),
+        onChange: (o, hd) => this.changeSettings({ order: [...o], hidden: [...hd] }, true) }));
+    }
+    const shown = filterRows(this.results, this.settings).length;
+    const running = this.results.filter((r) => r.status === 'running' && !r.unregistered).length;
+    this.countLabel.replaceChildren(`${shown} of ${this.results.length} · ${running} running`);
+  }
+
+  renderHead(visible) {
+    const { sort, filters } = this.settings;
+    const registered = this.results.filter((r) => !r.unregistered);
+    const nSel = registered.filter((r) => this.isSelected(r)).length;
+    const headSignature = JSON.stringify([visible, sort, nSel, registered.length]);
+    if (headSignature === this.headSignature) return;
+    this.headSignature = headSignature;
+    const all = h('input', { type: 'checkbox', 'aria-label': 'Chart all runs', checked: nSel > 0 && nSel === registered.length,
+      indeterminate: nSel > 0 && nSel < registered.length, dataset: { focusKey: 'select-all' },
+      onChange: (e) => this.selectAll(e.target.checked) });
+    const headCells = visible.map((id) => {
+      const dir = sort?.column === id ? (sort.desc ? 'descending' : 'ascending') : 'none';
+      const kind = id.startsWith('arg:') ? 'arg' : id.startsWith('metric:') ? 'metric' : 'base';
+      return h('th', { scope: 'col', 'aria-sort': dir, class: `col-${kind}` },
+        h('button', { class: 'th-sort', type: 'button', title: `Sort by ${columnLabel(id)}`, dataset: { focusKey: `sort:${id}`, column: id },
+          onClick: () => this.changeSettings({ sort: nextSort(sort, id) }) },
+          h('span', { class: 'th-label' }, columnLabel(id)), h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, dir === 'ascending' ? '▲' : dir === 'descending' ? '▼' : '')));
+    });
+    const filterCells = visible.map((id) => h('th', {},
+      h('input', { class: 'input input-filter', type: 'text', value: filters?.[id] || '', placeholder: id === 'name' ? 'filter' : '> < = text',
+        'aria-label': `Filter ${columnLabel(id)} (e.g. >0.1, =adam, or text)`, dataset: { focusKey: `filter:${id}`, column: id },
+        onInput: (e) => {
+          const next = { ...(this.settings.filters || {}), [id]: e.target.value };
+          if (!e.target.value) delete next[id];
+          this.changeSettings({ filters: next }, false);
+          this.renderBody(visible);
+          this.renderToolbarCount();
+        } })));
+    this.thead.replaceChildren(
+      h('tr', {}, h('th', { class: 'col-select', scope: 'col' }, all), headCells, h('th', { class: 'col-actions', scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions'))),
+      h('tr', { class: 'filter-row' }, h('th'), filterCells, h('th')));
+  }
+
+  renderToolbarCount() {
+    const shown = filterRows(this.results, this.settings).length;
+    const running = this.results.filter((r) => r.status === 'running' && !r.unregistered).length;
+    this.countLabel.replaceChildren(`${shown} of ${this.results.length} · ${running} running`);
+  }
+
+  renderBody(visible) {
+    const rows = sortRows(filterRows(this.results, this.settings), this.settings.sort);
+    const groups = groupRows(rows, this.settings.groupBy);
+    const span = visible.length + 2;
+    const out = [];
+    if (!this.results.length) {
+      out.push(h('tr', {}, h('td', { colspan: span }, emptyState('No results in this project yet',
+        'A result is a directory under the project path that holds a `log` file. Start a training job with trainui.Run(out=...) and it appears here within a second.'))));
+    } else if (!rows.length) {
+      out.push(h('tr', {}, h('td', { colspan: span }, emptyState('No run matches the filters', 'Clear the filter boxes to see every run.'))));
+    }
+    for (const group of groups) {
+      if (group.label !== null) {
+        const ids = group.rows.filter((r) => !r.unregistered).map((r) => r.id);
+        const nSel = group.rows.filter((r) => this.isSelected(r)).length;
+        out.push(h('tr', { class: 'group-row' }, h('td', { colspan: span },
+          h('label', {}, h('input', { type: 'checkbox', checked: nSel > 0 && nSel === ids.length, indeterminate: nSel > 0 && nSel < ids.length,
+            'aria-label': `Chart the group ${group.key} = ${group.label}`, onChange: (e) => this.toggle(ids, e.target.checked) }),
+          h('span', { class: 'group-key' }, `${group.key} = `), h('strong', {}, group.label),
+          h('span', { class: 'muted' }, ` (${group.rows.length})`)))));
+      }
+      for (const r of group.rows) out.push(this.renderRow(r, visible));
+    }
+    this.tbody.replaceChildren(...out);
+  }
+
+  renderRow(r, visible) {
+    const color = runColor(r.id);
+    const tr = h('tr', { dataset: { rid: String(r.id) }, class: [r.unregistered && 'row-unregistered', this.highlighted === r.id && 'row-highlight'] });
+    tr.append(h('td', { class: 'col-select' },
+      h('input', { type: 'checkbox', checked: this.isSelected(r), disabled: r.unregistered, 'aria-label': `Chart ${r.name}`,
+        dataset: { focusKey: `sel:${r.id}` }, onChange: (e) => this.toggle([r.id], e.target.checked) }),
+      h('span', { class: 'swatch', style: { background: color }, 'aria-hidden': 'true' })));
+    for (const id of visible) tr.append(this.renderCell(r, id));
+    const actions = h('td', { class: 'col-actions' });
+    if (!r.unregistered) {
+      actions.append(h('button', { class: 'btn btn-tiny btn-ghost', type: 'button', title: 'Rename', 'aria-label': `Rename ${r.name}`,
+        dataset: { focusKey: `rename:${r.id}` }, onClick: (e) => this.rename(r, e.target.closest('tr')) }, icon(ICONS.edit)));
+    }
+    actions.append(h('button', { class: 'btn btn-tiny btn-ghost', type: 'button', dataset: { focusKey: `unreg:${r.id}` },
+      title: r.unregistered ? 'Restore this result' : 'Hide this result (the files are not touched)',
+      onClick: () => this.onSetUnregistered(r.id, !r.unregistered) }, r.unregistered ? 'Restore' : 'Unregister'));
+    tr.append(actions);
+    return tr;
+  }
+
+  renderCell(r, id) {
+    const v = columnValue(r, id);
+    if (id === 'name') {
+      return h('td', { class: 'col-name' },
+        h('span', { class: 'name-slot' }, h('a', { href: link(`results/${r.id}`), class: 'run-link', dataset: { focusKey: `open:${r.id}` } }, r.name)),
+        r.ingest_error ? h('span', { class: 'warn', title: r.ingest_error, role: 'img', 'aria-label': `Ingest error: ${r.ingest_error}` }, '⚠') : null);
+    }
+    if (id === 'status') return h('td', {}, statusBadge(v));
+    if (id === 'elapsed') return h('td', { class: 'num' }, formatDuration(v));
+    if (id === 'updated') return h('td', { class: 'nowrap', title: v ? new Date(v * 1000).toLocaleString() : '' }, formatRelativeTime(v));
+    if (id === 'entries') return h('td', { class: 'num' }, formatNumber(v));
+    if (id.startsWith('metric:')) return h('td', { class: 'num', title: v === null || v === undefined ? '' : String(v) }, formatNumber(v));
+    const text = v === undefined ? '' : formatArg(v);
+    return h('td', { class: typeof v === 'number' ? 'num' : 'arg', title: text }, text);
+  }
+
+  rename(r, tr) {
+    const slot = tr.querySelector('.name-slot');
+    this.editing = true;
+    startInlineEdit(slot, r.name, (name) => this.onRename(r.id, name), {
+      label: `New name for ${r.name}`,
+      onDone: () => {
+        this.editing = false;
+        this.render(true);
+      },
+    });
+  }
+
+  /** Emphasise the row of run `rid` (null: none), e.g. while its line is hovered in a chart. */
+  highlight(rid) {
+    if (this.highlighted === rid) return;
+    this.highlighted = rid;
+    for (const tr of this.tbody.querySelectorAll('tr.row-highlight')) tr.classList.remove('row-highlight');
+    if (rid !== null) this.tbody.querySelector(`tr[data-rid="${rid}"]`)?.classList.add('row-highlight');
+  }
+
+  focusFilter() {
+    this.textFilter.focus();
+  }
+}
+
+function nextSort(sort, id) {
+  if (sort?.column !== id) return { column: id, desc: false };
+  if (!sort.desc) return { column: id, desc: true };
+  return null;
+}

@@ -1,0 +1,37 @@
+/** Entry point: the page frame, then the router mounts one page at a time. */
+import { startRouter } from './router.js';
+import { startConnectionIndicator, startThemeToggle, setCrumbs } from './components/layout.js';
+import { emptyState } from './components/feedback.js';
+import { h } from './dom.js';
+import { mountProjects } from './pages/projects.js';
+import { mountProject } from './pages/project.js';
+import { mountResult } from './pages/result.js';
+
+const PAGES = { projects: mountProjects, project: mountProject, result: mountResult };
+
+startThemeToggle();
+startConnectionIndicator();
+
+const app = document.getElementById('app');
+let cleanup = null;
+let currentKey = null;
+
+startRouter((route) => {
+  const key = `${route.page}:${route.id}`;
+  if (key === currentKey && cleanup?.onSearchChange) {
+    cleanup.onSearchChange();
+    return;
+  }
+  if (typeof cleanup === 'function') cleanup();
+  currentKey = key;
+  app.replaceChildren();
+  const mount = PAGES[route.page];
+  if (!mount) {
+    setCrumbs([{ label: 'Not found' }]);
+    app.append(emptyState('Page not found', `Nothing lives at ${route.path}.`, h('a', { class: 'btn', href: './' }, 'All projects')));
+    cleanup = null;
+    return;
+  }
+  cleanup = mount(app, route) || null;
+  window.scrollTo(0, 0);
+});

@@ -1,0 +1,221 @@
+/**
+ * A project: its results table and charts (or the compare-by-hyperparameters view), live.
+ *
+ * Every second the results list is polled; only results whose `entry_count` grew are asked
+ * for their new points (`since=<cursor>`). The view (charted runs, charts, x key, scale,
+ * smoothing, tab) lives in the URL; the table layout and last view persist per project.
+ */
+import { h, icon, ICONS } from '../dom.js';
+import { api, errorMessage, query } from '../api.js';
+import { link, replaceSearch } from '../router.js';
+import { poll } from '../data/poller.js';
+import { SeriesStore } from '../data/series-store.js';
+import { decodeView, encodeView, hasViewParams } from '../state/url.js';
+import { loadProjectSettings, saveProjectSettings } from '../state/settings.js';
+import { metricKeys, xKeys } from '../lib/table.js';
+import { formatRelativeTime } from '../lib/format.js';
+import { setCrumbs } from '../components/layout.js';
+import { errorBox, toast } from '../components/feedback.js';
+import { ChartsPanel } from '../components/charts-panel.js';
+import { ComparePanel } from '../components/compare.js';
+import { ResultsTable } from '../components/results-table.js';
+import { startInlineEdit } from '../components/inline-edit.js';
+import { defaultCharts } from './default-charts.js';
+
+export function mountProject(root, { id: projectId }) {
+  setCrumbs([{ label: 'Projects', href: link('') }, { label: `Project ${projectId}` }]);
+  const settings = loadProjectSettings(projectId);
+  const fromUrl = hasViewParams(location.search);
+  let view = fromUrl ? decodeView(location.search) : { ...decodeView(location.search), ...(settings.view || {}) };
+  let chartsChosen = fromUrl || !!settings.view?.charts?.length;
+  let results = [];
+  let showUnregistered = !!settings.showUnregistered;
+  let drawnSignature = '';
+  let stopped = false;
+  const store = new SeriesStore();
+
+  const title = h('h1', { class: 'project-name' }, '…');
+  const subtitle = h('p', { class: 'muted mono small' });
+  const stats = h('p', { class: 'muted small' });
+  const renameBtn = h('button', { class: 'btn btn-small btn-ghost', type: 'button', 'aria-label': 'Rename project', title: 'Rename project' }, icon(ICONS.edit));
+  const unregToggle = h('input', { type: 'checkbox', checked: showUnregistered, onChange: (e) => {
+    showUnregistered = e.target.checked;
+    saveProjectSettings(projectId, { showUnregistered });
+    refresh();
+  } });
+  const tabs = ['charts', 'compare'].map((tab) => h('button', { role: 'tab', class: 'tab', type: 'button', dataset: { tab },
+    onClick: () => setView({ tab }) }, tab === 'charts' ? 'Charts' : 'Compare hyperparameters'));
+  const panelSlot = h('div', { class: 'tab-panel', role: 'tabpanel' });
+  const errorSlot = h('div');
+
+  const charts = new ChartsPanel({
+    view,
+    onViewChange: (v) => setView({ charts: v.charts, x: v.x, logY: v.logY, smoothing: v.smoothing }, false),
+    fetchRange: (rid, keys, lo, hi) => store.fetchRange(rid, keys, lo, hi),
+    onHover: (rid) => table.highlight(rid),
+  });
+  const compare = new ComparePanel({ metric: view.metric, onMetricChange: (metric) => setView({ metric }, false) });
+  const table = new ResultsTable({
+    settings: settings.table || {},
+    onSettingsChange: (s) => saveProjectSettings(projectId, { table: { ...s, text: s.text } }),
+    onSelectionChange: (ids) => setView({ runs: [...ids] }),
+    onHover: (rid) => charts.highlight(rid),
+    onRename: async (rid, name) => {
+      await api(`results/${rid}`, { method: 'PATCH', body: { name } });
+      await refresh();
+    },
+    onSetUnregistered: async (rid, unregistered) => {
+      try {
+        await api(`results/${rid}`, { method: 'PATCH', body: { unregistered } });
+        toast(unregistered ? 'Result unregistered. Tick "show unregistered" to restore it.' : 'Result restored.', 'success');
+        await refresh();
+      } catch (err) {
+        toast(errorMessage(err), 'error');
+      }
+    },
+  });
+
+  root.append(
+    h('div', { class: 'page-head' },
+      h('div', { class: 'title-row' }, title, renameBtn),
+      subtitle, stats),
+    errorSlot,
+    h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Project views' }, tabs),
+    panelSlot,
+    table.el,
+    h('label', { class: 'field-inline small muted unreg-toggle' }, unregToggle, h('span', {}, 'Show unregistered results')));
+
+  renameBtn.addEventListener('click', () => startInlineEdit(title, title.textContent, async (name) => {
+    const { project } = await api(`projects/${projectId}`, { method: 'PATCH', body: { name } });
+    showProject(project);
+  }, { label: 'New project name' }));
+
+  function showProject(project) {
+    title.replaceChildren(project.name);
+    subtitle.replaceChildren(project.path);
+    setCrumbs([{ label: 'Projects', href: link('') }, { label: project.name }]);
+  }
+
+  function selectedSet() {
+    return view.runs === null ? null : new Set(view.runs);
+  }
+
+  function chartedRuns() {
+    const sel = selectedSet();
+    return results.filter((r) => !r.unregistered && (sel === null || sel.has(r.id)));
+  }
+
+  function setView(patch, rerenderPanel = true) {
+    view = { ...view, ...patch };
+    if (patch.charts) chartsChosen = true;
+    replaceSearch(encodeView(view));
+    saveProjectSettings(projectId, { view: { charts: view.charts, x: view.x, logY: view.logY, smoothing: view.smoothing } });
+    if ('tab' in patch) renderTab();
+    if ('runs' in patch) table.setData(results, selectedSet());
+    if (rerenderPanel || 'charts' in patch || 'x' in patch || 'runs' in patch) syncCharts();
+  }
+
+  function renderTab() {
+    for (const t of tabs) {
+      t.setAttribute('aria-selected', String(t.dataset.tab === view.tab));
+      t.tabIndex = t.dataset.tab === view.tab ? 0 : -1;
+    }
+    panelSlot.replaceChildren(view.tab === 'compare' ? compare.el : charts.el);
+    if (view.tab === 'compare') compare.update(chartedRuns(), metricKeys(results));
+    else charts.drawAll();
+  }
+
+  async function syncCharts() {
+    const runs = chartedRuns();
+    if (view.tab === 'compare') compare.update(runs, metricKeys(results));
+    const maxPoints = runs.length > 20 ? 500 : 1000;
+    store.configure({ keys: charts.neededKeys(), x: view.x, maxPoints });
+    const changed = await store.sync(runs);
+    if (stopped) return;
+    const signature = JSON.stringify([runs.map((r) => [r.id, r.name]), charts.neededKeys(), view.x]);
+    if (changed || signature !== drawnSignature) {
+      drawnSignature = signature;
+      charts.update({ runs: runs.map((r) => ({ id: r.id, name: r.name })), seriesFor: (rid) => store.series(rid) });
+    }
+  }
+
+  async function refresh() {
+    const [{ results: list }] = await Promise.all([
+      api(`projects/${projectId}/results${query({ include_unregistered: showUnregistered ? 1 : null })}`),
+    ]);
+    errorSlot.replaceChildren();
+    results = list;
+    const running = results.filter((r) => r.status === 'running' && !r.unregistered).length;
+    const latest = Math.max(0, ...results.map((r) => r.updated_at || 0));
+    stats.replaceChildren(`${results.filter((r) => !r.unregistered).length} results · ${running} running · last activity ${formatRelativeTime(latest || null)}`);
+    charts.setKeys(xKeys(results), metricKeys(results));
+    if (!chartsChosen && results.length) {
+      const defaults = defaultCharts(metricKeys(results));
+      if (defaults.length) {
+        chartsChosen = true;
+        view = { ...view, charts: defaults };
+        charts.view = { ...charts.view, charts: defaults };
+        charts.renderCards();
+      }
+    }
+    table.setData(results, selectedSet());
+    await syncCharts();
+  }
+
+  async function loadProject() {
+    try {
+      const { project } = await api(`projects/${projectId}`);
+      showProject(project);
+    } catch (err) {
+      if (err.status === 404) {
+        stopped = true;
+        stopPolling?.();
+        root.replaceChildren(errorBox(`Project ${projectId} does not exist (it may have been removed).`));
+      }
+    }
+  }
+
+  const onKey = (e) => {
+    if (e.key === '/' && !/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement?.tagName)) {
+      e.preventDefault();
+      table.focusFilter();
+    }
+  };
+  document.addEventListener('keydown', onKey);
+  const onTheme = () => charts.drawAll();
+  window.addEventListener('trainui:theme', onTheme);
+
+  renderTab();
+  loadProject();
+  let failures = 0;
+  const stopPolling = poll(async () => {
+    try {
+      await refresh();
+      failures = 0;
+    } catch (err) {
+      failures += 1;
+      if (failures >= 2 || !results.length) errorSlot.replaceChildren(errorBox(`Could not load the results: ${errorMessage(err)}`));
+      throw err;
+    }
+  }, 1000);
+
+  const cleanup = () => {
+    stopped = true;
+    stopPolling();
+    document.removeEventListener('keydown', onKey);
+    window.removeEventListener('trainui:theme', onTheme);
+    charts.destroy();
+    compare.destroy();
+  };
+  cleanup.onSearchChange = () => {
+    view = decodeView(location.search);
+    charts.view = { ...view };
+    charts.renderCards();
+    charts.syncControls();
+    renderTab();
+    table.setData(results, selectedSet());
+    drawnSignature = '';
+    syncCharts();
+  };
+  return cleanup;
+}

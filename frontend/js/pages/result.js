@@ -1,0 +1,180 @@
+/**
+ * One result: summary and status, args, its charts, the command panel with the command
+ * history, snapshots, and images by step. Polls the result every second (commands too;
+ * images less often) and fetches only new log points.
+ */
+import { h, icon, ICONS } from '../dom.js';
+import { api, errorMessage } from '../api.js';
+import { link, replaceSearch } from '../router.js';
+import { poll } from '../data/poller.js';
+import { SeriesStore } from '../data/series-store.js';
+import { decodeView, encodeView, hasViewParams } from '../state/url.js';
+import { loadSetting, saveSetting } from '../state/settings.js';
+import { formatArg, formatBytes, formatDuration, formatNumber, formatRelativeTime, formatTimestamp, MISSING } from '../lib/format.js';
+import { xKeys } from '../lib/table.js';
+import { setCrumbs } from '../components/layout.js';
+import { emptyState, errorBox, statusBadge } from '../components/feedback.js';
+import { ChartsPanel } from '../components/charts-panel.js';
+import { CommandPanel } from '../components/command-panel.js';
+import { CommandHistory } from '../components/command-history.js';
+import { ImagesPanel } from '../components/images.js';
+import { startInlineEdit } from '../components/inline-edit.js';
+import { defaultCharts } from './default-charts.js';
+
+export function mountResult(root, { id: resultId }) {
+  setCrumbs([{ label: 'Projects', href: link('') }, { label: `Result ${resultId}` }]);
+  const fromUrl = hasViewParams(location.search);
+  let view = fromUrl ? decodeView(location.search) : { ...decodeView(location.search), ...(loadSetting('resultView') || {}) };
+  let chartsChosen = fromUrl && view.charts.length > 0;
+  let result = null;
+  let stopped = false;
+  let drawn = '';
+  const store = new SeriesStore();
+
+  const title = h('h1', {}, '…');
+  const statusSlot = h('span');
+  const renameBtn = h('button', { class: 'btn btn-small btn-ghost', type: 'button', 'aria-label': 'Rename result', title: 'Rename result' }, icon(ICONS.edit));
+  const pathLine = h('p', { class: 'muted mono small' });
+  const summary = h('dl', { class: 'summary' });
+  const argsSlot = h('div', { class: 'table-scroll' });
+  const snapshotsSlot = h('div', { class: 'table-scroll' });
+  const errorSlot = h('div');
+  const charts = new ChartsPanel({
+    view,
+    onViewChange: (v) => {
+      view = { ...view, charts: v.charts, x: v.x, logY: v.logY, smoothing: v.smoothing };
+      chartsChosen = true;
+      replaceSearch(encodeView({ ...view, runs: null }));
+      saveSetting('resultView', { x: view.x, logY: view.logY, smoothing: view.smoothing });
+      syncCharts();
+    },
+    fetchRange: (rid, keys, lo, hi) => store.fetchRange(rid, keys, lo, hi),
+  });
+  const history = new CommandHistory();
+  const commandPanel = new CommandPanel({ resultId, onPosted: () => refreshCommands() });
+  const images = new ImagesPanel();
+
+  root.append(
+    h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, title, statusSlot, renameBtn), pathLine),
+    errorSlot,
+    h('section', { class: 'card card-pad', 'aria-label': 'Summary' }, summary),
+    h('div', { class: 'result-layout' },
+      h('div', { class: 'result-main' }, charts.el),
+      h('div', { class: 'result-side' }, commandPanel.el)),
+    history.el,
+    h('div', { class: 'two-col' },
+      h('section', { class: 'card', 'aria-label': 'Args' }, h('div', { class: 'toolbar' }, h('h2', { class: 'section-title' }, 'Args')), argsSlot),
+      h('section', { class: 'card', 'aria-label': 'Snapshots' }, h('div', { class: 'toolbar' }, h('h2', { class: 'section-title' }, 'Snapshots')), snapshotsSlot)),
+    images.el);
+
+  renameBtn.addEventListener('click', () => startInlineEdit(title, result?.name || '', async (name) => {
+    const { result: updated } = await api(`results/${resultId}`, { method: 'PATCH', body: { name } });
+    show(updated);
+  }, { label: 'New result name' }));
+
+  let lastShown = '';
+  function show(r) {
+    result = { ...result, ...r };
+    const signature = JSON.stringify(r);
+    if (signature === lastShown) return;
+    lastShown = signature;
+    if (!title.querySelector('input')) title.replaceChildren(r.name);
+    statusSlot.replaceChildren(statusBadge(r.status));
+    pathLine.replaceChildren(r.path || '');
+    setCrumbs([{ label: 'Projects', href: link('') }, { label: 'Project', href: link(`projects/${r.project_id}`) }, { label: r.name }]);
+    const items = [
+      ['Status', r.status || 'unknown'], ['Iteration', formatNumber(r.iteration ?? r.last_values?.iteration)],
+      ['Epoch', formatNumber(r.epoch ?? r.last_values?.epoch)], ['Elapsed', formatDuration(r.elapsed_time)],
+      ['Started', formatTimestamp(r.started_at)], ['Updated', formatRelativeTime(r.updated_at)],
+      ['Heartbeat', formatRelativeTime(r.heartbeat_at)], ['World size', r.world_size ?? MISSING], ['Log entries', formatNumber(r.entry_count)],
+    ];
+    if (r.ingest_error) items.push(['Ingest error', r.ingest_error]);
+    summary.replaceChildren(...items.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { dataset: { field: k.toLowerCase().replace(/ /g, '-') } }, String(v))]));
+    const args = Object.entries(r.args || {});
+    argsSlot.replaceChildren(args.length
+      ? h('table', { class: 'table table-compact args-table' }, h('tbody', {}, args.map(([k, v]) => h('tr', {}, h('th', { scope: 'row', class: 'mono' }, k), h('td', { class: 'mono' }, formatArg(v))))))
+      : emptyState('No args', 'The run wrote no `args` file.'));
+    const snaps = r.snapshots || [];
+    snapshotsSlot.replaceChildren(snaps.length
+      ? h('table', { class: 'table table-compact snapshots-table' },
+        h('thead', {}, h('tr', {}, ['Name', 'Iteration', 'Size', 'Created'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, [...snaps].sort((a, b) => (b.iteration ?? 0) - (a.iteration ?? 0)).map((s) => h('tr', {},
+          h('td', { class: 'mono' }, s.name), h('td', { class: 'num' }, formatNumber(s.iteration)),
+          h('td', { class: 'num' }, formatBytes(s.size)), h('td', { class: 'nowrap small' }, formatTimestamp(s.created_at))))))
+      : emptyState('No snapshots', 'Take one with the command panel, or call run.snapshot() in the job.'));
+    commandPanel.update(result);
+  }
+
+  async function syncCharts() {
+    if (!result) return;
+    charts.setKeys(xKeys([result]), (result.keys || []).slice().sort());
+    if (!chartsChosen) {
+      const defaults = defaultCharts(result.keys || []);
+      if (defaults.length) {
+        chartsChosen = true;
+        view = { ...view, charts: defaults };
+        charts.view = { ...charts.view, charts: defaults };
+        charts.renderCards();
+      }
+    }
+    store.configure({ keys: charts.neededKeys(), x: view.x, maxPoints: 1000 });
+    const changed = await store.sync([result]);
+    const signature = JSON.stringify([result.name, charts.neededKeys(), view.x]);
+    if (!stopped && (changed || signature !== drawn)) {
+      drawn = signature;
+      charts.update({ runs: [{ id: result.id, name: result.name }], seriesFor: (rid) => store.series(rid) });
+    }
+  }
+
+  async function refreshResult() {
+    try {
+      const { result: r } = await api(`results/${resultId}`);
+      errorSlot.replaceChildren();
+      show(r);
+      await syncCharts();
+    } catch (err) {
+      if (err.status === 404) {
+        stopped = true;
+        stopAll();
+        root.replaceChildren(errorBox(`Result ${resultId} does not exist.`));
+        return;
+      }
+      errorSlot.replaceChildren(errorBox(`Could not load the result: ${errorMessage(err)}`));
+      throw err;
+    }
+  }
+
+  let pendingCommands = true;
+  async function refreshCommands() {
+    const { commands } = await api(`results/${resultId}/commands`);
+    history.update(commands);
+    pendingCommands = commands.some((c) => c.status === 'PENDING');
+  }
+
+  async function refreshAssets() {
+    const { assets } = await api(`results/${resultId}/assets`);
+    images.update(assets);
+  }
+
+  let tick = 0;
+  const stops = [
+    poll(refreshResult, 1000),
+    poll(async () => {
+      tick += 1;
+      if (pendingCommands || result?.status === 'running' || tick % 5 === 0) await refreshCommands();
+    }, 1000),
+    poll(async () => {
+      if (result?.status === 'running' || images.signature === '' || tick % 10 === 0) await refreshAssets();
+    }, 2000),
+  ];
+  const stopAll = () => stops.forEach((s) => s());
+  const onTheme = () => charts.drawAll();
+  window.addEventListener('trainui:theme', onTheme);
+
+  return () => {
+    stopped = true;
+    stopAll();
+    window.removeEventListener('trainui:theme', onTheme);
+    charts.destroy();
+  };
+}
