@@ -1,0 +1,217 @@
+"""One result directory into the store, with every kind of bad input a user's disk can hold."""
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from trainui.ingest.discovery import find_result_dirs
+from trainui.ingest.sync import TORN_TAIL_GRACE, sync_result
+from trainui.store import metrics
+from trainui.store import results as result_store
+
+
+
+def sync(database, project, path):
+    return sync_result(database, project[0], project[1], str(path))
+
+
+def result(database, result_id):
+    with database.session() as s:
+        return result_store.get_result(s, result_id)
+
+
+def series(database, result_id, key, x="iteration"):
+    with database.session() as s:
+        out = metrics.query_series(s, result_id, [key], x, 100_000)[key]
+    return out["x"].tolist(), out["y"].tolist()
+
+
+def age(path, seconds):
+    t = time.time() - seconds
+    os.utime(path, (t, t))
+
+
+def test_chainer_result_with_args(database, project, tmp_path, write_log):
+    run = tmp_path / "project" / "run"
+    write_log(run, [{"epoch": 1, "iteration": i, "main/loss": 1 / i} for i in range(1, 11)], indent=4)
+    (run / "args").write_text(json.dumps({"lr": 0.1, "batchsize": 32}))
+    (run / "snapshot_iter_10").write_bytes(b"x" * 10)
+    rid = sync(database, project, run)
+    r = result(database, rid)
+    assert r["args"] == {"lr": 0.1, "batchsize": 32}
+    assert r["last_values"]["main/loss"] == pytest.approx(0.1)
+    assert r["entry_count"] == 10 and r["ingest_error"] is None
+    with database.session() as s:
+        assert [x["iteration"] for x in result_store.get_result(s, rid, detail=True)["snapshots"]] == [10]
+
+
+def test_sync_is_idempotent_and_incremental(database, project, tmp_path, write_log):
+    run = tmp_path / "project" / "run"
+    write_log(run, [{"iteration": i, "v": float(i)} for i in range(3000)])
+    rid = sync(database, project, run)
+    sync(database, project, run)
+    xs, ys = series(database, rid, "v")
+    assert xs == list(map(float, range(3000))) and ys == xs
+    write_log(run, [{"iteration": i, "v": float(i)} for i in range(3001)])
+    sync(database, project, run)
+    assert series(database, rid, "v")[0][-2:] == [2999.0, 3000.0]
+    assert result(database, rid)["entry_count"] == 3001
+
+
+def test_empty_log_then_data(database, project, tmp_path, write_log):
+    run = tmp_path / "project" / "run"
+    run.mkdir()
+    (run / "log").write_text("")
+    rid = sync(database, project, run)
+    assert result(database, rid)["entry_count"] == 0
+    write_log(run, [{"iteration": 1, "loss": 2.0}])
+    sync(database, project, run)
+    assert result(database, rid)["last_values"] == {"iteration": 1.0, "loss": 2.0}
+
+
+def test_truncated_mid_entry_shows_what_it_can_and_recovers(database, project, tmp_path):
+    run = tmp_path / "project" / "run"
+    run.mkdir()
+    log = run / "log"
+    log.write_text('[{"iteration": 1, "loss": 1.0}, {"iteration": 2, "loss": 0.5}, {"iteration": 3, "lo')
+    rid = sync(database, project, run)
+    assert result(database, rid)["entry_count"] == 2
+    assert result(database, rid)["ingest_error"] is None  # fresh: a writer may be mid-flush
+    age(log, TORN_TAIL_GRACE + 1)
+    sync(database, project, run)
+    assert "(read 2 entries)" in result(database, rid)["ingest_error"]
+    log.write_text('[{"iteration": 1, "loss": 1.0}, {"iteration": 2, "loss": 0.5}, {"iteration": 3, "loss": 0.2}]')
+    sync(database, project, run)
+    r = result(database, rid)
+    assert r["entry_count"] == 3 and r["ingest_error"] is None
+    assert series(database, rid, "loss") == ([1.0, 2.0, 3.0], [1.0, 0.5, 0.2])
+
+
+def test_garbage_bytes_then_fixed(database, project, tmp_path, write_log):
+    run = tmp_path / "project" / "run"
+    run.mkdir()
+    (run / "log").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00garbage")
+    rid = sync(database, project, run)
+    assert "not a JSON array" in result(database, rid)["ingest_error"]
+    write_log(run, [{"iteration": 1, "loss": 3.0}])
+    sync(database, project, run)
+    r = result(database, rid)
+    assert r["ingest_error"] is None and r["last_values"]["loss"] == 3.0
+
+
+def test_garbage_in_the_middle_keeps_the_prefix(database, project, tmp_path):
+    run = tmp_path / "project" / "run"
+    run.mkdir()
+    (run / "log").write_bytes(b'[{"iteration": 1, "loss": 1.0}, \x00\x01 nonsense {"iteration": 2}]')
+    age(run / "log", TORN_TAIL_GRACE + 1)
+    rid = sync(database, project, run)
+    r = result(database, rid)
+    assert r["entry_count"] == 1 and "invalid JSON" in r["ingest_error"]
+
+
+def test_non_finite_strings_and_nested_values(database, project, tmp_path):
+    run = tmp_path / "project" / "run"
+    run.mkdir()
+    (run / "log").write_text('[{"iteration": 1, "loss": NaN, "acc": Infinity, "note": "warmup", '
+                             '"nested": {"a": 1}, "list": [1, 2], "flag": true},'
+                             ' {"iteration": 2, "loss": 0.5, "acc": -Infinity}]')
+    rid = sync(database, project, run)
+    r = result(database, rid)
+    assert r["ingest_error"] is None
+    assert set(r["keys"]) == {"iteration", "loss", "acc", "flag"}
+    assert r["last_values"]["acc"] is None  # -Infinity is not JSON: shown as null
+    xs, ys = series(database, rid, "loss")
+    assert xs == [1.0, 2.0] and math.isnan(ys[0]) and ys[1] == 0.5
+
+
+@pytest.mark.parametrize("content", ["", "[1, 2]", "not json", "null"])
+def test_bad_args_do_not_block_the_log(database, project, tmp_path, content, write_log):
+    run = tmp_path / "project" / "run"
+    write_log(run, [{"iteration": 1, "loss": 1.0}])
+    (run / "args").write_text(content)
+    rid = sync(database, project, run)
+    r = result(database, rid)
+    assert r["args"] == {} and r["entry_count"] == 1
+
+
+def test_deleted_directory_keeps_what_was_ingested(database, project, tmp_path, write_log):
+    run = tmp_path / "project" / "run"
+    write_log(run, [{"iteration": i, "loss": 1.0} for i in range(5)])
+    rid = sync(database, project, run)
+    for f in run.iterdir():
+        f.unlink()
+    run.rmdir()
+    assert sync(database, project, run) == rid
+    r = result(database, rid)
+    assert r["missing"] and r["entry_count"] == 5
+
+
+def test_directory_deleted_while_being_read(database, project, tmp_path, write_log):
+    run = tmp_path / "project" / "run"
+    write_log(run, [{"iteration": i, "loss": float(i)} for i in range(20000)])
+    real_open = open
+    calls = {"n": 0}
+
+    def deleting_open(path, *args, **kwargs):  # the directory goes away between two chunk reads
+        if str(path).endswith("log"):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                for f in run.iterdir():
+                    f.unlink()
+                run.rmdir()
+        return real_open(path, *args, **kwargs)
+
+    import builtins
+    builtins.open, saved = deleting_open, builtins.open
+    try:
+        rid = sync_result(database, project[0], project[1], str(run), chunk_bytes=64 * 1024)
+    finally:
+        builtins.open = saved
+    r = result(database, rid)
+    assert 0 < r["entry_count"] < 20000
+    assert "cannot read log" in r["ingest_error"]
+
+
+def test_symlink_loop_ends_the_walk(tmp_path, write_log):
+    root = tmp_path / "project"
+    write_log(root / "a" / "run", [{"iteration": 1}])
+    os.symlink(root, root / "a" / "loop")
+    os.symlink(root / "missing", root / "dangling")
+    assert find_result_dirs(str(root)) == [str(root / "a" / "run")]
+
+
+def test_unreadable_log_is_reported_not_fatal(database, project, tmp_path, write_log):
+    """As root, drop the capabilities that bypass file permissions so that the test means something."""
+    run = tmp_path / "project" / "run"
+    write_log(run, [{"iteration": 1, "loss": 1.0}])
+    (run / "log").chmod(0)
+    if os.geteuid() != 0:
+        rid = sync(database, project, run)
+    else:
+        code = ("from trainui.store import Database; from trainui.ingest.sync import sync_result;"
+                f"print(sync_result(Database({database.url!r}), {project[0]}, {project[1]!r}, {str(run)!r}))")
+        out = subprocess.run(["setpriv", "--bounding-set", "-dac_override,-dac_read_search", sys.executable,
+                              "-c", code], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        rid = int(out.stdout.strip().splitlines()[-1])
+    r = result(database, rid)
+    assert "cannot read log" in r["ingest_error"] and "ermission" in r["ingest_error"]
+    (run / "log").chmod(0o644)
+    sync(database, project, run)
+    assert result(database, rid)["ingest_error"] is None
+    assert result(database, rid)["entry_count"] == 1
+
+
+def test_large_chunked_ingest_matches_the_file(database, project, tmp_path, write_log):
+    run = tmp_path / "project" / "run"
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=30000)
+    write_log(run, [{"iteration": i, "v": float(v)} for i, v in enumerate(values)])
+    rid = sync_result(database, project[0], project[1], str(run), chunk_bytes=100_000)
+    xs, ys = series(database, rid, "v")
+    assert len(xs) == 30000 and np.allclose(ys, values)
