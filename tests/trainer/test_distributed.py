@@ -1,0 +1,77 @@
+"""The quickstart under a real ``torchrun --nproc_per_node=2`` (gloo): commands reach both ranks
+at the same iteration, ``stop`` ends both together, responses count 2 ranks."""
+from __future__ import annotations
+
+import os
+import re
+
+import torch
+
+import trainui
+from trainui_job_helpers import (
+    finish, post_command, quickstart_argv, read_log, read_rank_records, read_responses, start_job,
+    wait_for_log, wait_for_response,
+)
+
+
+def test_torchrun_two_ranks_apply_lr_snapshot_stop_together(tmp_path):
+    out = str(tmp_path / "ddp")
+    # posted before the job starts: delivered at its first poll at or after iteration 5
+    scheduled = post_command(out, "adjust_hyperparams", {"momentum": 0.8}, {"key": "iteration", "value": 5})
+    job = start_job(quickstart_argv(out, "--iterations", "100000", "--sleep", "0.02", "--log-every", "5",
+                                    "--image-every", "0", nproc=2))
+    try:
+        wait_for_log(out, 20, timeout=60, job=job)
+        lr = post_command(out, "adjust_hyperparams", {"lr": 0.01})
+        lr_response = wait_for_response(out, lr, job=job)
+        bad = post_command(out, "adjust_hyperparams", {"lr": "fast"})
+        snapshot = post_command(out, "take_snapshot")
+        snapshot_response = wait_for_response(out, snapshot, job=job)
+        wait_for_response(out, bad, job=job)
+        stop = post_command(out, "stop")
+        stop_response = wait_for_response(out, stop, job=job)
+        stdout, _ = finish(job, timeout=60)
+    finally:
+        if job.poll() is None:
+            job.kill()
+
+    responses = read_responses(out)
+    for uid in (scheduled, lr, snapshot, stop):
+        assert responses[uid]["status"] == "SUCCESS", responses[uid]
+        assert responses[uid]["ranks"] == 2
+    assert responses[scheduled]["iteration"] == 5
+    assert responses[bad]["status"] == "FAILURE" and "'lr' must be a number" in responses[bad]["body"]["error"]
+
+    # each rank's own record: same command, same iteration, same resulting lr
+    records = read_rank_records(out)
+    assert sorted(records) == [0, 1]
+    by_rank = [{r["uid"]: r for r in records[rank]} for rank in (0, 1)]
+    for uid in (scheduled, lr, snapshot, stop):
+        assert by_rank[0][uid]["iteration"] == by_rank[1][uid]["iteration"], uid
+    assert by_rank[0][lr]["iteration"] == lr_response["iteration"]
+    for rank in (0, 1):
+        assert by_rank[rank][lr]["hyperparams"][0]["lr"] == 0.01
+        assert by_rank[rank][scheduled]["hyperparams"][0]["momentum"] == 0.8
+        assert by_rank[rank][bad]["status"] == "FAILURE"
+
+    # the log (rank 0, averaged over ranks) shows the new lr from the next report on
+    changed_at = lr_response["iteration"]
+    for entry in read_log(out):
+        assert entry["lr"] == (0.05 if entry["iteration"] <= changed_at else 0.01), entry
+
+    # both ranks ended at the stop's iteration
+    ended = {int(r): int(i) for r, i in re.findall(r"rank (\d) ended at iteration (\d+)", stdout)}
+    assert ended == {0: stop_response["iteration"], 1: stop_response["iteration"]}
+
+    # the snapshot loads into a plain (non-DDP) model
+    path = os.path.join(out, snapshot_response["body"]["path"])
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("quickstart_train", os.path.join(
+        os.path.dirname(__file__), "..", "..", "examples", "quickstart", "train.py"))
+    quickstart = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quickstart)
+    model = quickstart.MLP(64)
+    state = trainui.load_snapshot(path, model=model, restore_rng=False)
+    assert state["iteration"] == snapshot_response["iteration"]
+    assert state["extra"]["world_size"] == 2
+    assert isinstance(state["model"]["hidden.weight"], torch.Tensor)
