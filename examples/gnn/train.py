@@ -1,0 +1,180 @@
+#!/usr/bin/env python
+"""Train NFP, GGNN, WeaveNet or SchNet on QM9 (regression) or Tox21 (12 toxicity tasks).
+
+    python examples/gnn/train.py --model ggnn --data ../shared/data/qm9_10k.csv.gz --targets homo,lumo
+    python examples/gnn/train.py --model nfp --data ../shared/data/tox21.csv.gz --smoke
+    torchrun --nproc_per_node=2 examples/gnn/train.py --model nfp --data ... --smoke
+
+Each epoch is one trainui report: train and validation loss, MAE per target (QM9, in eV for
+energies) or ROC-AUC (Tox21), lr and molecules/s. Commands from the UI (snapshot, lr, stop, and
+`evaluate`) are applied through `run.step()` after every iteration.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+import trainui
+from molgnn import batching, data, metrics, models, presets
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", choices=models.MODELS, default="nfp")
+    p.add_argument("--data", required=True, nargs="+", help="QM9 (qm9pack) or Tox21 CSV(s), .csv or .csv.gz")
+    p.add_argument("--targets", default=None,
+                   help="comma-separated: QM9 " + ",".join(data.QM9_TARGETS) + " (default homo); Tox21 tasks (default all)")
+    p.add_argument("--out", default="results/gnn")
+    p.add_argument("--cache", default=os.path.expanduser("~/.cache/trainui-gnn"),
+                   help="directory for featurized molecules ('' disables)")
+    p.add_argument("--smoke", action="store_true", help="small, fast preset (about a minute on 2 cores)")
+    p.add_argument("--seed", type=int, default=0)
+    for name, kind in (("hidden", int), ("layers", int), ("batch-size", int), ("epochs", int),
+                       ("lr", float), ("limit", int)):
+        p.add_argument(f"--{name}", type=kind, default=None, help="overrides the preset")
+    p.add_argument("--snapshot-at-end", action="store_true")
+    return p.parse_args(argv)
+
+
+def init_distributed() -> tuple[int, int]:
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        dist.init_process_group("gloo")
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def load_dataset(args, rank: int) -> data.MoleculeSet:
+    """Rank 0 featurizes and fills the cache first so other ranks only read it."""
+    geometry = models.uses_geometry(args.model)
+    if dist.is_initialized() and rank != 0:
+        dist.barrier()
+    dataset = data.load(args.data, geometry=geometry, cache_dir=args.cache or None, seed=args.seed)
+    if dist.is_initialized() and rank == 0:
+        dist.barrier()
+    names = args.targets.split(",") if args.targets else (["homo"] if dataset.regression else dataset.target_names)
+    return dataset.select_targets(names)
+
+
+@torch.no_grad()
+def predict(model, dataset, indices, standardizer, geometry, batch_size, rank, world):
+    """Predictions for `indices` (in reported units), evaluated in shards and gathered on every rank."""
+    model.eval()
+    mine = batching.shard(indices, rank, world, epoch_seed=None)
+    outputs = [model(batching.collate(dataset, idx, standardizer, geometry)).numpy()
+               for idx in batching.batches(mine, batch_size)]
+    pred = np.concatenate(outputs) if outputs else np.zeros((0, dataset.labels.shape[1]), np.float32)
+    model.train()
+    if world > 1:
+        gathered = [None] * world
+        dist.all_gather_object(gathered, (mine, pred))
+        mine = np.concatenate([g[0] for g in gathered])
+        pred = np.concatenate([g[1] for g in gathered])
+    return mine, pred
+
+
+def evaluate(model, dataset, indices, standardizer, geometry, batch_size, rank, world, prefix):
+    order, pred = predict(model, dataset, indices, standardizer, geometry, batch_size, rank, world)
+    y = dataset.labels[order]
+    label_mask = torch.from_numpy(~np.isnan(y))
+    y_std = torch.from_numpy(np.nan_to_num(standardizer.transform(y)).astype(np.float32))
+    loss = metrics.masked_loss(torch.from_numpy(pred), y_std, label_mask, dataset.regression).item()
+    report = {f"{prefix}/loss": loss}
+    if dataset.regression:
+        report.update(metrics.regression_report(standardizer.inverse(pred), y, dataset.target_names,
+                                                dataset.units, prefix))
+    else:
+        report.update(metrics.classification_report(pred, y, dataset.target_names, prefix))
+    return report
+
+
+def mean_predictor_report(dataset, split, standardizer) -> dict:
+    """MAE of always predicting the training mean: the bar a QM9 model has to clear."""
+    out = {}
+    for part, idx in (("validation", split.validation), ("test", split.test)):
+        y = dataset.labels[idx]
+        pred = np.broadcast_to(standardizer.mean, y.shape)
+        out.update(metrics.regression_report(pred, y, dataset.target_names, dataset.units, f"{part}/baseline"))
+    return out
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    rank, world = init_distributed()
+    dataset = load_dataset(args, rank)
+    hp = presets.resolve(dataset.kind, args.model, args.smoke,
+                         {"hidden": args.hidden, "layers": args.layers, "batch_size": args.batch_size,
+                          "epochs": args.epochs, "lr": args.lr, "limit": args.limit})
+    split = batching.seeded_split(len(dataset.records), args.seed, limit=hp["limit"])
+    standardizer = batching.Standardizer(dataset.labels[split.train], dataset.regression)
+    geometry = models.uses_geometry(args.model)
+    if geometry and "z" not in dataset.records[0]:
+        raise SystemExit("SchNet needs geometry: none in the CSV and no conformers were made")
+
+    torch.manual_seed(args.seed)
+    module = models.build(args.model, hidden=hp["hidden"], layers=hp["layers"], n_targets=len(dataset.target_names))
+    model = DistributedDataParallel(module) if world > 1 else module
+    optimizer = torch.optim.Adam(module.parameters(), lr=hp["lr"])
+    per_rank = len(batching.shard(split.train, 0, world, epoch_seed=0))
+    iterations_per_epoch = -(-per_rank // hp["batch_size"])
+    run_args = dict(vars(args), **hp, dataset=dataset.kind, world_size=world, targets=",".join(dataset.target_names),
+                    n_train=len(split.train), n_validation=len(split.validation), n_test=len(split.test),
+                    skipped_molecules=dataset.skipped, parameters=sum(p.numel() for p in module.parameters()))
+
+    def validation_report():
+        return evaluate(model.module if world > 1 else model, dataset, split.validation, standardizer,
+                        geometry, 256, rank, world, "validation/main")
+
+    with trainui.Run(out=args.out, args=run_args, model=module, optimizer=optimizer,
+                     total_iterations=iterations_per_epoch * hp["epochs"]) as run:
+
+        @run.command("evaluate")
+        def _evaluate(body):
+            return validation_report()
+
+        iteration, epoch, stop = 0, 0, False
+        while epoch < hp["epochs"] and not stop:
+            epoch += 1
+            order = batching.shard(split.train, rank, world, epoch_seed=args.seed * 1000 + epoch)
+            loss_sum, seen, started = 0.0, 0, time.perf_counter()
+            for idx in batching.batches(order, hp["batch_size"]):
+                batch = batching.collate(dataset, idx, standardizer, geometry)
+                loss = metrics.masked_loss(model(batch), batch["y"], batch["label_mask"], dataset.regression)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                iteration += 1
+                loss_sum, seen = loss_sum + loss.item() * len(idx), seen + len(idx)
+                if run.step(iteration=iteration, epoch=epoch):
+                    stop = True
+                    break
+            elapsed = time.perf_counter() - started
+            totals = torch.tensor([loss_sum, float(seen)], dtype=torch.float64)
+            if world > 1:
+                dist.all_reduce(totals)
+                elapsed_t = torch.tensor([elapsed]); dist.all_reduce(elapsed_t, op=dist.ReduceOp.MAX)
+                elapsed = elapsed_t.item()
+            report = {"main/loss": totals[0].item() / max(totals[1].item(), 1.0),
+                      "molecules_per_sec": totals[1].item() / max(elapsed, 1e-9)}
+            report.update(validation_report())
+            run.log(report, iteration=iteration, epoch=epoch)
+
+        final = evaluate(module, dataset, split.test, standardizer, geometry, 256, rank, world, "test/main")
+        if dataset.regression:
+            final.update(mean_predictor_report(dataset, split, standardizer))
+        run.log(final, iteration=iteration, epoch=epoch)
+        if args.snapshot_at_end:
+            run.snapshot()
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
