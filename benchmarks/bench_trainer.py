@@ -1,0 +1,155 @@
+"""Trainer-library costs that issue 3 sets targets for; prints figures and ratios.
+
+1. ``Run.log()`` per call with 1k entries in ``log`` vs 100k (target: ratio <= 1.5; append in
+   place makes it O(1), where Chainer's rewrite-everything LogReport is O(n)).
+2. ``Run.step()`` (the poll) with nothing pending, single process (target: < 50 us).
+3. Collectives per ``step()`` under torch.distributed with 2 gloo ranks (target: 1 when nothing
+   is pending), counted by wrapping every torch.distributed collective the library could call.
+
+    python benchmarks/bench_trainer.py [--entries 100000] [--skip-distributed]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import trainui  # noqa: E402
+from trainui import protocol  # noqa: E402
+
+REPORT = {"main/loss": 0.123456, "main/accuracy": 0.9, "validation/main/loss": 0.2,
+          "validation/main/accuracy": 0.85, "lr": 0.01}
+
+
+def log_cost(entries: int, window: int = 5000, repeats: int = 5) -> float:
+    """Median microseconds per log() call (flushes included) once the log holds ``entries``."""
+    with tempfile.TemporaryDirectory() as out:
+        run = trainui.Run(out, progress=False, handle_signals=False)
+        for i in range(1, entries + 1):
+            run.log(REPORT, iteration=i, epoch=0)
+        run.flush()
+        samples = []
+        it = entries
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(window):
+                it += 1
+                run.log(REPORT, iteration=it, epoch=0)
+            run.flush()
+            samples.append((time.perf_counter() - start) / window * 1e6)
+        run.close()
+        return statistics.median(samples)
+
+
+def poll_cost(calls: int = 200_000, poll_interval: float = 0.2) -> float:
+    with tempfile.TemporaryDirectory() as out:
+        run = trainui.Run(out, progress=False, handle_signals=False, poll_interval=poll_interval)
+        run.step(iteration=0)
+        samples = []
+        for r in range(5):
+            start = time.perf_counter()
+            for i in range(calls // 5):
+                run.step(iteration=i)
+            samples.append((time.perf_counter() - start) / (calls // 5) * 1e6)
+        run.close()
+        return statistics.median(samples)
+
+
+COLLECTIVES = ("broadcast", "all_reduce", "all_gather", "all_gather_into_tensor", "gather", "scatter",
+               "reduce", "reduce_scatter", "reduce_scatter_tensor", "all_to_all", "all_to_all_single",
+               "barrier", "broadcast_object_list", "all_gather_object", "gather_object", "scatter_object_list",
+               "send", "recv", "isend", "irecv")
+
+
+def _distributed_worker(rank: int, world: int, port: int, out: str, steps: int, results) -> None:
+    import torch.distributed as dist
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    calls = {"n": 0}
+    for name in COLLECTIVES:
+        original = getattr(dist, name, None)
+        if original is None:
+            continue
+
+        def counted(*args, _original=original, **kwargs):
+            calls["n"] += 1
+            return _original(*args, **kwargs)
+
+        setattr(dist, name, counted)
+    import torch
+
+    model = torch.nn.Linear(2, 2)
+    run = trainui.Run(out, model=model, optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+                      progress=False, handle_signals=False, poll_interval=0.0)
+    dist.barrier()
+    calls["n"] = 0
+    start = time.perf_counter()
+    for i in range(1, steps + 1):
+        run.step(iteration=i)
+    idle_seconds = time.perf_counter() - start
+    idle_calls = calls["n"]
+    dist.barrier()
+    if rank == 0:
+        uid = "bench-lr"
+        record = protocol.CommandRecord(uid=uid, name="adjust_hyperparams", body={"lr": 0.05})
+        protocol.atomic_write_json(os.path.join(out, protocol.COMMANDS_INBOX, f"{uid}.json"), record.to_json())
+    dist.barrier()
+    calls["n"] = 0
+    run.step(iteration=steps + 1)
+    command_calls = calls["n"]
+    run.close()
+    results.put((rank, idle_calls / steps, idle_seconds / steps * 1e6, command_calls))
+    dist.destroy_process_group()
+
+
+def distributed_collectives(steps: int = 2000) -> list[tuple]:
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    with tempfile.TemporaryDirectory() as out:
+        mp.start_processes(_distributed_worker, args=(2, port, out, steps, results), nprocs=2,
+                           join=True, start_method="spawn")
+        return sorted(results.get(timeout=30) for _ in range(2))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--skip-distributed", action="store_true")
+    args = parser.parse_args()
+
+    small = log_cost(1000)
+    large = log_cost(args.entries)
+    ratio = large / small
+    print(f"log() per call at 1k entries:        {small:8.2f} us")
+    print(f"log() per call at {args.entries // 1000}k entries:      {large:8.2f} us")
+    print(f"ratio {args.entries // 1000}k / 1k:                     {ratio:8.2f}x   (target <= 1.5x) "
+          f"{'OK' if ratio <= 1.5 else 'OVER'}")
+
+    idle = poll_cost()
+    print(f"step()/poll() nothing pending (1 proc): {idle:8.2f} us   (target < 50 us) {'OK' if idle < 50 else 'OVER'}")
+    scanning = poll_cost(calls=20_000, poll_interval=0.0)
+    print(f"step() listing the inbox every call:    {scanning:8.2f} us   (poll_interval=0, worst case)")
+
+    if not args.skip_distributed:
+        for rank, per_step, micros, on_command in distributed_collectives():
+            print(f"rank {rank}: {per_step:.2f} collectives per idle step() ({micros:.1f} us each, gloo), "
+                  f"{on_command} for a step that applies one command")
+        print("target: 1 collective per idle step()")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
