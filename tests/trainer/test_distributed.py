@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
 import torch
 
@@ -27,6 +28,8 @@ def test_torchrun_two_ranks_apply_lr_snapshot_stop_together(tmp_path):
         bad = post_command(out, "adjust_hyperparams", {"lr": "fast"})
         snapshot = post_command(out, "take_snapshot")
         snapshot_response = wait_for_response(out, snapshot, job=job)
+        per_rank = post_command(out, "take_snapshot", {"per_rank": True})
+        per_rank_response = wait_for_response(out, per_rank, job=job)
         wait_for_response(out, bad, job=job)
         stop = post_command(out, "stop")
         stop_response = wait_for_response(out, stop, job=job)
@@ -36,7 +39,7 @@ def test_torchrun_two_ranks_apply_lr_snapshot_stop_together(tmp_path):
             job.kill()
 
     responses = read_responses(out)
-    for uid in (scheduled, lr, snapshot, stop):
+    for uid in (scheduled, lr, snapshot, per_rank, stop):
         assert responses[uid]["status"] == "SUCCESS", responses[uid]
         assert responses[uid]["ranks"] == 2
     assert responses[scheduled]["iteration"] == 5
@@ -63,6 +66,12 @@ def test_torchrun_two_ranks_apply_lr_snapshot_stop_together(tmp_path):
     ended = {int(r): int(i) for r, i in re.findall(r"rank (\d) ended at iteration (\d+)", stdout)}
     assert ended == {0: stop_response["iteration"], 1: stop_response["iteration"]}
 
+    # snapshots: one from rank 0 by default, one per rank on request
+    at = per_rank_response["iteration"]
+    assert per_rank_response["body"]["path"] == f"snapshot_iter_{at}.rank0.pt"
+    assert {f"snapshot_iter_{at}.rank0.pt", f"snapshot_iter_{at}.rank1.pt"} <= set(os.listdir(out))
+    assert f"snapshot_iter_{at}.pt" not in os.listdir(out)
+
     # the snapshot loads into a plain (non-DDP) model
     path = os.path.join(out, snapshot_response["body"]["path"])
     import importlib.util
@@ -75,3 +84,14 @@ def test_torchrun_two_ranks_apply_lr_snapshot_stop_together(tmp_path):
     assert state["iteration"] == snapshot_response["iteration"]
     assert state["extra"]["world_size"] == 2
     assert isinstance(state["model"]["hidden.weight"], torch.Tensor)
+
+
+def test_average_over_ranks_logs_the_mean(tmp_path):
+    script = os.path.join(os.path.dirname(__file__), "jobs", "ddp_average.py")
+    job = start_job([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                     script, "--out", str(tmp_path)])
+    finish(job, timeout=90)
+    averaged = read_log(str(tmp_path / "average_True"))
+    assert [(e["iteration"], e["value"], e["tag"]) for e in averaged] == [(1, 0.5, "rank0"), (2, 1.0, "rank0"), (3, 1.5, "rank0")]
+    rank0_only = read_log(str(tmp_path / "average_False"))
+    assert [e["value"] for e in rank0_only] == [0.0, 0.0, 0.0]

@@ -64,6 +64,7 @@ class Run:
         self.iteration: int | None = None
         self.epoch: int | None = None
         self.stop_requested = False
+        self._counting_reports = True  # until the script gives iterations, each report is one
         self._closed = False
         self._started = time.monotonic()
         self._elapsed_offset = 0.0
@@ -105,7 +106,12 @@ class Run:
 
         With ``average_over_ranks`` every rank must call this with the same numeric keys: the
         values are averaged with one all_reduce. Otherwise only rank 0's values are kept.
+        Without ``iteration`` (and no ``step()`` so far) reports are numbered 1, 2, 3, ...
         """
+        if iteration is None and self._counting_reports:
+            iteration = (self.iteration or 0) + 1
+        else:
+            self._counting_reports = False
         self._advance(iteration, epoch)
         values = {str(k): _scalar(v) for k, v in values.items()}
         if self.average_over_ranks and self._comm.distributed:
@@ -149,6 +155,7 @@ class Run:
         """
         if iteration is None:
             iteration = (self.iteration or 0) + 1
+        self._counting_reports = False
         self._advance(iteration, epoch)
         if self._comm.distributed:
             records = self._comm.share(self._take_due() if self.is_main else None)

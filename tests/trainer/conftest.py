@@ -1,0 +1,7 @@
+"""Makes ``trainui_job_helpers`` importable whatever pytest import mode the suite runs with."""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
