@@ -26,6 +26,12 @@ def describe(optimizers: Iterable[Any]) -> list[dict]:
     return out
 
 
+def current_lr(optimizer: Any) -> Any:
+    """The learning rate of the first param group, as a JSON number (or None without one)."""
+    groups = optimizer.param_groups
+    return _jsonable(groups[0].get("lr")) if groups else None
+
+
 def plan(optimizers: list[Any], body: dict) -> list[tuple[dict, str, Any]]:
     """Validate ``body`` and return the (group, key, value) writes; raise ValueError otherwise.
 

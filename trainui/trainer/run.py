@@ -122,7 +122,7 @@ class Run:
             return
         entry = dict(values)
         if self.optimizers and "lr" not in entry:
-            entry["lr"] = hyperparams.describe(self.optimizers[:1])[0].get("lr")
+            entry["lr"] = hyperparams.current_lr(self.optimizers[0])
         if self.epoch is not None:
             entry["epoch"] = self.epoch
         if self.iteration is not None:
