@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from ..config import ServerConfig
 from ..store.database import Database
@@ -11,11 +12,19 @@ from .errors import register_error_handlers
 from .prefix import PrefixMiddleware
 
 
+class IdConverter(IntegerConverter):
+    """A database id: an integer that fits a 64-bit column (a larger one is simply not found)."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, max=2**63 - 1)
+
+
 def create_app(config: ServerConfig, db: Database) -> Flask:
     from .api import api
     from .pages import pages
 
     app = Flask(__name__, static_folder=None)
+    app.url_map.converters["id"] = IdConverter
     app.config["TRAINUI"] = config
     app.extensions["trainui.db"] = db
     app.json.sort_keys = False

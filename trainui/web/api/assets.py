@@ -8,13 +8,13 @@ from . import api
 from .params import db
 
 
-@api.get("/results/<int:result_id>/assets")
+@api.get("/results/<id:result_id>/assets")
 def list_assets(result_id: int):
     with db().session() as s:
         return json_response({"assets": files.list_assets(s, result_id, request.args.get("tag"))})
 
 
-@api.get("/assets/<int:asset_id>/file")
+@api.get("/assets/<id:asset_id>/file")
 def asset_file(asset_id: int):
     with db().session() as s:
         path = files.asset_file(s, asset_id)

@@ -11,13 +11,13 @@ from .params import db, json_body
 log = logging.getLogger("trainui.web")
 
 
-@api.get("/results/<int:result_id>/commands")
+@api.get("/results/<id:result_id>/commands")
 def list_commands(result_id: int):
     with db().session() as s:
         return json_response({"commands": store.list_commands(s, result_id)})
 
 
-@api.post("/results/<int:result_id>/commands")
+@api.post("/results/<id:result_id>/commands")
 def post_command(result_id: int):
     body = json_body()
     with db().session(write=True) as s:

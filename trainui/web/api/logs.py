@@ -13,7 +13,7 @@ MAX_MAX_POINTS = 100_000
 MAX_KEYS = 200
 
 
-@api.get("/results/<int:result_id>/logs")
+@api.get("/results/<id:result_id>/logs")
 def get_logs(result_id: int):
     x_key = request.args.get("x") or "iteration"
     max_points = int_arg("max_points", DEFAULT_MAX_POINTS, 2, MAX_MAX_POINTS)

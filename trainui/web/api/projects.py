@@ -30,27 +30,27 @@ def create_project():
     return json_response({"project": project}, 201)
 
 
-@api.get("/projects/<int:project_id>")
+@api.get("/projects/<id:project_id>")
 def get_project(project_id: int):
     with db().session() as s:
         return json_response({"project": store.get_project(s, project_id)})
 
 
-@api.patch("/projects/<int:project_id>")
+@api.patch("/projects/<id:project_id>")
 def rename_project(project_id: int):
     body = json_body()
     with db().session(write=True) as s:
         return json_response({"project": store.rename_project(s, project_id, body.get("name"))})
 
 
-@api.delete("/projects/<int:project_id>")
+@api.delete("/projects/<id:project_id>")
 def delete_project(project_id: int):
     with db().session(write=True) as s:
         store.delete_project(s, project_id)
     return json_response({}, 204)
 
 
-@api.get("/projects/<int:project_id>/results")
+@api.get("/projects/<id:project_id>/results")
 def list_results(project_id: int):
     with db().session() as s:
         results = result_store.list_results(s, project_id, bool_arg("include_unregistered"))

@@ -9,20 +9,20 @@ from . import api
 from .params import db, json_body
 
 
-@api.get("/results/<int:result_id>")
+@api.get("/results/<id:result_id>")
 def get_result(result_id: int):
     with db().session() as s:
         return json_response({"result": store.get_result(s, result_id, detail=True)})
 
 
-@api.patch("/results/<int:result_id>")
+@api.patch("/results/<id:result_id>")
 def update_result(result_id: int):
     body = json_body()
     with db().session(write=True) as s:
         return json_response({"result": store.update_result(s, result_id, body)})
 
 
-@api.get("/snapshots/<int:snapshot_id>/file")
+@api.get("/snapshots/<id:snapshot_id>/file")
 def snapshot_file(snapshot_id: int):
     with db().session() as s:
         path = files.snapshot_file(s, snapshot_id)
