@@ -95,3 +95,16 @@ def test_average_over_ranks_logs_the_mean(tmp_path):
     assert [(e["iteration"], e["value"], e["tag"]) for e in averaged] == [(1, 0.5, "rank0"), (2, 1.0, "rank0"), (3, 1.5, "rank0")]
     rank0_only = read_log(str(tmp_path / "average_False"))
     assert [e["value"] for e in rank0_only] == [0.0, 0.0, 0.0]
+
+
+def test_idle_step_costs_one_collective_and_a_command_three(tmp_path):
+    """Counted by wrapping every torch.distributed collective in two real gloo processes."""
+    benchmarks = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks")
+    sys.path.insert(0, os.path.abspath(benchmarks))
+    try:
+        import bench_trainer
+    finally:
+        sys.path.pop(0)
+    for rank, per_step, _micros, on_command in bench_trainer.distributed_collectives(steps=200):
+        assert per_step == 1.0, rank  # the length broadcast, nothing else
+        assert on_command == 3, rank  # length, payload, and the all_reduce counting ranks

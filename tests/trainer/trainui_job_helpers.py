@@ -117,3 +117,38 @@ def finish(job: subprocess.Popen, timeout: float = 60.0) -> tuple[str, str]:
         raise AssertionError(f"job did not end within {timeout}s; stderr: {stderr[-3000:]}")
     assert job.returncode == 0, f"job exited {job.returncode}: {stderr[-3000:]}"
     return stdout, stderr
+
+
+# With the integrator's live-server fixture (tests/conftest.py: trainui_server) ------------------
+
+def api_post_command(server, result_id: int, name: str, body: dict | None = None,
+                     schedule: dict | None = None) -> dict:
+    """POST a command through the REST API; returns the stored Command."""
+    payload = {"name": name, "body": body or {}}
+    if schedule is not None:
+        payload["schedule"] = schedule
+    status, answer = server.api("POST", f"results/{result_id}/commands", json=payload)
+    assert status == 201, (status, answer)
+    return answer["command"]
+
+
+def api_wait_command(server, result_id: int, command_id: int, timeout: float = 30.0) -> dict:
+    """Wait until the command is no longer PENDING; returns it (status, iteration, ranks, response)."""
+    def finished():
+        status, answer = server.api("GET", f"results/{result_id}/commands")
+        assert status == 200, answer
+        command = next(c for c in answer["commands"] if c["id"] == command_id)
+        return command if command["status"] != "PENDING" else None
+
+    return server.wait_for(finished, timeout=timeout)
+
+
+def api_running_result(server, project_id: int, out: str, timeout: float = 30.0) -> dict:
+    """The Result for the job writing ``out`` once the server shows it running."""
+    def running():
+        for result in server.results(project_id):
+            if os.path.realpath(result["path"]) == os.path.realpath(out) and result["status"] == "running":
+                return result
+        return None
+
+    return server.wait_for(running, timeout=timeout)
