@@ -80,7 +80,7 @@ def batch_indices(iteration: int, n: int, batch_size: int, rank: int, world: int
 
 def weights_image(model: nn.Module) -> np.ndarray:
     """The first 16 hidden units' input weights as a 4x4 grid of 8x8 tiles, 128x128 grey."""
-    weights = trainui_unwrap(model).hidden.weight.detach()[:16].reshape(-1, 8, 8)
+    weights = unwrap_ddp(model).hidden.weight.detach()[:16].reshape(-1, 8, 8)
     low = weights.amin(dim=(1, 2), keepdim=True)
     high = weights.amax(dim=(1, 2), keepdim=True)
     tiles = ((weights - low) / (high - low + 1e-8)).numpy()
@@ -89,7 +89,7 @@ def weights_image(model: nn.Module) -> np.ndarray:
     return np.kron(grid, np.ones((4, 4), dtype=grid.dtype))
 
 
-def trainui_unwrap(model: nn.Module) -> nn.Module:
+def unwrap_ddp(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
 
 

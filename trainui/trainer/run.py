@@ -28,6 +28,12 @@ from trainui.trainer.status import StatusWriter
 
 
 class Run:
+    """A training job's handle on its result directory; see the module docstring.
+
+    Construct it on every rank after ``torch.distributed.init_process_group`` (it detects the
+    process group then), and call ``step()`` once per iteration on every rank.
+    """
+
     def __init__(
         self,
         out: str,
