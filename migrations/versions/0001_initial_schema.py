@@ -37,6 +37,7 @@ def upgrade() -> None:
     sa.Column('entry_count', sa.Integer(), nullable=False),
     sa.Column('log_offset', sa.BigInteger(), nullable=False),
     sa.Column('log_fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('log_generation', sa.Integer(), nullable=False),
     sa.Column('assets_offset', sa.BigInteger(), nullable=False),
     sa.Column('ingest_error', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=True),

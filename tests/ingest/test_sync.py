@@ -215,3 +215,24 @@ def test_large_chunked_ingest_matches_the_file(database, project, tmp_path, writ
     rid = sync_result(database, project[0], project[1], str(run), chunk_bytes=100_000)
     xs, ys = series(database, rid, "v")
     assert len(xs) == 30000 and np.allclose(ys, values)
+
+
+def test_cached_series_follow_appends_and_replacements(database, project, tmp_path, write_log):
+    run = tmp_path / "project" / "run"
+    write_log(run, [{"iteration": i, "v": 1.0} for i in range(1500)])
+    rid = sync(database, project, run)
+
+    def cached(key="v"):
+        with database.session() as s:
+            generation = result_store.get_result(s, rid)["log_generation"]
+            out = metrics.query_series(s, rid, [key], "iteration", 100_000, generation=generation)[key]
+        return out["x"].tolist(), out["y"].tolist()
+
+    assert cached()[1] == [1.0] * 1500
+    write_log(run, [{"iteration": i, "v": 1.0} for i in range(2100)])
+    sync(database, project, run)
+    assert len(cached()[0]) == 2100  # grown across a block boundary
+    write_log(run, [{"iteration": i, "v": 2.0} for i in range(2100)])  # same size, other content
+    sync(database, project, run)
+    xs, ys = cached()
+    assert len(xs) == 2100 and set(ys) == {2.0}

@@ -90,6 +90,7 @@ def _sync_log(db: Database, result_id: int, log_path: str, warnings: Warnings, c
                 warnings.warn(os.path.dirname(log_path), "log was replaced; reading it again from the start")
                 metrics.delete_points(session, result_id)
                 result.entry_count, result.last_values, result.keys = 0, {}, []
+                result.log_generation = (result.log_generation or 0) + 1
             if chunk.entries:
                 _store_entries(session, result, chunk.entries)
                 result.updated_at = time.time()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from .downsample import minmax_indices
 from .models import MetricBlock
+from .series_cache import CachedSeries, series_cache
 
 BLOCK_SIZE = 1024
 INDEX_DTYPE = np.dtype("<i8")
@@ -74,6 +75,31 @@ def read_series(session: Session, result_id: int, key: str, since: int = 0) -> t
     return indices, values
 
 
+def read_series_cached(session: Session, result_id: int, key: str, generation: int
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """The whole series, reading from the database only the blocks added since the last call."""
+    cached = series_cache.get(result_id, key, generation)
+    first_block = cached.last_block_no if cached is not None else 0
+    rows = session.execute(
+        select(MetricBlock.block_no, MetricBlock.count, MetricBlock.indices, MetricBlock.values)
+        .where(MetricBlock.result_id == result_id, MetricBlock.key == key, MetricBlock.block_no >= first_block)
+        .order_by(MetricBlock.block_no)).all()
+    if cached is not None:
+        unchanged = len(rows) == 1 and rows[0].count == cached.last_block_count
+        if unchanged or not rows:
+            return cached.indices, cached.values
+        keep = len(cached.indices) - cached.last_block_count
+        head_idx, head_val = cached.indices[:keep], cached.values[:keep]
+    else:
+        if not rows:
+            return np.empty(0, INDEX_DTYPE), np.empty(0, VALUE_DTYPE)
+        head_idx, head_val = np.empty(0, INDEX_DTYPE), np.empty(0, VALUE_DTYPE)
+    indices = np.concatenate([head_idx, np.frombuffer(b"".join(r.indices for r in rows), dtype=INDEX_DTYPE)])
+    values = np.concatenate([head_val, np.frombuffer(b"".join(r.values for r in rows), dtype=VALUE_DTYPE)])
+    series_cache.put(result_id, key, CachedSeries(generation, indices, values, rows[-1].block_no, rows[-1].count))
+    return indices, values
+
+
 def series_against(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray]
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Pair a y series with the x values logged in the same entries (entries lacking either are dropped)."""
@@ -90,12 +116,22 @@ def series_against(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.nda
 
 
 def query_series(session: Session, result_id: int, keys: list[str], x_key: str, max_points: int,
-                 x_min: float | None = None, x_max: float | None = None, since: int = 0) -> dict:
-    """The series of ``keys`` against ``x_key``, each cut to at most ``max_points`` points."""
-    x_series = read_series(session, result_id, x_key, since)
+                 x_min: float | None = None, x_max: float | None = None, since: int = 0,
+                 generation: int | None = None) -> dict:
+    """The series of ``keys`` against ``x_key``, each cut to at most ``max_points`` points.
+
+    With ``since``, only entries from that index on (a live chart's increment); with the log's
+    ``generation``, whole series come from the in-memory cache plus the blocks added since.
+    """
+    def read(key):
+        if since == 0 and generation is not None:
+            return read_series_cached(session, result_id, key, generation)
+        return read_series(session, result_id, key, since)
+
+    x_series = read(x_key)
     out = {}
     for key in keys:
-        xs, ys = series_against(x_series, read_series(session, result_id, key, since))
+        xs, ys = series_against(x_series, read(key))
         keep = ~np.isnan(xs)
         if x_min is not None:
             keep &= xs >= x_min

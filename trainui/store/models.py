@@ -56,6 +56,7 @@ class Result(Base):
     entry_count: Mapped[int] = mapped_column(Integer, default=0)
     log_offset: Mapped[int] = mapped_column(BigInteger, default=0)
     log_fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    log_generation: Mapped[int] = mapped_column(Integer, default=0)  # bumped when a replaced log is re-read
     assets_offset: Mapped[int] = mapped_column(BigInteger, default=0)
     ingest_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str | None] = mapped_column(String(16), nullable=True)

@@ -16,7 +16,8 @@ def result_dict(r: Result) -> dict:
     return {"id": r.id, "project_id": r.project_id, "name": r.name, "path": r.path, "status": r.status,
             "args": r.args, "last_values": r.last_values, "keys": r.keys, "entry_count": r.entry_count,
             "started_at": started, "ended_at": end, "updated_at": r.updated_at, "elapsed_time": elapsed,
-            "unregistered": r.unregistered, "missing": r.missing, "ingest_error": r.ingest_error}
+            "unregistered": r.unregistered, "missing": r.missing, "ingest_error": r.ingest_error,
+            "log_generation": r.log_generation}
 
 
 def list_results(session: Session, project_id: int, include_unregistered: bool = False) -> list[dict]:
