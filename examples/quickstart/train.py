@@ -118,9 +118,11 @@ def main(argv=None) -> int:
     else:
         optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
 
+    # a fresh run into an old directory starts a new log (the old one is kept under .trainui/);
+    # a resumed run continues the existing one
     run = trainui.Run(args.out, args=args, model=model, optimizer=optimizer,
                       total_iterations=args.iterations, progress=not args.no_progress,
-                      average_over_ranks=True)
+                      average_over_ranks=True, continue_log=bool(args.resume))
 
     @run.command("evaluate")
     def evaluate_now(body: dict) -> dict:

@@ -19,6 +19,7 @@ the previous process stopped would repeat iterations already in ``log``; those r
 ``.trainui/log.replayed.jsonl`` instead (one JSON object per line), so the ``log`` series holds
 each iteration once, nothing is dropped, and ``log`` stays append-only for incremental readers.
 A torn tail left by a killed process (an entry cut in half) is cut off when the file is reopened.
+(``Run(continue_log=False)`` instead moves an old log aside and starts a new one.)
 """
 from __future__ import annotations
 

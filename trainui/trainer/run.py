@@ -50,13 +50,16 @@ class Run:
         heartbeat_interval: float = protocol.DEFAULT_HEARTBEAT_INTERVAL,
         snapshot_per_rank: bool = False,
         handle_signals: bool = True,
+        continue_log: bool = True,
     ):
         """Open (or resume into) the result directory ``out``.
 
         ``optimizer`` may be one optimizer or a list; their param groups are numbered in order
         for ``adjust_hyperparams``. ``handle_signals`` installs a SIGTERM handler and an
         excepthook (main thread only) so a killed or crashing job still flushes its log and
-        reports its status.
+        reports its status. ``continue_log=True`` appends to an existing ``log`` (a resumed job,
+        see logfile for replayed iterations); ``False`` moves it aside to
+        ``.trainui/log.previous.<time>.json`` (kept, not deleted) and starts a new one.
         """
         self.out = os.path.abspath(out)
         self._comm = distributed.detect()
@@ -83,7 +86,7 @@ class Run:
         self._registry.register("adjust_hyperparams", self._cmd_adjust_hyperparams)
         self._registry.register("stop", self._cmd_stop)
         if self.is_main:
-            self._open_files(args, poll_interval, flush_every, flush_interval, heartbeat_interval)
+            self._open_files(args, poll_interval, flush_every, flush_interval, heartbeat_interval, continue_log)
             if progress:
                 self._progress = ProgressBar(total_iterations)
         self._previous_sigterm: Any = None
@@ -92,11 +95,15 @@ class Run:
             self._install_handlers()
         atexit.register(self._at_exit)
 
-    def _open_files(self, args, poll_interval, flush_every, flush_interval, heartbeat_interval) -> None:
+    def _open_files(self, args, poll_interval, flush_every, flush_interval, heartbeat_interval,
+                    continue_log) -> None:
         os.makedirs(self.out, exist_ok=True)
         if args is not None:
             self.write_args(args)
-        self._log = LogWriter(os.path.join(self.out, protocol.LOG), flush_every, flush_interval)
+        log_path = os.path.join(self.out, protocol.LOG)
+        if not continue_log:
+            _move_aside(log_path)
+        self._log = LogWriter(log_path, flush_every, flush_interval)
         previous_elapsed = (self._log.last_entry or {}).get("elapsed_time")
         if isinstance(previous_elapsed, (int, float)) and not isinstance(previous_elapsed, bool):
             self._elapsed_offset = float(previous_elapsed)  # elapsed_time continues across a resume
@@ -351,6 +358,20 @@ class Run:
 
     def _at_exit(self) -> None:
         self.close()
+
+
+def _move_aside(log_path: str) -> None:
+    """Keep an old log out of the way of a new run (the server then sees the log replaced)."""
+    if not os.path.exists(log_path) or os.path.getsize(log_path) <= len("[\n]"):
+        return
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = os.path.join(os.path.dirname(log_path), protocol.META_DIR, f"log.previous.{stamp}.json")
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    n = 1
+    while os.path.exists(target):
+        n += 1
+        target = os.path.join(os.path.dirname(log_path), protocol.META_DIR, f"log.previous.{stamp}-{n}.json")
+    os.replace(log_path, target)
 
 
 def _status_for_exception(exc_type, exc) -> tuple[str, str]:
