@@ -168,7 +168,7 @@ export class ChartCard {
       if (token !== this.zoomToken) return;
       this.zoomData = new Map(entries);
       this.zoomChip.replaceChildren(`Zoomed ${formatNumber(lo)} – ${formatNumber(hi)} (full detail) `,
-        h('button', { class: 'btn btn-tiny', type: 'button', onClick: () => this.resetZoom() }, 'Reset'));
+        h('button', { class: 'btn btn-tiny', type: 'button', onClick: () => this.resetZoom() }, 'Reset zoom'));
       this.schedule();
     } catch (err) {
       this.zoomChip.replaceChildren(`Zoom detail failed: ${err.message}`);
@@ -176,7 +176,9 @@ export class ChartCard {
   }
 
   resetZoom() {
-    window.Plotly?.relayout(this.plot, { 'xaxis.autorange': true, 'yaxis.autorange': true, 'yaxis2.autorange': true });
+    const update = { 'xaxis.autorange': true, 'yaxis.autorange': true };
+    if (this.spec.right.length) update['yaxis2.autorange'] = true;
+    window.Plotly?.relayout(this.plot, update);
   }
 
   clearZoom(redraw) {

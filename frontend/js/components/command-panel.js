@@ -10,6 +10,11 @@ import { toast } from './feedback.js';
 
 const BUILTIN = new Set(['take_snapshot', 'adjust_hyperparams', 'stop']);
 
+/** Numbers and tuples of numbers (lr, momentum, betas...) are worth a field; flags such as `foreach` are not. */
+function isTunable(value) {
+  return (typeof value === 'number') || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number'));
+}
+
 export class CommandPanel {
   constructor({ resultId, onPosted = () => {} }) {
     this.resultId = resultId;
@@ -59,7 +64,7 @@ export class CommandPanel {
     this.notice.replaceChildren(`The job is ${result.status || 'not running'}: commands can only be sent to a running job.`);
     for (const el of this.el.querySelectorAll('button, input, select, textarea')) el.disabled = !running;
     const groups = result.hyperparams || [];
-    const hpKeys = [...new Set(groups.flatMap((g) => Object.keys(g)))].filter((k) => k !== 'params');
+    const hpKeys = [...new Set(groups.flatMap((g) => Object.keys(g)))].filter((k) => groups.some((g) => isTunable(g[k])));
     const userCommands = (result.commands_available || []).filter((c) => !BUILTIN.has(c));
     const shape = JSON.stringify([hpKeys, groups.length, userCommands, running]);
     if (shape !== this.shapeSignature) {

@@ -23,7 +23,7 @@ export function toast(message, kind = 'info', timeoutMs = 4000) {
 }
 
 export function emptyState(title, text, ...actions) {
-  return h('div', { class: 'empty' }, h('p', { class: 'empty-title' }, title), text ? h('p', { class: 'empty-text' }, text), ...actions);
+  return h('div', { class: 'empty' }, h('p', { class: 'empty-title' }, title), text ? h('p', { class: 'empty-text' }, text) : null, ...actions);
 }
 
 export function errorBox(message, onRetry) {

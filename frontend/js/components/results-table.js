@@ -84,7 +84,7 @@ export class ResultsTable {
   }
 
   selectAll(on) {
-    const visible = filterRows(this.results, this.settings).filter((r) => !r.unregistered);
+    const visible = this.filtered().filter((r) => !r.unregistered);
     const next = new Set(this.selected === null ? this.results.filter((r) => !r.unregistered).map((r) => r.id) : this.selected);
     for (const r of visible) (on ? next.add(r.id) : next.delete(r.id));
     this.onSelectionChange(next);
@@ -94,6 +94,10 @@ export class ResultsTable {
     const next = new Set(this.selected === null ? this.results.filter((r) => !r.unregistered).map((r) => r.id) : this.selected);
     for (const id of ids) (on ? next.add(id) : next.delete(id));
     this.onSelectionChange(next);
+  }
+
+  filtered() {
+    return filterRows(this.results, { text: this.settings.text || '', columns: this.settings.filters || {} });
   }
 
   /** Column ids in display order: the stored order, then columns that appeared since. */
@@ -140,7 +144,7 @@ export class ResultsTable {
       this.chooserSlot.replaceChildren(columnChooser({ order: [...order], hidden: new Set(hidden),
         onChange: (o, hd) => this.changeSettings({ order: [...o], hidden: [...hd] }, true) }));
     }
-    const shown = filterRows(this.results, this.settings).length;
+    const shown = this.filtered().length;
     const running = this.results.filter((r) => r.status === 'running' && !r.unregistered).length;
     this.countLabel.replaceChildren(`${shown} of ${this.results.length} · ${running} running`);
   }
@@ -164,7 +168,7 @@ export class ResultsTable {
           h('span', { class: 'th-label' }, columnLabel(id)), h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, dir === 'ascending' ? '▲' : dir === 'descending' ? '▼' : '')));
     });
     const filterCells = visible.map((id) => h('th', {},
-      h('input', { class: 'input input-filter', type: 'text', value: filters?.[id] || '', placeholder: id === 'name' ? 'filter' : '> < = text',
+      h('input', { class: 'input input-filter', type: 'text', value: filters?.[id] || '', placeholder: 'filter',
         'aria-label': `Filter ${columnLabel(id)} (e.g. >0.1, =adam, or text)`, dataset: { focusKey: `filter:${id}`, column: id },
         onInput: (e) => {
           const next = { ...(this.settings.filters || {}), [id]: e.target.value };
@@ -179,13 +183,13 @@ export class ResultsTable {
   }
 
   renderToolbarCount() {
-    const shown = filterRows(this.results, this.settings).length;
+    const shown = this.filtered().length;
     const running = this.results.filter((r) => r.status === 'running' && !r.unregistered).length;
     this.countLabel.replaceChildren(`${shown} of ${this.results.length} · ${running} running`);
   }
 
   renderBody(visible) {
-    const rows = sortRows(filterRows(this.results, this.settings), this.settings.sort);
+    const rows = sortRows(this.filtered(), this.settings.sort);
     const groups = groupRows(rows, this.settings.groupBy);
     const span = visible.length + 2;
     const out = [];

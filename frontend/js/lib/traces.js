@@ -8,8 +8,8 @@ import { emaSmooth } from './smoothing.js';
 import { minMaxBand } from './merge.js';
 
 export const PALETTE = [
-  '#4f46e5', '#e11d48', '#059669', '#d97706', '#0891b2', '#7c3aed', '#db2777', '#65a30d',
-  '#2563eb', '#dc2626', '#0d9488', '#ca8a04', '#9333ea', '#ea580c', '#0284c7', '#16a34a',
+  '#4f46e5', '#f97316', '#10b981', '#e11d48', '#0ea5e9', '#a855f7', '#84cc16', '#f59e0b',
+  '#14b8a6', '#ec4899', '#6366f1', '#ef4444', '#22c55e', '#8b5cf6', '#06b6d4', '#eab308',
 ];
 const DASHES = ['solid', 'dash', 'dashdot', 'longdash'];
 
