@@ -202,12 +202,18 @@ class Run:
         return self._registry.names()
 
     def _take_due(self) -> list | None:
+        """Rank 0: the due records. File errors are reported, never raised: under torchrun an
+        exception here would leave the other ranks waiting in the broadcast."""
         inbox = self._inbox
-        due = inbox.due(self.iteration, self.epoch)
-        if inbox._invalid:
-            for response in inbox.take_invalid():
-                response.iteration, response.epoch = self.iteration, self.epoch
-                write_response(self.out, response)
+        try:
+            due = inbox.due(self.iteration, self.epoch)
+            if inbox._invalid:
+                for response in inbox.take_invalid():
+                    response.iteration, response.epoch = self.iteration, self.epoch
+                    write_response(self.out, response)
+        except OSError as exc:
+            _warn(f"cannot read commands in {self.out}: {exc}")
+            return None
         return [r.to_json() for r in due] if due else None
 
     def _apply(self, records: list[dict]) -> None:
@@ -231,16 +237,26 @@ class Run:
                 response = failure(record.uid, record.name, body.get("error", "failed"),
                                    self.iteration, self.epoch, ranks=count)
                 response.body = body
-            write_response(self.out, response)
-        self._status.write()  # new hyperparameters visible now, not at the next beat
+            try:
+                write_response(self.out, response)
+            except OSError as exc:
+                _warn(f"cannot answer command {record.uid}: {exc}")
+        try:
+            self._status.write()  # new hyperparameters visible now, not at the next beat
+        except OSError as exc:
+            _warn(f"cannot write the job status: {exc}")
 
     def _record_on_rank(self, record: protocol.CommandRecord, ok: bool) -> None:
         """This rank's own evidence of what it applied, and when (``.trainui/ranks/rank<k>.jsonl``)."""
-        append_jsonl(os.path.join(self.out, protocol.rank_record_path(self.rank)), {
+        line = {
             "uid": record.uid, "name": record.name, "iteration": self.iteration, "epoch": self.epoch,
             "rank": self.rank, "status": protocol.SUCCESS if ok else protocol.FAILURE,
             "hyperparams": hyperparams.describe(self.optimizers), "applied_at": time.time(),
-        })
+        }
+        try:
+            append_jsonl(os.path.join(self.out, protocol.rank_record_path(self.rank)), line)
+        except OSError as exc:  # before a collective: raising here would hang the other ranks
+            _warn(f"cannot write the rank record: {exc}")
 
     def _cmd_take_snapshot(self, body: dict) -> dict:
         per_rank = body.get("per_rank", self.snapshot_per_rank)
@@ -358,6 +374,16 @@ class Run:
 
     def _at_exit(self) -> None:
         self.close()
+
+
+_warned: set[str] = set()
+
+
+def _warn(message: str) -> None:
+    """Once per message: a failing disk must not flood the training output."""
+    if message not in _warned:
+        _warned.add(message)
+        print(f"trainui: warning: {message}", file=sys.stderr, flush=True)
 
 
 def _move_aside(log_path: str) -> None:
