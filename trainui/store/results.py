@@ -20,14 +20,20 @@ def result_dict(r: Result) -> dict:
             "log_generation": r.log_generation}
 
 
+LISTED_COLUMNS = (Result.id, Result.project_id, Result.name, Result.path, Result.status, Result.args,
+                  Result.last_values, Result.keys, Result.entry_count, Result.started_at, Result.ended_at,
+                  Result.updated_at, Result.unregistered, Result.missing, Result.ingest_error, Result.log_generation)
+
+
 def list_results(session: Session, project_id: int, include_unregistered: bool = False) -> list[dict]:
+    """Plain rows, not ORM objects: a project can hold thousands of results."""
     from .projects import _get
 
     _get(session, project_id)
-    query = select(Result).where(Result.project_id == project_id)
+    query = select(*LISTED_COLUMNS).where(Result.project_id == project_id)
     if not include_unregistered:
         query = query.where(Result.unregistered.is_(False))
-    return [result_dict(r) for r in session.scalars(query.order_by(Result.id))]
+    return [result_dict(r) for r in session.execute(query.order_by(Result.id))]
 
 
 def get_result(session: Session, result_id: int, detail: bool = False) -> dict:
