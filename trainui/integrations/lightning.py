@@ -82,9 +82,13 @@ class TrainuiLogger(Logger):
 
     @rank_zero_only
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        """Lightning's ``step`` is the 0-based index of the batch; trainui's (and Chainer's)
+        iteration counts updates done, so it is ``step + 1`` -- the ``trainer.global_step`` the
+        callback polls with after the same batch."""
         metrics = dict(metrics)
         epoch = metrics.pop("epoch", None)
-        self.run.log(metrics, iteration=step, epoch=int(epoch) if epoch is not None else None)
+        iteration = step + 1 if step is not None else None
+        self.run.log(metrics, iteration=iteration, epoch=int(epoch) if epoch is not None else None)
 
     @rank_zero_only
     def save(self) -> None:
