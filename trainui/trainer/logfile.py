@@ -32,6 +32,7 @@ from typing import Any
 from trainui import protocol
 
 _TAIL = b"\n]"
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 REPLAYED_LOG = os.path.join(protocol.META_DIR, "log.replayed.jsonl")
 
 
@@ -53,11 +54,15 @@ class LogWriter:
         self.resume_ceiling = existing.last_iteration  # replayed iterations are <= this
         self.last_entry = existing.last_entry
         self._tail_offset = existing.tail_offset
-        self._fd: int | None = os.open(path, os.O_RDWR)
+        self._closed = False
 
     def append(self, entry: dict) -> None:
         """Buffer one report; flush when the step or time policy says so."""
-        data = protocol.dumps(entry).encode("utf-8")
+        try:  # the common case, without protocol.dumps' walk over every value
+            text = _ENCODER.encode(entry)
+        except ValueError:  # NaN or infinity somewhere: written as null
+            text = protocol.dumps(entry)
+        data = text.encode("utf-8")
         with self._lock:
             self._buffer.append(data)
             self.last_entry = entry
@@ -76,12 +81,18 @@ class LogWriter:
         """
         with self._lock:
             self._last_flush = time.monotonic()
-            if not self._buffer or self._fd is None:
+            if not self._buffer or self._closed:
                 return
             pending = len(self._buffer)
             first_sep = b"\n" if self.entry_count == 0 else b",\n"
             body = first_sep + b",\n".join(self._buffer[:pending])
-            os.pwrite(self._fd, body + _TAIL, self._tail_offset)
+            # open per flush, not once: on NFS, close-to-open consistency is what lets the
+            # server's host see the new bytes; it costs microseconds per flush, not per report
+            fd = os.open(self.path, os.O_RDWR)
+            try:
+                os.pwrite(fd, body + _TAIL, self._tail_offset)
+            finally:
+                os.close(fd)
             self._tail_offset += len(body)
             self.entry_count += pending
             del self._buffer[:pending]
@@ -89,9 +100,7 @@ class LogWriter:
     def close(self) -> None:
         with self._lock:
             self.flush()
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+            self._closed = True
 
 
 class _Existing:
