@@ -16,18 +16,18 @@ export class ComparePanel {
     this.onMetricChange = onMetricChange;
     this.mode = webglSupported() ? 'parallel' : 'scatter';
     this.arg = null;
-    this.metricSelect = h('select', { class: 'input input-small', 'aria-label': 'Metric', onChange: (e) => {
+    this.metricSelect = h('select', { class: 'input input-small', 'aria-label': 'Metric to compare', onChange: (e) => {
       this.metric = e.target.value;
       this.onMetricChange(this.metric);
       this.draw();
     } });
-    this.modeSelect = h('select', { class: 'input input-small', 'aria-label': 'View', onChange: (e) => {
+    this.modeSelect = h('select', { class: 'input input-small', 'aria-label': 'Comparison view', onChange: (e) => {
       this.mode = e.target.value;
       this.draw();
     } },
     h('option', { value: 'parallel', selected: this.mode === 'parallel', disabled: !webglSupported() }, 'Parallel coordinates'),
     h('option', { value: 'scatter', selected: this.mode === 'scatter' }, 'Scatter: arg vs metric'));
-    this.argSelect = h('select', { class: 'input input-small', 'aria-label': 'Arg', onChange: (e) => {
+    this.argSelect = h('select', { class: 'input input-small', 'aria-label': 'Arg on the x axis', onChange: (e) => {
       this.arg = e.target.value;
       this.draw();
     } });
@@ -36,7 +36,7 @@ export class ComparePanel {
     this.message = h('div');
     this.el = h('section', { class: 'card compare-card', 'aria-label': 'Compare by hyperparameters' },
       h('div', { class: 'toolbar' },
-        h('label', { class: 'field-inline' }, h('span', {}, 'View'), this.modeSelect),
+        h('label', { class: 'field-inline' }, h('span', {}, 'Plot'), this.modeSelect),
         h('label', { class: 'field-inline' }, h('span', {}, 'Metric'), this.metricSelect),
         this.argLabel,
         webglSupported() ? null : h('span', { class: 'muted small' }, 'Parallel coordinates need WebGL, which this browser lacks.')),
@@ -74,7 +74,8 @@ export class ComparePanel {
       margin: { l: 70, r: 40, t: 50, b: 50 } };
     let data;
     if (this.mode === 'parallel' && webglSupported()) {
-      const dims = args.map((k) => dimension(k, rows.map((r) => r.args?.[k])));
+      const varying = args.filter((k) => new Set(rows.map((r) => JSON.stringify(r.args?.[k] ?? null))).size > 1);
+      const dims = (varying.length ? varying : args).map((k) => dimension(k, rows.map((r) => r.args?.[k])));
       dims.push({ label: escapePlotly(this.metric), values: rows.map((r) => r.last_values[this.metric]) });
       data = [{ type: 'parcoords', dimensions: dims,
         line: { color: rows.map((r) => r.last_values[this.metric]), colorscale: 'Viridis', showscale: true } }];
@@ -83,8 +84,8 @@ export class ComparePanel {
       data = [{ type: 'scatter', mode: 'markers', x: rows.map((r) => plotValue(r.args?.[arg])), y: rows.map((r) => r.last_values[this.metric]),
         text: rows.map((r) => escapePlotly(r.name)), marker: { size: 11, color: rows.map((r) => runColor(r.id)), line: { width: 1, color: theme.bg } },
         hovertemplate: '%{text}<br>%{x} → %{y:.4g}<extra></extra>' }];
-      layout.xaxis = { title: { text: escapePlotly(arg || '') }, gridcolor: theme.grid, color: theme.muted, automargin: true };
-      layout.yaxis = { title: { text: escapePlotly(this.metric) }, gridcolor: theme.grid, color: theme.muted, automargin: true };
+      layout.xaxis = { title: { text: escapePlotly(arg || '') }, gridcolor: theme.grid, zerolinecolor: theme.grid, color: theme.muted, automargin: true };
+      layout.yaxis = { title: { text: escapePlotly(this.metric) }, gridcolor: theme.grid, zerolinecolor: theme.grid, color: theme.muted, automargin: true };
       layout.margin.t = 16;
     }
     await Plotly.react(this.plot, data, layout, { responsive: true, displaylogo: false });
@@ -108,7 +109,7 @@ function dimension(key, values) {
     label: escapePlotly(key),
     values: values.map((v) => labels.indexOf(v === undefined ? '(not set)' : typeof v === 'string' ? v : JSON.stringify(v))),
     tickvals: labels.map((_, i) => i),
-    ticktext: labels.map(escapePlotly),
+    ticktext: labels, // parcoords draws tick text as plain text (entities would show literally)
   };
 }
 

@@ -34,6 +34,9 @@ export function errorBox(message, onRetry) {
 
 /** A status pill: running / finished / crashed / stopped / unknown; also command statuses. */
 export function statusBadge(status) {
-  const s = status ? String(status) : 'unknown';
+  if (!status) {
+    return h('span', { class: 'badge badge-none', dataset: { status: 'none' }, title: 'No job status: a result not written by trainui (e.g. Chainer)' }, 'no status');
+  }
+  const s = String(status);
   return h('span', { class: `badge badge-${s.toLowerCase()}`, dataset: { status: s } }, s);
 }
