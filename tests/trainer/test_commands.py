@@ -173,3 +173,11 @@ def test_snapshot_command_writes_a_loadable_snapshot(tmp_path):
     state = trainui.load_snapshot(str(tmp_path / "snapshot_iter_1.pt"), model=other)
     assert state["iteration"] == 1
     assert torch.equal(other.weight, model.weight)
+
+
+def test_poll_every_n_steps(tmp_path):
+    run, _, opt = make_run(tmp_path, poll_every=5)
+    uid = post_command(str(tmp_path), "adjust_hyperparams", {"lr": 0.5}, {"key": "iteration", "value": 2})
+    drive(run, 1, 12)
+    run.close()
+    assert read_responses(str(tmp_path))[uid]["iteration"] == 5  # the first polling step at or after 2

@@ -45,6 +45,7 @@ class Run:
         average_over_ranks: bool = False,
         *,
         poll_interval: float = 0.2,
+        poll_every: int = 1,
         flush_every: int = 100,
         flush_interval: float = 1.0,
         heartbeat_interval: float = protocol.DEFAULT_HEARTBEAT_INTERVAL,
@@ -57,7 +58,9 @@ class Run:
         ``optimizer`` may be one optimizer or a list; their param groups are numbered in order
         for ``adjust_hyperparams``. ``handle_signals`` installs a SIGTERM handler and an
         excepthook (main thread only) so a killed or crashing job still flushes its log and
-        reports its status. ``continue_log=True`` appends to an existing ``log`` (a resumed job,
+        reports its status. ``poll_every=N`` makes only every N-th ``step()`` look for
+        commands (and, distributed, do its collective), for loops whose iterations take about
+        as long as a broadcast. ``continue_log=True`` appends to an existing ``log`` (a resumed job,
         see logfile for replayed iterations); ``False`` moves it aside to
         ``.trainui/log.previous.<time>.json`` (kept, not deleted) and starts a new one.
         """
@@ -73,6 +76,8 @@ class Run:
         self.iteration: int | None = None
         self.epoch: int | None = None
         self.stop_requested = False
+        self._poll_every = max(1, int(poll_every))
+        self._steps = 0
         self._counting_reports = True  # until the script gives iterations, each report is one
         self._closed = False
         self._started = time.monotonic()
@@ -170,12 +175,14 @@ class Run:
             iteration = (self.iteration or 0) + 1
         self._counting_reports = False
         self._advance(iteration, epoch)
-        if self._comm.distributed:
-            records = self._comm.share(self._take_due() if self.is_main else None)
-        else:
-            records = self._take_due()
-        if records:
-            self._apply(records)
+        self._steps += 1
+        if self._steps % self._poll_every == 0:  # the same calls on every rank
+            if self._comm.distributed:
+                records = self._comm.share(self._take_due() if self.is_main else None)
+            else:
+                records = self._take_due()
+            if records:
+                self._apply(records)
         if self._progress is not None:
             self._progress.update(iteration)
         if self._log is not None and self._log.flush_due():
