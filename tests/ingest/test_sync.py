@@ -236,3 +236,26 @@ def test_cached_series_follow_appends_and_replacements(database, project, tmp_pa
     sync(database, project, run)
     xs, ys = cached()
     assert len(xs) == 2100 and set(ys) == {2.0}
+
+
+def test_silent_job_on_another_host_is_crashed_after_its_heartbeat_times_out(database, project, tmp_path,
+                                                                              write_log):
+    from trainui import protocol
+    from trainui.store import commands as command_store
+
+    run = tmp_path / "project" / "remote"
+    write_log(run, [{"iteration": 1}])
+    status = protocol.JobStatus(status="running", pid=1, host="gpu-node-7", started_at=time.time() - 60,
+                                heartbeat_at=time.time(), heartbeat_interval=2.0)
+    protocol.atomic_write_json(str(run / protocol.STATUS), status.to_json())
+    rid = sync(database, project, run)
+    assert result(database, rid)["status"] == "running"
+    with database.session(write=True) as s:
+        command, record, _ = command_store.create_command(s, rid, {"name": "stop"})
+    status.heartbeat_at = time.time() - 3.5 * 2.0  # older than 3 heartbeat intervals
+    protocol.atomic_write_json(str(run / protocol.STATUS), status.to_json())
+    sync(database, project, run)
+    assert result(database, rid)["status"] == "crashed"
+    with database.session() as s:
+        (listed,) = command_store.list_commands(s, rid)
+    assert listed["status"] == "CANCELLED"
