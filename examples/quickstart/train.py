@@ -118,11 +118,14 @@ def main(argv=None) -> int:
     else:
         optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
 
+    resume_from = None
+    if args.resume:
+        resume_from = trainui.find_latest_snapshot(args.out) if args.resume == "latest" else args.resume
     # a fresh run into an old directory starts a new log (the old one is kept under .trainui/);
     # a resumed run continues the existing one
     run = trainui.Run(args.out, args=args, model=model, optimizer=optimizer,
                       total_iterations=args.iterations, progress=not args.no_progress,
-                      average_over_ranks=True, continue_log=bool(args.resume))
+                      average_over_ranks=True, continue_log=resume_from is not None)
 
     @run.command("evaluate")
     def evaluate_now(body: dict) -> dict:
@@ -131,10 +134,8 @@ def main(argv=None) -> int:
         return {"validation/main/loss": loss, "validation/main/accuracy": accuracy}
 
     start = 0
-    if args.resume:
-        path = trainui.find_latest_snapshot(args.out) if args.resume == "latest" else args.resume
-        if path:
-            start = trainui.load_snapshot(path, model=model, optimizer=optimizer)["iteration"]
+    if resume_from:
+        start = trainui.load_snapshot(resume_from, model=model, optimizer=optimizer)["iteration"]
 
     iteration, epoch = start, 0
     with run:
