@@ -1,0 +1,186 @@
+"""Train the NIPS'17 attack network against frozen classifiers, logged and steered with trainui.
+
+    python examples/attack_network/train.py --out results/attack --smoke
+    torchrun --nproc_per_node=2 examples/attack_network/train.py --out results/attack --smoke
+
+Steps: load images; train (or reuse from ``--cache``) the target classifiers, each its own
+trainui result; train the attack network with DDP, one target classifier per rank; compare it
+with FGSM, iterative FGSM and MI-FGSM on the test images; print and log the table.
+See README.md next to this file for what the figures mean.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+
+import trainui
+
+import classifiers
+import dist_utils
+import report
+from attack_net import AttackNetwork
+from attack_training import RankTrainer, merge_stats, share
+from evaluation import Target, benchmark, evaluate_attack_network, generate
+from images import load_images
+from visuals import triplet_grid
+
+# --smoke: about a minute and a half on 2 CPU cores with 2 ranks, classifier training included.
+SMOKE = dict(size=16, clf_epochs=8, iterations=100, batch_size=64, width=8, depth=2, norm="none", lr=2e-3,
+             log_every=10, eval_every=25, image_every=25)
+# The default ("real size"): for GPUs; see README.md for a multi-GPU command line.
+FULL = dict(size=32, clf_epochs=30, iterations=5000, batch_size=128, width=32, depth=3, norm="batch", lr=1e-3,
+            log_every=50, eval_every=500, image_every=500)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="trainui result directory of the attack network")
+    parser.add_argument("--smoke", action="store_true", help="small, fast settings for CPUs and CI")
+    parser.add_argument("--data", default=None, help="folder-per-class image directory (default: sklearn digits)")
+    parser.add_argument("--channels", type=int, default=1, choices=(1, 3), help="1 grey, 3 RGB (with --data)")
+    parser.add_argument("--cache", default=None,
+                        help="where trained classifiers (each a trainui result) are kept; default: --out's parent")
+    parser.add_argument("--targets", default="cnn,wide_cnn", help="classifiers the attack network trains against")
+    parser.add_argument("--held-out", default="mlp", help="classifier used only to measure transfer")
+    parser.add_argument("--epsilons", default="0.1,0.2,0.3", help="one output head per epsilon (pixels in [0,1])")
+    parser.add_argument("--baseline-iterations", type=int, default=10)
+    parser.add_argument("--bench-images", type=int, default=0,
+                        help="test images in the final comparison (0: all; --smoke: 160)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads per rank (0: cores / local ranks)")
+    parser.add_argument("--resume", default=None, help="snapshot_iter_<N>.pt to continue from")
+    for key, value in FULL.items():
+        parser.add_argument("--" + key.replace("_", "-"), type=type(value), default=None,
+                            help=f"default {value}, {SMOKE[key]} with --smoke")
+    args = parser.parse_args(argv)
+    for key, value in (SMOKE if args.smoke else FULL).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.smoke and not args.bench_images:
+        args.bench_images = 160
+    args.epsilons = [float(e) for e in args.epsilons.split(",")]
+    args.targets = [t for t in args.targets.split(",") if t]
+    args.cache = args.cache or os.path.dirname(os.path.abspath(args.out))
+    return args
+
+
+def pick_device(choice: str, local_rank: int) -> torch.device:
+    if choice == "auto":
+        choice = "cuda" if torch.cuda.is_available() else "cpu"
+    if choice == "cuda":
+        torch.cuda.set_device(local_rank)
+        return torch.device("cuda", local_rank)
+    return torch.device("cpu")
+
+
+def prepare_classifiers(args, data, rank: int, world_size: int) -> dict[str, str]:
+    """Train the missing classifiers, each rank its share, before the process group exists.
+
+    Each classifier's trainui.Run is then a plain single-process run, and ranks train in
+    parallel; ``dist_utils.init`` waits for every rank, so no one loads an unfinished file.
+    """
+    names = args.targets + [args.held_out]
+    dirs = {name: os.path.join(args.cache, classifiers.cache_key(name, args.data, data, args.clf_epochs, args.seed))
+            for name in names}
+    for index, name in enumerate(names):
+        if index % world_size == rank:
+            classifiers.ensure_trained(name, dirs[name], data, args.clf_epochs, args.seed + index)
+    return dirs
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    rank, world_size, local_rank = dist_utils.world()
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", 1))
+    torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 1) // local_world))
+    device = pick_device(args.device, local_rank)
+    data = load_images(args.data, args.size, args.channels, seed=args.seed)
+    if rank == 0:
+        print(f"data: {data.describe()}; {world_size} rank(s) on {device}", flush=True)
+    classifier_dirs = prepare_classifiers(args, data, rank, world_size)
+    dist_utils.init(world_size, device)
+
+    loaded = {name: classifiers.load(name, path, data) for name, path in classifier_dirs.items()}
+    models = {name: model.to(device) for name, (model, _) in loaded.items()}
+    targets = [Target(name, models[name], models[name], loaded[name][1]) for name in args.targets]
+    held_out = Target(args.held_out, models[args.held_out], models[args.targets[0]], loaded[args.held_out][1],
+                      held_out=True)
+    everyone = targets + [held_out]
+
+    torch.manual_seed(args.seed)  # identical initial weights on every rank (DDP also broadcasts them)
+    net = AttackNetwork(data.channels, args.epsilons, width=args.width, depth=args.depth,
+                        norm=args.norm == "batch").to(device)
+    optimizer = torch.optim.Adam(net.parameters(), lr=args.lr)
+    start = 0
+    if args.resume:
+        start = int(trainui.load_snapshot(args.resume, model=net, optimizer=optimizer)["iteration"])
+    ddp_net = DistributedDataParallel(net, device_ids=[local_rank] if device.type == "cuda" else None) \
+        if world_size > 1 else net
+    trainer = RankTrainer(ddp_net, net, optimizer, share(targets, rank, world_size), data.train_x, data.train_y,
+                          args.batch_size, seed=args.seed * 1000 + rank, device=device)
+    test_x, test_y = data.test_x.to(device), data.test_y.to(device)
+    images_per_epoch = len(data.train_x)
+
+    # A fresh run in an old directory starts a new log (the old one is kept aside); --resume continues it.
+    with trainui.Run(out=args.out, args=vars(args), model=net, optimizer=optimizer,
+                     total_iterations=args.iterations, progress=True, continue_log=bool(args.resume)) as run:
+        run.log({f"validation/clean_accuracy/{t.name}": t.clean_accuracy for t in everyone}, iteration=start, epoch=0)
+        iteration = start
+        while iteration < args.iterations:
+            iteration += 1
+            epoch = iteration * args.batch_size * world_size // images_per_epoch
+            trainer.step(iteration)
+            last = iteration == args.iterations
+            values = {}
+            if iteration % args.log_every == 0 or last:
+                values.update(merge_stats(dist_utils.gather(trainer.take_stats(), world_size)))
+            if iteration % args.eval_every == 0 or last:
+                values.update(evaluate(net, everyone, targets, test_x, test_y, rank, world_size))
+            if values:
+                run.log(values, iteration=iteration, epoch=epoch)
+            if rank == 0 and (iteration % args.image_every == 0 or iteration == args.iterations):
+                log_triplets(run, net, targets[0], test_x[:8], iteration)
+            if run.step(iteration=iteration, epoch=epoch):
+                break
+        final_report(args, run, net, everyone, test_x, test_y, rank, world_size, iteration, epoch)
+    dist_utils.shutdown()
+
+
+def evaluate(net, everyone, targets, test_x, test_y, rank, world_size) -> dict[str, float]:
+    """Held-out test images; the classifiers are split across ranks and the results gathered."""
+    values = {}
+    for part in dist_utils.gather(evaluate_attack_network(net, everyone[rank::world_size], test_x, test_y), world_size):
+        values.update(part)
+    for eps in net.epsilons:
+        rates = [values[f"validation/success/{t.name}/eps{eps:g}"] for t in targets]
+        values[f"validation/success/eps{eps:g}"] = sum(rates) / len(rates)
+    return values
+
+
+def log_triplets(run, net: AttackNetwork, target: Target, x: torch.Tensor, iteration: int) -> None:
+    net.eval()
+    outputs = generate(net, target, x)
+    net.train()
+    for eps, x_adv in zip(net.epsilons, outputs):
+        run.log_image(f"triplet_eps{eps:g}", triplet_grid(x, x_adv, eps), step=iteration)
+
+
+def final_report(args, run, net, everyone, test_x, test_y, rank, world_size, iteration, epoch) -> None:
+    """The table of the attack network against the baselines; each rank benchmarks its classifiers."""
+    n = args.bench_images or len(test_x)
+    rows = benchmark(net, everyone[rank::world_size], test_x[:n], test_y[:n], iterations=args.baseline_iterations)
+    rows = [row for part in dist_utils.gather(rows, world_size) for row in part]
+    summary = report.summarise(rows)
+    if rank == 0:
+        table = report.format_table(rows, summary)
+        print("\n" + table, flush=True)
+        print(f"wrote {report.write_baselines(args.out, rows, summary, table)}", flush=True)
+    run.log(report.final_log_values(rows, summary), iteration=iteration, epoch=epoch)
+
+
+if __name__ == "__main__":
+    main()
