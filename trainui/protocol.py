@@ -141,7 +141,7 @@ class CommandResponse:
             iteration=_int_or_none(data.get("iteration")),
             epoch=_int_or_none(data.get("epoch")),
             body=body if isinstance(body, dict) else {"value": body},
-            ranks=_int_or_none(data.get("ranks")) or 1,
+            ranks=1 if _int_or_none(data.get("ranks")) is None else _int_or_none(data.get("ranks")),
             applied_at=float(data["applied_at"]) if isinstance(data.get("applied_at"), (int, float)) else time.time(),
         )
 

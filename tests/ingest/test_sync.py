@@ -259,3 +259,34 @@ def test_silent_job_on_another_host_is_crashed_after_its_heartbeat_times_out(dat
     with database.session() as s:
         (listed,) = command_store.list_commands(s, rid)
     assert listed["status"] == "CANCELLED"
+
+
+def test_answer_and_final_status_seen_in_one_pass_keep_the_answer(database, project, tmp_path, write_log):
+    """A job answers `stop` and writes its final status before the server looks: SUCCESS, not CANCELLED."""
+    from trainui import protocol
+    from trainui.store import commands as command_store
+
+    run = tmp_path / "project" / "stopping"
+    write_log(run, [{"iteration": 1}])
+    status = protocol.JobStatus(status="running", pid=0, host="elsewhere", heartbeat_at=time.time())
+    protocol.atomic_write_json(str(run / protocol.STATUS), status.to_json())
+    rid = sync(database, project, run)
+    with database.session(write=True) as s:
+        command, record, _ = command_store.create_command(s, rid, {"name": "stop"})
+    answer = protocol.CommandResponse(uid=record.uid, name="stop", status="SUCCESS", iteration=7, ranks=2)
+    protocol.atomic_write_json(protocol.command_outbox_path(str(run), record.uid), answer.to_json())
+    status.status, status.ended_at = "stopped", time.time()
+    protocol.atomic_write_json(str(run / protocol.STATUS), status.to_json())
+    sync(database, project, run)
+    with database.session() as s:
+        (listed,) = command_store.list_commands(s, rid)
+    assert listed["status"] == "SUCCESS" and listed["iteration"] == 7 and listed["ranks"] == 2
+    assert result(database, rid)["status"] == "stopped"
+
+
+def test_a_failure_no_rank_applied_reports_zero_ranks():
+    from trainui import protocol
+
+    parsed = protocol.CommandResponse.from_json({"uid": "u", "status": "FAILURE", "ranks": 0})
+    assert parsed.ranks == 0
+    assert protocol.CommandResponse.from_json({"uid": "u", "status": "SUCCESS"}).ranks == 1

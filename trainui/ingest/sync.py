@@ -13,7 +13,7 @@ from ..store import files as file_store
 from ..store import metrics
 from ..store.database import Database
 from ..store.models import Result
-from ..store.results import find_or_create_result, get_result_row
+from ..store.results import find_or_create_result
 from .logreader import read_chunk
 from .parsers import json_safe, list_snapshots, numeric, read_args, read_asset_records, read_response, read_status
 
@@ -53,16 +53,14 @@ def sync_result(db: Database, project_id: int, project_path: str, result_dir: st
             return result.id
         result = find_or_create_result(session, project_id, result_dir, project_path)
         result.missing = False
-        result_id = result.id
         _sync_args(result, result_dir, warnings)
-    problems = _sync_log(db, result_id, log_path, warnings, chunk_bytes)
-    with db.session(write=True) as session:
-        result = get_result_row(session, result_id)
-        _sync_status(session, result, result_dir, warnings)
-        _sync_commands(session, result, result_dir)
+        problems = _sync_log(db, session, result, log_path, warnings, chunk_bytes)
+        _sync_status(result, result_dir, warnings)
+        _sync_commands(session, result, result_dir)  # answers first: a job may answer, then end
+        _end_if_dead(session, result, result_dir)
         _sync_files(session, result, result_dir)
         result.ingest_error = "; ".join(problems) or None
-    return result_id
+        return result.id
 
 
 def _sync_args(result: Result, result_dir: str, warnings: Warnings) -> None:
@@ -73,30 +71,35 @@ def _sync_args(result: Result, result_dir: str, warnings: Warnings) -> None:
         result.args = args
 
 
-def _sync_log(db: Database, result_id: int, log_path: str, warnings: Warnings, chunk_bytes: int | None) -> list:
-    """Read the log chunk by chunk, each chunk committed with its new offset (bounded memory)."""
+def _sync_log(db: Database, session, result: Result, log_path: str, warnings: Warnings,
+              chunk_bytes: int | None) -> list:
+    """Read the log chunk by chunk, each chunk committed with its new offset (bounded memory).
+
+    The result row is re-read under a lock before each chunk, so two processes ingesting the same
+    result (a server and `trainui project create`) never store an entry twice.
+    """
     while True:
-        with db.session(write=True) as session:
-            result = get_result_row(session, result_id, for_update=True)
-            try:
-                chunk = read_chunk(log_path, result.log_offset, result.log_fingerprint,
-                                   **({"max_bytes": chunk_bytes} if chunk_bytes else {}))
-                mtime = os.path.getmtime(log_path)
-            except OSError as error:
-                message = f"cannot read log: {error.strerror or error}"
-                warnings.warn(os.path.dirname(log_path), message)
-                return [message]
-            if chunk.reset:
-                warnings.warn(os.path.dirname(log_path), "log was replaced; reading it again from the start")
-                metrics.delete_points(session, result_id)
-                result.entry_count, result.last_values, result.keys = 0, {}, []
-                result.log_generation = (result.log_generation or 0) + 1
-            if chunk.entries:
-                _store_entries(session, result, chunk.entries)
-                result.updated_at = time.time()
-            result.log_offset, result.log_fingerprint = chunk.end_offset, chunk.fingerprint
-            more = not chunk.at_eof and chunk.end_offset > chunk.start_offset
-        if more:
+        session.flush()
+        session.refresh(result, with_for_update=True)
+        try:
+            chunk = read_chunk(log_path, result.log_offset, result.log_fingerprint,
+                               **({"max_bytes": chunk_bytes} if chunk_bytes else {}))
+            mtime = os.path.getmtime(log_path)
+        except OSError as error:
+            message = f"cannot read log: {error.strerror or error}"
+            warnings.warn(os.path.dirname(log_path), message)
+            return [message]
+        if chunk.reset:
+            warnings.warn(os.path.dirname(log_path), "log was replaced; reading it again from the start")
+            metrics.delete_points(session, result.id)
+            result.entry_count, result.last_values, result.keys = 0, {}, []
+            result.log_generation = (result.log_generation or 0) + 1
+        if chunk.entries:
+            _store_entries(session, result, chunk.entries)
+            result.updated_at = time.time()
+        result.log_offset, result.log_fingerprint = chunk.end_offset, chunk.fingerprint
+        if not chunk.at_eof and chunk.end_offset > chunk.start_offset:
+            db.commit_and_continue(session)
             continue
         if chunk.stopped_at is None:
             return []
@@ -133,21 +136,21 @@ def _store_entries(session, result: Result, entries: list) -> None:
         result.keys = sorted(set(result.keys or []) | new_keys)
 
 
-def _sync_status(session, result: Result, result_dir: str, warnings: Warnings) -> None:
+def _sync_status(result: Result, result_dir: str, warnings: Warnings) -> None:
     status, problem = read_status(result_dir)
     if problem:
         warnings.warn(result_dir, problem)
     if status is not None:
-        result.job = json_safe({k: v for k, v in status.to_json().items()
-                                if k in ("world_size", "iteration", "epoch", "message", "commands",
-                                         "hyperparams", "heartbeat_interval", "pid", "host")})
+        job = json_safe({k: v for k, v in status.to_json().items()
+                         if k in ("world_size", "iteration", "epoch", "message", "commands",
+                                  "hyperparams", "heartbeat_interval", "pid", "host")})
+        if job != result.job:
+            result.job = job
         result.heartbeat_at = status.heartbeat_at or None
         result.started_at = status.started_at or result.started_at
         result.ended_at = status.ended_at
         result.status = status.status
-    elif result.status is None and result.entry_count:
-        result.status = None  # a Chainer job: trainui cannot tell; the table shows no status
-    _end_if_dead(session, result, result_dir)
+    # No status file: a Chainer job; trainui cannot tell whether it runs, and shows no status.
 
 
 def _end_if_dead(session, result: Result, result_dir: str) -> None:

@@ -36,6 +36,12 @@ class Database:
         finally:
             session.close()
 
+    def commit_and_continue(self, session: Session) -> None:
+        """Commit what is done so far and go on in a new write transaction (chunked work)."""
+        session.commit()
+        if self.is_sqlite:
+            session.connection(execution_options={"sqlite_immediate": True})
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -7,7 +7,7 @@ len / BLOCK_SIZE rows.
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from .downsample import minmax_indices
@@ -20,34 +20,51 @@ VALUE_DTYPE = np.dtype("<f8")
 
 
 def append_points(session: Session, result_id: int, columns: dict[str, tuple[list[int], list[float]]]) -> None:
-    """Append points per key; indices must be greater than any stored index of that key."""
+    """Append points per key; indices must be greater than any stored index of that key.
+
+    Three statements whatever the number of keys: one read of every key's last block, one
+    executemany to fill them, one executemany for new blocks.
+    """
+    columns = {key: col for key, col in columns.items() if col[0]}
+    if not columns:
+        return
+    table = MetricBlock.__table__
+    last_no = (select(table.c.key, func.max(table.c.block_no).label("last"))
+               .where(table.c.result_id == result_id, table.c.key.in_(list(columns)))
+               .group_by(table.c.key).subquery())
+    last_blocks = {row.key: row for row in session.execute(
+        select(table.c.key, table.c.block_no, table.c.count, table.c.indices, table.c["values"].label("vals"))
+        .join(last_no, (table.c.key == last_no.c.key) & (table.c.block_no == last_no.c.last))
+        .where(table.c.result_id == result_id))}
+    updates, inserts = [], []
     for key, (indices, values) in columns.items():
-        if not indices:
-            continue
         new_idx = np.asarray(indices, dtype=INDEX_DTYPE)
         new_val = np.asarray(values, dtype=VALUE_DTYPE)
-        last = session.scalars(
-            select(MetricBlock).where(MetricBlock.result_id == result_id, MetricBlock.key == key)
-            .order_by(MetricBlock.block_no.desc()).limit(1)).first()
+        last = last_blocks.get(key)
         block_no = 0
         if last is not None:
             block_no = last.block_no + 1
-            room = BLOCK_SIZE - last.count
-            if room > 0:
-                take = min(room, len(new_idx))
-                last.indices = last.indices + new_idx[:take].tobytes()
-                last.values = last.values + new_val[:take].tobytes()
-                last.count += take
+            take = min(BLOCK_SIZE - last.count, len(new_idx))
+            if take > 0:
+                updates.append({"b_result_id": result_id, "b_key": key, "b_block_no": last.block_no,
+                                "count": last.count + take,
+                                "indices": last.indices + new_idx[:take].tobytes(),
+                                "values": last.vals + new_val[:take].tobytes()})
                 new_idx, new_val = new_idx[take:], new_val[take:]
-        rows = []
         for start in range(0, len(new_idx), BLOCK_SIZE):
             chunk_idx = new_idx[start:start + BLOCK_SIZE]
-            rows.append({"result_id": result_id, "key": key, "block_no": block_no,
-                         "count": len(chunk_idx), "first_index": int(chunk_idx[0]),
-                         "indices": chunk_idx.tobytes(), "values": new_val[start:start + BLOCK_SIZE].tobytes()})
+            inserts.append({"result_id": result_id, "key": key, "block_no": block_no, "count": len(chunk_idx),
+                            "first_index": int(chunk_idx[0]), "indices": chunk_idx.tobytes(),
+                            "values": new_val[start:start + BLOCK_SIZE].tobytes()})
             block_no += 1
-        if rows:
-            session.execute(MetricBlock.__table__.insert(), rows)
+    if updates:
+        session.execute(
+            table.update().where(table.c.result_id == bindparam("b_result_id"), table.c.key == bindparam("b_key"),
+                                 table.c.block_no == bindparam("b_block_no"))
+            .values(count=bindparam("count"), indices=bindparam("indices"), values=bindparam("values")),
+            updates)
+    if inserts:
+        session.execute(table.insert(), inserts)
 
 
 def delete_points(session: Session, result_id: int) -> None:
