@@ -14,8 +14,13 @@ import { chartTheme, loadPlotly } from './plotly-loader.js';
 import { metricPicker, closeOnEscape } from './metric-picker.js';
 import { webglSupported } from './webgl.js';
 import { toast } from './feedback.js';
+import { loadSetting } from '../state/settings.js';
 
-const GL_THRESHOLD = 20000;
+/** Points per chart above which WebGL traces are used; `localStorage['trainui.glThreshold']` overrides it. */
+function glThreshold() {
+  const stored = Number(loadSetting('glThreshold'));
+  return Number.isFinite(stored) && stored > 0 ? stored : 60000;
+}
 
 export class ChartCard {
   constructor({ spec, keys, onSpecChange, onRemove, onHover = () => {}, fetchRange, removable = true }) {
@@ -107,7 +112,7 @@ export class ChartCard {
     const { runs, x, logY, smoothing } = this.ctx;
     const keys = this.chartKeys;
     const seriesFor = (id) => this.seriesFor(id);
-    const gl = webglSupported() && countPoints(runs, seriesFor, keys) > GL_THRESHOLD;
+    const gl = webglSupported() && countPoints(runs, seriesFor, keys) > glThreshold();
     const traces = buildTraces(runs, seriesFor, this.spec, { smoothing, gl, highlight: this.highlighted });
     const mains = traces.filter((t) => t.meta.role === 'main').length;
     this.el.dataset.traces = String(mains);
@@ -189,21 +194,40 @@ export class ChartCard {
     if (redraw) this.schedule();
   }
 
-  /** Emphasise one run (null: none) without rebuilding the traces. */
+  /**
+   * Emphasise one run (null: none) without rebuilding the traces. Coalesced to one restyle per
+   * frame, touching only the traces whose width or opacity changes (moving from one run to
+   * another restyles two runs, not fifty).
+   */
   highlight(rid) {
     if (rid === this.highlighted) return;
     this.highlighted = rid;
+    if (this.highlightFrame) return;
+    this.highlightFrame = requestAnimationFrame(() => {
+      this.highlightFrame = 0;
+      this.applyHighlight();
+    });
+  }
+
+  applyHighlight() {
     const data = this.plot.data;
     if (!window.Plotly || !data?.length) return;
+    const rid = this.highlighted;
+    const indices = [];
     const widths = [];
     const opacities = [];
-    for (const t of data) {
+    data.forEach((t, i) => {
       const role = t.meta?.role;
-      const dim = rid !== null && t.meta?.rid !== rid;
-      widths.push(role === 'main' ? (rid !== null && !dim ? 3 : 1.6) : t.line?.width ?? 1);
-      opacities.push(role === 'main' ? (dim ? 0.25 : 1) : role === 'raw' ? (dim ? 0.08 : 0.25) : 1);
-    }
-    window.Plotly.restyle(this.plot, { 'line.width': widths, opacity: opacities });
+      if (role !== 'main' && role !== 'raw') return;
+      const dim = rid !== null && t.meta.rid !== rid;
+      const width = role === 'main' ? (rid !== null && !dim ? 3 : 1.6) : t.line?.width ?? 1;
+      const opacity = role === 'main' ? (dim ? 0.25 : 1) : dim ? 0.08 : 0.25;
+      if (t.line?.width === width && (t.opacity ?? 1) === opacity) return;
+      indices.push(i);
+      widths.push(width);
+      opacities.push(opacity);
+    });
+    if (indices.length) window.Plotly.restyle(this.plot, { 'line.width': widths, opacity: opacities }, indices);
   }
 
   showOverlay(message) {
@@ -234,6 +258,7 @@ export class ChartCard {
 
   destroy() {
     cancelAnimationFrame(this.frame);
+    cancelAnimationFrame(this.highlightFrame);
     window.Plotly?.purge(this.plot);
     this.el.remove();
   }

@@ -21,6 +21,7 @@ import { ComparePanel } from '../components/compare.js';
 import { ResultsTable } from '../components/results-table.js';
 import { startInlineEdit } from '../components/inline-edit.js';
 import { defaultCharts } from './default-charts.js';
+import { loadPlotly } from '../components/plotly-loader.js';
 
 export function mountProject(root, { id: projectId }) {
   setCrumbs([{ label: 'Projects', href: link('') }, { label: `Project ${projectId}` }]);
@@ -32,6 +33,7 @@ export function mountProject(root, { id: projectId }) {
   let showUnregistered = !!settings.showUnregistered;
   let drawnSignature = '';
   let stopped = false;
+  let painted = false;
   const store = new SeriesStore();
 
   const title = h('h1', { class: 'project-name' }, '…');
@@ -159,6 +161,14 @@ export function mountProject(root, { id: projectId }) {
       }
     }
     table.setData(results, selectedSet());
+    if (!painted) {
+      painted = true;
+      // Once the table is on screen, parse plotly.js while the series load.
+      requestAnimationFrame(() => setTimeout(() => {
+        performance.mark('trainui:results-painted');
+        loadPlotly().catch(() => {});
+      }, 0));
+    }
     await syncCharts();
   }
 

@@ -20,6 +20,7 @@ import { CommandHistory } from '../components/command-history.js';
 import { ImagesPanel } from '../components/images.js';
 import { startInlineEdit } from '../components/inline-edit.js';
 import { defaultCharts } from './default-charts.js';
+import { loadPlotly } from '../components/plotly-loader.js';
 
 export function mountResult(root, { id: resultId }) {
   setCrumbs([{ label: 'Projects', href: link('') }, { label: `Result ${resultId}` }]);
@@ -131,6 +132,7 @@ export function mountResult(root, { id: resultId }) {
       const { result: r } = await api(`results/${resultId}`);
       errorSlot.replaceChildren();
       show(r);
+      loadPlotly().catch(() => {});
       await syncCharts();
     } catch (err) {
       if (err.status === 404) {
