@@ -38,6 +38,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     for name, kind in (("hidden", int), ("layers", int), ("batch-size", int), ("epochs", int),
                        ("lr", float), ("limit", int)):
         p.add_argument(f"--{name}", type=kind, default=None, help="overrides the preset")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch intra-op threads per process; these models are small enough that extra "
+                        "threads cost more than they give (use torchrun processes for more cores)")
     p.add_argument("--snapshot-at-end", action="store_true")
     return p.parse_args(argv)
 
@@ -67,6 +70,7 @@ def predict(model, dataset, indices, standardizer, geometry, batch_size, rank, w
     """Predictions for `indices` (in reported units), evaluated in shards and gathered on every rank."""
     model.eval()
     mine = batching.shard(indices, rank, world, epoch_seed=None)
+    mine = mine[np.argsort([len(dataset.records[i]["atoms"]) for i in mine], kind="stable")]
     outputs = [model(batching.collate(dataset, idx, standardizer, geometry)).numpy()
                for idx in batching.batches(mine, batch_size)]
     pred = np.concatenate(outputs) if outputs else np.zeros((0, dataset.labels.shape[1]), np.float32)
@@ -106,6 +110,7 @@ def mean_predictor_report(dataset, split, standardizer) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    torch.set_num_threads(args.threads)
     rank, world = init_distributed()
     dataset = load_dataset(args, rank)
     hp = presets.resolve(dataset.kind, args.model, args.smoke,

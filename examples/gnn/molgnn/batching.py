@@ -97,3 +97,4 @@ def shard(indices: np.ndarray, rank: int, world: int, epoch_seed: int | None) ->
 def batches(order: np.ndarray, batch_size: int):
     for start in range(0, len(order), batch_size):
         yield order[start:start + batch_size]
+

@@ -28,6 +28,6 @@ class NFP(nn.Module):
         for update, readout in zip(self.updates, self.fingerprints[1:]):
             summed = h + adjacency @ h
             per_degree = update(summed).view(*summed.shape[:2], self.degrees, self.hidden)
-            h = torch.sigmoid((per_degree * degree_one_hot).sum(2)) * mask.unsqueeze(-1)
+            h = torch.relu((per_degree * degree_one_hot).sum(2)) * mask.unsqueeze(-1)
             fp = fp + masked_sum(torch.softmax(readout(h), -1), mask)
         return self.head(fp)
