@@ -78,6 +78,7 @@ def check_linf_bound(x: torch.Tensor, x_adv: torch.Tensor, eps: float) -> float:
 
     An explicit raise, not ``assert``, so ``python -O`` cannot switch the check off.
     """
+    x, x_adv = x.detach(), x_adv.detach()
     max_delta = float((x_adv - x).abs().max())
     if max_delta > eps + BOUND_TOLERANCE:
         raise AssertionError(f"L-infinity bound violated: max |delta| = {max_delta:.6f} > epsilon = {eps}")
