@@ -134,3 +134,20 @@ def test_rename_and_unregister_restore(trainui_server, page, tmp_path):
     restore.click()
     wait_until(lambda: len(chart_state(page, 0)["mains"]) == 2)
     assert page.recorder.errors == []
+
+
+def test_keyboard_and_connection_status(trainui_server, page, tmp_path):
+    _, project, _ = make_project(trainui_server, tmp_path, runs=((0.1, "sgd"),), entries=10)
+    page.goto(f"{trainui_server.url}projects/{project['id']}")
+    page.locator("#connection[data-state='online']").wait_for()
+    # "/" jumps to the run filter; the tabs follow the arrow keys.
+    page.locator("body").press("/")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Filter runs"
+    page.get_by_role("tab", name="Charts").focus()
+    page.keyboard.press("ArrowRight")
+    assert page.get_by_role("tab", name="Compare hyperparameters").get_attribute("aria-selected") == "true"
+    assert "tab=compare" in page.url
+    # The server goes away: the header says so instead of showing stale data as live.
+    trainui_server.kill()
+    page.locator("#connection[data-state='offline']").wait_for(timeout=10000)
+    assert page.recorder.errors == []

@@ -6,8 +6,8 @@
  * (`fetchRange`) and draws that until the zoom is reset. Hovering a line reports the run
  * (`onHover`) and `highlight(id)` thickens that run's lines, for the table <-> chart link.
  */
-import { h, icon, ICONS } from '../dom.js';
-import { buildTraces, countPoints, escapePlotly } from '../lib/traces.js';
+import { h, icon, svg, ICONS } from '../dom.js';
+import { buildTraces, countPoints, escapePlotly, DASHES } from '../lib/traces.js';
 import { seriesToCsv } from '../lib/csv.js';
 import { formatNumber } from '../lib/format.js';
 import { chartTheme, loadPlotly } from './plotly-loader.js';
@@ -63,22 +63,27 @@ export class ChartCard {
   }
 
   renderHeader() {
-    const { left, right } = this.spec;
-    this.title.replaceChildren(left.length || right.length
-      ? [left.join(', '), right.length ? ` | ${right.join(', ')} (right)` : ''].join('')
-      : 'No metric chosen');
-    this.title.title = this.title.textContent;
+    this.renderTitle();
     const wasOpen = this.pickerSlot.querySelector('details')?.open;
     const picker = metricPicker({ keys: this.keys, spec: this.spec, onChange: (spec) => this.changeSpec(spec) });
     picker.open = !!wasOpen;
     this.pickerSlot.replaceChildren(picker);
   }
 
+  /** The keys, each with a sample of its line style (several keys share a run's colour). */
+  renderTitle() {
+    const { left, right } = this.spec;
+    const keys = [...left.map((k) => [k, '']), ...right.map((k) => [k, ' (right)'])];
+    this.title.replaceChildren(...(keys.length ? keys.map(([key, side], i) => h('span', { class: 'title-key' },
+      keys.length > 1 ? dashSample(DASHES[i % DASHES.length]) : null, key + side)) : ['No metric chosen']));
+    this.title.title = keys.map(([k, side]) => k + side).join(', ');
+  }
+
   changeSpec(spec) {
     this.spec = spec;
     this.zoom = null;
     this.zoomData = null;
-    this.title.replaceChildren(spec.left.join(', ') + (spec.right.length ? ` | ${spec.right.join(', ')} (right)` : '') || 'No metric chosen');
+    this.renderTitle();
     this.onSpecChange?.(this, spec);
   }
 
@@ -125,13 +130,13 @@ export class ChartCard {
     const axis = { gridcolor: theme.grid, zerolinecolor: theme.grid, linecolor: theme.grid, color: theme.muted, automargin: true };
     const layout = {
       uirevision: `${x}|${logY}|${keys.join(',')}`,
-      margin: { l: 56, r: this.spec.right.length ? 56 : 16, t: 8, b: 40 },
+      margin: { l: 56, r: this.spec.right.length ? 56 : 16, t: 12, b: 40 },
       paper_bgcolor: theme.bg, plot_bgcolor: theme.bg,
       font: { family: theme.font, size: 12, color: theme.text },
       hovermode: 'closest',
       hoverlabel: { namelength: 40 },
-      showlegend: mains > 1 && mains <= 10,
-      legend: { orientation: 'h', y: -0.22, font: { size: 11 } },
+      showlegend: runs.length > 1 && runs.length <= 12,
+      legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom', font: { size: 11 } },
       xaxis: { ...axis, title: { text: escapePlotly(x), font: { size: 12 } } },
       yaxis: { ...axis, type: logY ? 'log' : 'linear', exponentformat: 'e' },
       yaxis2: { ...axis, type: logY ? 'log' : 'linear', overlaying: 'y', side: 'right', showgrid: false, visible: this.spec.right.length > 0 },
@@ -262,4 +267,11 @@ export class ChartCard {
     window.Plotly?.purge(this.plot);
     this.el.remove();
   }
+}
+
+const DASH_ARRAYS = { solid: null, dash: '5 3', dashdot: '5 2 1 2', longdash: '9 3' };
+
+function dashSample(dash) {
+  return svg('svg', { class: 'dash-sample', viewBox: '0 0 22 6', 'aria-hidden': 'true' },
+    svg('line', { x1: 0, y1: 3, x2: 22, y2: 3, 'stroke-dasharray': DASH_ARRAYS[dash] }));
 }

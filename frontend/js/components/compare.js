@@ -8,7 +8,7 @@ import { argKeys } from '../lib/table.js';
 import { escapePlotly, runColor } from '../lib/traces.js';
 import { chartTheme, loadPlotly } from './plotly-loader.js';
 import { webglSupported } from './webgl.js';
-import { emptyState } from './feedback.js';
+import { emptyState, errorBox } from './feedback.js';
 
 export class ComparePanel {
   constructor({ metric, onMetricChange }) {
@@ -19,17 +19,17 @@ export class ComparePanel {
     this.metricSelect = h('select', { class: 'input input-small', 'aria-label': 'Metric to compare', onChange: (e) => {
       this.metric = e.target.value;
       this.onMetricChange(this.metric);
-      this.draw();
+      this.redraw();
     } });
     this.modeSelect = h('select', { class: 'input input-small', 'aria-label': 'Comparison view', onChange: (e) => {
       this.mode = e.target.value;
-      this.draw();
+      this.redraw();
     } },
     h('option', { value: 'parallel', selected: this.mode === 'parallel', disabled: !webglSupported() }, 'Parallel coordinates'),
     h('option', { value: 'scatter', selected: this.mode === 'scatter' }, 'Scatter: arg vs metric'));
     this.argSelect = h('select', { class: 'input input-small', 'aria-label': 'Arg on the x axis', onChange: (e) => {
       this.arg = e.target.value;
-      this.draw();
+      this.redraw();
     } });
     this.argLabel = h('label', { class: 'field-inline' }, h('span', {}, 'Arg'), this.argSelect);
     this.plot = h('div', { class: 'compare-plot' });
@@ -52,7 +52,13 @@ export class ComparePanel {
     const args = argKeys(results);
     if (!args.includes(this.arg)) this.arg = args[0] || null;
     fillSelect(this.argSelect, args, this.arg);
-    this.draw();
+    this.redraw();
+  }
+
+  redraw() {
+    this.draw().catch((err) => {
+      this.message.replaceChildren(errorBox(`Could not draw the comparison: ${err.message}`));
+    });
   }
 
   async draw() {

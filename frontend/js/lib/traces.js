@@ -11,7 +11,7 @@ export const PALETTE = [
   '#4f46e5', '#f97316', '#10b981', '#e11d48', '#0ea5e9', '#a855f7', '#84cc16', '#f59e0b',
   '#14b8a6', '#ec4899', '#6366f1', '#ef4444', '#22c55e', '#8b5cf6', '#06b6d4', '#eab308',
 ];
-const DASHES = ['solid', 'dash', 'dashdot', 'longdash'];
+export const DASHES = ['solid', 'dash', 'dashdot', 'longdash'];
 
 /** A stable colour per result id, the same in the table swatch and every chart. */
 export function runColor(id) {
@@ -62,7 +62,8 @@ export function buildTraces(runs, seriesFor, spec, { smoothing = 0, gl = false, 
       traces.push({
         type, x: s.x, y: smoothed ? emaSmooth(s.y, smoothing) : s.y, yaxis,
         mode: s.x.length === 1 ? 'markers' : 'lines',
-        name, legendgroup: String(run.id),
+        // One legend entry per run (its first key); the keys differ by dash, named in the chart title.
+        name: escapePlotly(run.name), legendgroup: String(run.id), showlegend: i === 0,
         line: { width: strong ? 3 : 1.6, color, dash: DASHES[i % DASHES.length] },
         marker: { color, size: 6 },
         opacity: dim ? 0.25 : 1,

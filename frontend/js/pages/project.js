@@ -47,6 +47,13 @@ export function mountProject(root, { id: projectId }) {
   } });
   const tabs = ['charts', 'compare'].map((tab) => h('button', { role: 'tab', class: 'tab', type: 'button', dataset: { tab },
     onClick: () => setView({ tab }) }, tab === 'charts' ? 'Charts' : 'Compare hyperparameters'));
+  const tabList = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Project views', onKeydown: (e) => {
+    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+    const i = tabs.findIndex((t) => t.dataset.tab === view.tab);
+    const next = tabs[(i + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length];
+    setView({ tab: next.dataset.tab });
+    next.focus();
+  } }, tabs);
   const panelSlot = h('div', { class: 'tab-panel', role: 'tabpanel' });
   const errorSlot = h('div');
 
@@ -82,7 +89,7 @@ export function mountProject(root, { id: projectId }) {
       h('div', { class: 'title-row' }, title, renameBtn),
       subtitle, stats),
     errorSlot,
-    h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Project views' }, tabs),
+    tabList,
     panelSlot,
     table.el,
     h('label', { class: 'field-inline small muted unreg-toggle' }, unregToggle, h('span', {}, 'Show unregistered results')));
