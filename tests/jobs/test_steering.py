@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 torch = pytest.importorskip("torch")
 
@@ -158,7 +159,12 @@ def test_job_that_ends_normally_is_finished(trainui_server, tmp_path):
     root = tmp_path / "proj"
     root.mkdir()
     project = trainui_server.create_project(root)
-    job = start_job(root / "short", iterations=30, sleep=0)
+    job = start_job(root / "short", "--image-every", "10", iterations=30, sleep=0)
     assert job.wait(timeout=120) == 0, job.stdout.read().decode()[-2000:]
     trainui_server.wait_for(lambda: trainui_server.results(project["id"]) and
                             trainui_server.results(project["id"])[0]["status"] == "finished", timeout=15)
+    # The images the job recorded are ingested and served as PNG files.
+    rid = trainui_server.results(project["id"])[0]["id"]
+    assets = trainui_server.wait_for(lambda: trainui_server.api("GET", f"results/{rid}/assets")[1]["assets"])
+    image = requests.get(trainui_server.api_url + assets[0]["url"], timeout=10)
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG\r\n\x1a\n")
