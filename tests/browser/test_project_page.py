@@ -151,3 +151,36 @@ def test_keyboard_and_connection_status(trainui_server, page, tmp_path):
     trainui_server.kill()
     page.locator("#connection[data-state='offline']").wait_for(timeout=10000)
     assert page.recorder.errors == []
+
+
+def test_columns_export_and_stored_settings(trainui_server, page, tmp_path):
+    _, project, ids = make_project(trainui_server, tmp_path, runs=((0.1, "sgd"), (0.01, "adam")), entries=20)
+    url = f"{trainui_server.url}projects/{project['id']}"
+    page.goto(url)
+    wait_until(lambda: (lambda s: s and len(s["mains"]) == 2)(chart_state(page, 0)))
+
+    def headers():
+        return [b.get_attribute("data-column") for b in page.locator("thead button.th-sort").all()]
+
+    # Choose and reorder columns from the Columns menu (keyboard-operable buttons).
+    assert headers().index("arg:lr") < headers().index("arg:optimizer")
+    page.get_by_text("Columns", exact=True).click()
+    page.get_by_role("button", name="Move optimizer up").click()
+    page.locator(".chooser-row", has_text="batch_size").get_by_role("checkbox").uncheck()
+    page.keyboard.press("Escape")
+    wait_until(lambda: "arg:batch_size" not in headers() and headers().index("arg:optimizer") < headers().index("arg:lr"))
+
+    # CSV export of the first chart: one row per point, raw values.
+    with page.expect_download() as download:
+        page.locator(".chart-card").first.locator("summary[aria-label='Export chart']").click()
+        page.locator(".chart-card").first.get_by_role("button", name="CSV data").click()
+    lines = open(download.value.path()).read().strip().splitlines()
+    assert lines[0] == "result_id,result,key,iteration,value"
+    assert len(lines) == 1 + 2 * 20
+
+    # Settings persist per project in the browser: a plain link restores columns and view.
+    page.get_by_label("X axis key").select_option("epoch")
+    page.goto(url)
+    wait_until(lambda: chart_state(page, 0) and chart_state(page, 0)["xTitle"] == "epoch")
+    assert "arg:batch_size" not in headers()
+    assert page.recorder.errors == []

@@ -39,6 +39,17 @@ def test_live_job_result_page(trainui_server, page, tmp_path, start_job, screens
     page.locator(".snapshots-table tbody tr").first.wait_for(timeout=20000)
     assert page.locator(".snapshots-table tbody tr").first.locator("td").first.text_content().startswith("snapshot_iter_")
 
+    # A command scheduled at a later iteration waits for it, then applies there.
+    iteration = int(page.locator(".summary dd[data-field='iteration']").text_content())
+    page.get_by_label("When to apply").select_option("iteration")
+    page.get_by_label("Iteration or epoch").fill(str(iteration + 40))
+    page.get_by_role("button", name="Take snapshot").click()
+    scheduled = page.locator(".history-table tbody tr", has_text=f"iteration {iteration + 40}")
+    scheduled.wait_for()
+    scheduled.and_(page.locator("[data-status='SUCCESS']")).wait_for(timeout=20000)
+    assert int(scheduled.locator("td").nth(5).text_content().split()[1]) >= iteration + 40
+    page.get_by_label("When to apply").select_option("now")
+
     # The job's own command, with HTML in its body: sent, answered, and the body shown as text.
     page.evaluate("window.__xss = 0")
     evil = '{"note": "<img src=x onerror=window.__xss=1>"}'

@@ -54,7 +54,8 @@ export function closeOnEscape(details) {
   });
   const outside = (e) => {
     if (!details.isConnected) return document.removeEventListener('click', outside);
-    if (details.open && !details.contains(e.target)) details.open = false;
+    // A click on an element the menu just re-rendered (gone from the page) is still inside.
+    if (details.open && e.target.isConnected && !details.contains(e.target)) details.open = false;
   };
   document.addEventListener('click', outside);
 }
