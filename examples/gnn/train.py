@@ -177,6 +177,7 @@ def main(argv=None) -> int:
         if args.snapshot_at_end:
             run.snapshot()
     if dist.is_initialized():
+        dist.barrier()  # no rank tears gloo down while another is still finishing its last collective
         dist.destroy_process_group()
     return 0
 
