@@ -28,7 +28,7 @@ import re
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, BinaryIO, Callable
 
 LOG = "log"
 ARGS = "args"
@@ -200,14 +200,15 @@ def asset_path(tag: str, step: int, ext: str = ".png") -> str:
     return os.path.join(ASSETS_DIR, safe_tag, f"{int(step)}{ext}")
 
 
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write ``data`` so that readers see either the old file or the whole new one."""
+def atomic_write(path: str, write: Callable[[BinaryIO], Any]) -> None:
+    """Call ``write(file)`` on a temporary file, then move it over ``path``: readers see either the
+    old file or the whole new one, never a half-written one."""
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            write(f)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -215,6 +216,10 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def atomic_write_bytes(path: str, data: bytes) -> None:
+    atomic_write(path, lambda f: f.write(data))
 
 
 def atomic_write_json(path: str, obj: Any) -> None:

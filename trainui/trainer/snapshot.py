@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import random
 import sys
-import tempfile
 import time
 from typing import Any
 
@@ -41,17 +40,7 @@ def save_snapshot(
         "rng": rng_states(),
         "extra": extra or {},
     }
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=out)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    protocol.atomic_write(path, lambda f: torch.save(state, f))
     return path
 
 
