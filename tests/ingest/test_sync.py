@@ -290,3 +290,23 @@ def test_a_failure_no_rank_applied_reports_zero_ranks():
     parsed = protocol.CommandResponse.from_json({"uid": "u", "status": "FAILURE", "ranks": 0})
     assert parsed.ranks == 0
     assert protocol.CommandResponse.from_json({"uid": "u", "status": "SUCCESS"}).ranks == 1
+
+
+def test_chainerui_commands_file_is_read_as_history(database, project, tmp_path, write_log):
+    from trainui.store import commands as command_store
+
+    run = tmp_path / "project" / "chainer"
+    write_log(run, [{"iteration": 100, "epoch": 1}])
+    (run / "commands").write_text(json.dumps([
+        {"id": 1, "name": "adjust_hyperparams", "request": {"body": {"lr": 0.01}, "status": "OPEN"},
+         "response": {"epoch": 1, "iteration": 100, "status": "SUCCESS", "body": {"lr": 0.01}}},
+        {"id": 2, "name": "take_snapshot", "request": {"status": "OPEN"}, "response": None},
+        "garbage", {"no": "name"}]))
+    rid = sync(database, project, run)
+    sync(database, project, run)  # idempotent
+    with database.session() as s:
+        listed = command_store.list_commands(s, rid)
+    assert [(c["name"], c["status"], c["iteration"]) for c in listed] == [
+        ("adjust_hyperparams", "SUCCESS", 100), ("take_snapshot", "CANCELLED", None)]
+    (run / "commands").write_text("{truncated")
+    sync(database, project, run)  # a broken file hides nothing already read

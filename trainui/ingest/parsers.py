@@ -121,3 +121,34 @@ def _int(value):
         return None if value is None or isinstance(value, bool) else int(value)
     except (TypeError, ValueError):
         return None
+
+
+def read_chainerui_commands(result_dir: str) -> list[dict]:
+    """ChainerUI's `commands` file (a JSON array of {id, name, request, response}) as command rows.
+
+    Read only: trainui never writes this file (ChainerUI's server and job both rewrote it, which is
+    how commands got lost). Unreadable or malformed content yields what could be read.
+    """
+    try:
+        with open(os.path.join(result_dir, protocol.CHAINERUI_COMMANDS), "rb") as f:
+            data = json.loads(f.read().decode("utf-8", errors="replace"))
+    except (OSError, ValueError):
+        return []
+    rows = []
+    for item in data if isinstance(data, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        request = item.get("request") if isinstance(item.get("request"), dict) else {}
+        response = item.get("response") if isinstance(item.get("response"), dict) else {}
+        status = str(response.get("status") or "").upper()
+        body = request.get("body")
+        rows.append({
+            "uid": f"chainerui-{item.get('id')}",
+            "name": item["name"][:255],
+            "body": json_safe(body) if isinstance(body, dict) else {},
+            "status": status if status in (protocol.SUCCESS, protocol.FAILURE) else protocol.CANCELLED,
+            "response": json_safe(response.get("body")) if isinstance(response.get("body"), dict) else None,
+            "iteration": _int(response.get("iteration")),
+            "epoch": _int(response.get("epoch")),
+        })
+    return rows

@@ -15,7 +15,8 @@ from ..store.database import Database
 from ..store.models import Result
 from ..store.results import find_or_create_result
 from .logreader import read_chunk
-from .parsers import json_safe, list_snapshots, numeric, read_args, read_asset_records, read_response, read_status
+from .parsers import (json_safe, list_snapshots, numeric, read_args, read_asset_records, read_chainerui_commands,
+                      read_response, read_status)
 
 log = logging.getLogger("trainui.ingest")
 
@@ -195,6 +196,7 @@ def _sync_commands(session, result: Result, result_dir: str) -> None:
 
 def _sync_files(session, result: Result, result_dir: str) -> None:
     file_store.replace_snapshots(session, result.id, list_snapshots(result_dir))
+    command_store.import_history(session, result.id, read_chainerui_commands(result_dir))
     records, offset = read_asset_records(result_dir, result.assets_offset)
     if offset < result.assets_offset:
         file_store.clear_assets(session, result.id)

@@ -73,6 +73,24 @@ def apply_response(command: Command, response: protocol.CommandResponse) -> None
     command.iteration, command.epoch, command.ranks = response.iteration, response.epoch, response.ranks
 
 
+def import_history(session: Session, result_id: int, rows: list[dict]) -> None:
+    """Record commands another tool applied (ChainerUI's `commands` file); uids are scoped per result."""
+    if not rows:
+        return
+    prefix = f"{result_id}:"
+    known = {c.uid: c for c in session.scalars(select(Command).where(
+        Command.result_id == result_id, Command.uid.like(prefix + "chainerui-%")))}
+    for row in rows:
+        uid = prefix + row["uid"]
+        command = known.get(uid)
+        if command is None:
+            known[uid] = Command(result_id=result_id, **{**row, "uid": uid}, created_at=now(), responded_at=now())
+            session.add(known[uid])
+        elif command.status != row["status"]:  # a ChainerUI job answered since
+            command.status, command.response = row["status"], row["response"]
+            command.iteration, command.epoch, command.responded_at = row["iteration"], row["epoch"], now()
+
+
 def cancel(command: Command, reason: str) -> None:
     command.status = protocol.CANCELLED
     command.responded_at = now()
