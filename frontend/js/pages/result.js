@@ -74,6 +74,7 @@ export function mountResult(root, { id: resultId }) {
   }, { label: 'New result name' }));
 
   let lastShown = '';
+  let projectName = null;
   function show(r) {
     result = { ...result, ...r };
     const signature = JSON.stringify(r);
@@ -82,7 +83,15 @@ export function mountResult(root, { id: resultId }) {
     if (!title.querySelector('input')) title.replaceChildren(r.name);
     statusSlot.replaceChildren(statusBadge(r.status));
     pathLine.replaceChildren(r.path || '');
-    setCrumbs([{ label: 'Projects', href: link('') }, { label: 'Project', href: link(`projects/${r.project_id}`) }, { label: r.name }]);
+    if (projectName === null && r.project_id !== undefined) {
+      projectName = 'Project';
+      api(`projects/${r.project_id}`).then(({ project }) => {
+        projectName = project.name;
+        lastShown = '';
+        show(result);
+      }).catch(() => {});
+    }
+    setCrumbs([{ label: 'Projects', href: link('') }, { label: projectName || 'Project', href: link(`projects/${r.project_id}`) }, { label: r.name }]);
     const items = [
       ['Status', r.status || 'unknown'], ['Iteration', formatNumber(r.iteration ?? r.last_values?.iteration)],
       ['Epoch', formatNumber(r.epoch ?? r.last_values?.epoch)], ['Elapsed', formatDuration(r.elapsed_time)],
@@ -90,7 +99,8 @@ export function mountResult(root, { id: resultId }) {
       ['Heartbeat', formatRelativeTime(r.heartbeat_at)], ['World size', r.world_size ?? MISSING], ['Log entries', formatNumber(r.entry_count)],
     ];
     if (r.ingest_error) items.push(['Ingest error', r.ingest_error]);
-    summary.replaceChildren(...items.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { dataset: { field: k.toLowerCase().replace(/ /g, '-') } }, String(v))]));
+    summary.replaceChildren(...items.map(([k, v]) => h('div', { class: 'summary-item' },
+      h('dt', {}, k), h('dd', { dataset: { field: k.toLowerCase().replace(/ /g, '-') } }, String(v)))));
     const args = Object.entries(r.args || {});
     argsSlot.replaceChildren(args.length
       ? h('table', { class: 'table table-compact args-table' }, h('tbody', {}, args.map(([k, v]) => h('tr', {}, h('th', { scope: 'row', class: 'mono' }, k), h('td', { class: 'mono' }, formatArg(v))))))
