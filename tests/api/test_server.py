@@ -169,3 +169,28 @@ def test_out_of_date_schema_is_refused_with_the_fix(tmp_path, start_server):
     out = subprocess.run([sys.executable, "-m", "trainui.cli", "db", "status", "--db", url],
                          capture_output=True, text=True)
     assert out.returncode == 1 and "out of date" in out.stdout
+
+
+def test_bad_files_warn_once_and_recover_when_fixed(trainui_server, tmp_path):
+    root = tmp_path / "proj"
+    good, bad = root / "good", root / "bad"
+    good.mkdir(parents=True)
+    bad.mkdir()
+    (good / "log").write_text(json.dumps([{"iteration": 1, "loss": 1.0}]))
+    (bad / "log").write_bytes(b"\x00\x01 not json at all")
+    (bad / "args").write_text("[1, 2, 3]")
+    project = trainui_server.create_project(root)
+
+    def by_name():
+        return {r["name"]: r for r in trainui_server.results(project["id"])}
+    trainui_server.wait_for(lambda: by_name().get("good", {}).get("entry_count") == 1
+                            and by_name().get("bad", {}).get("ingest_error"))
+    assert "not a JSON array" in by_name()["bad"]["ingest_error"]
+    time.sleep(1.5)  # several polling passes
+    log = trainui_server.log_path.read_text()
+    assert log.count("log is not a JSON array") == 1 and log.count("args must be a JSON object") == 1
+    (bad / "log").write_text(json.dumps([{"iteration": 5, "loss": 0.25}]))
+    (bad / "args").write_text(json.dumps({"lr": 0.5}))
+    fixed = trainui_server.wait_for(lambda: by_name()["bad"]["entry_count"] == 1 and by_name()["bad"])
+    assert fixed["ingest_error"] is None and fixed["args"] == {"lr": 0.5}
+    assert fixed["last_values"] == {"iteration": 5, "loss": 0.25}
