@@ -65,6 +65,11 @@ export class ComparePanel {
     if (!this.el.isConnected) return;
     const args = argKeys(this.results);
     const rows = this.results.filter((r) => typeof r.last_values?.[this.metric] === 'number');
+    // Redraw only when what is drawn changed: a live poll must not reset the user's brushing.
+    const signature = JSON.stringify([this.mode, this.metric, this.arg, document.documentElement.dataset.theme,
+      rows.map((r) => [r.id, r.name, r.args, r.last_values[this.metric]])]);
+    if (signature === this.drawnSignature && this.plot.data) return;
+    this.drawnSignature = signature;
     this.argLabel.hidden = this.mode !== 'scatter';
     if (!this.metric || !rows.length || !args.length) {
       this.message.replaceChildren(emptyState('Nothing to compare yet',
@@ -83,6 +88,11 @@ export class ComparePanel {
       const varying = args.filter((k) => new Set(rows.map((r) => JSON.stringify(r.args?.[k] ?? null))).size > 1);
       const dims = (varying.length ? varying : args).map((k) => dimension(k, rows.map((r) => r.args?.[k])));
       dims.push({ label: escapePlotly(this.metric), values: rows.map((r) => r.last_values[this.metric]) });
+      const previous = this.plot.data?.[0]?.type === 'parcoords' ? this.plot.data[0].dimensions : [];
+      for (const dim of dims) {
+        const kept = previous.find((p) => p.label === dim.label)?.constraintrange;
+        if (kept) dim.constraintrange = kept; // keep the user's brushing across live updates
+      }
       data = [{ type: 'parcoords', dimensions: dims,
         line: { color: rows.map((r) => r.last_values[this.metric]), colorscale: 'Viridis', showscale: true } }];
     } else {
