@@ -178,6 +178,24 @@ def test_columns_export_and_stored_settings(trainui_server, page, tmp_path):
     assert lines[0] == "result_id,result,key,iteration,value"
     assert len(lines) == 1 + 2 * 20
 
+    with page.expect_download() as download:
+        page.locator(".chart-card").first.locator("summary[aria-label='Export chart']").click()
+        page.locator(".chart-card").first.get_by_role("button", name="SVG image").click()
+    assert download.value.suggested_filename.endswith(".svg")
+    assert "<svg" in open(download.value.path()).read(2000)
+
+    # A new chart with one key on the left axis and one on the right.
+    page.get_by_role("button", name="Add chart").click()
+    new_chart = page.locator(".chart-card").last
+    new_chart.get_by_label("main/accuracy on the left axis").check()
+    new_chart.get_by_label("lr on the right axis").check()
+    page.keyboard.press("Escape")
+    last = page.locator(".chart-card").count() - 1
+    state = wait_until(lambda: (lambda s: s if s and len(s["mains"]) == 4 else None)(chart_state(page, last)))
+    assert sorted({m["key"] for m in state["mains"]}) == ["lr", "main/accuracy"]
+    assert page.evaluate("(i) => document.querySelectorAll('.chart-plot')[i].data.filter(t => t.meta.key === 'lr').every(t => t.yaxis === 'y2')", last)
+    assert "chart=main%2Faccuracy%7Elr" in page.url or "chart=main%2Faccuracy~lr" in page.url
+
     # Settings persist per project in the browser: a plain link restores columns and view.
     page.get_by_label("X axis key").select_option("epoch")
     page.goto(url)

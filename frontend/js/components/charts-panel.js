@@ -104,9 +104,12 @@ export class ChartsPanel {
     this.cards.push(card);
     this.grid.append(card.el);
     this.commitCards();
-    const summary = card.el.querySelector('.menu summary');
-    card.el.querySelector('details').open = true;
-    summary?.focus();
+    // After this click has finished bubbling (a click elsewhere closes open menus).
+    setTimeout(() => {
+      const picker = card.el.querySelector('details');
+      picker.open = true;
+      picker.querySelector('input[type="search"]')?.focus();
+    }, 0);
   }
 
   /** All keys the charts need (the page fetches these). */
