@@ -31,7 +31,7 @@ from visuals import triplet_grid
 SMOKE = dict(size=16, clf_epochs=8, iterations=100, batch_size=64, width=8, depth=2, norm="none", lr=2e-3,
              log_every=10, eval_every=25, image_every=25)
 # The default ("real size"): for GPUs; see README.md for a multi-GPU command line.
-FULL = dict(size=32, clf_epochs=30, iterations=5000, batch_size=128, width=32, depth=3, norm="batch", lr=1e-3,
+FULL = dict(size=32, clf_epochs=30, iterations=5000, batch_size=128, width=16, depth=3, norm="batch", lr=1e-3,
             log_every=50, eval_every=500, image_every=500)
 
 
