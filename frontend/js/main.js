@@ -13,6 +13,11 @@ startThemeToggle();
 startConnectionIndicator();
 
 const app = document.getElementById('app');
+// With <base href>, "#app" would resolve to the base URL and leave the page: focus instead.
+document.querySelector('.skip-link')?.addEventListener('click', (e) => {
+  e.preventDefault();
+  app.focus();
+});
 let cleanup = null;
 let currentKey = null;
 

@@ -48,6 +48,7 @@ export function replaceSearch(search) {
 function isAppLink(a, event) {
   if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return false;
   if (!a || (a.target && a.target !== '_self') || a.hasAttribute('download')) return false;
+  if (a.getAttribute('href').startsWith('#')) return false;
   const url = new URL(a.href, document.baseURI);
   if (url.origin !== location.origin || !url.pathname.startsWith(BASE_PATH)) return false;
   const rest = url.pathname.slice(BASE_PATH.length);

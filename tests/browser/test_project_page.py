@@ -147,6 +147,16 @@ def test_keyboard_and_connection_status(trainui_server, page, tmp_path):
     page.keyboard.press("ArrowRight")
     assert page.get_by_role("tab", name="Compare hyperparameters").get_attribute("aria-selected") == "true"
     assert "tab=compare" in page.url
+    # Dark mode: the toggle switches the page and the charts, and is remembered.
+    page.get_by_role("tab", name="Charts").click()
+    wait_until(lambda: chart_state(page, 0))
+    light_bg = page.evaluate("document.querySelector('.chart-plot').layout.paper_bgcolor")
+    page.locator("#theme-toggle").click()
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    wait_until(lambda: page.evaluate("document.querySelector('.chart-plot').layout.paper_bgcolor") != light_bg)
+    page.reload()
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+
     # The server goes away: the header says so instead of showing stale data as live.
     trainui_server.kill()
     page.locator("#connection[data-state='offline']").wait_for(timeout=10000)

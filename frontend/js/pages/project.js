@@ -199,7 +199,10 @@ export function mountProject(root, { id: projectId }) {
     }
   };
   document.addEventListener('keydown', onKey);
-  const onTheme = () => charts.drawAll();
+  const onTheme = () => {
+    charts.drawAll();
+    if (view.tab === 'compare') compare.redraw();
+  };
   window.addEventListener('trainui:theme', onTheme);
 
   renderTab();
