@@ -45,3 +45,9 @@ test('CSV export quotes awkward names', () => {
   assert.equal(lines.length, 1 + 3 + 4);
   assert.equal(seriesToCsv([{ id: 3, name: 'a,"b"' }], () => ({ k: { x: [1], y: [null] } }), ['k'], 'x').split('\n')[1], '3,"a,""b""",k,1,');
 });
+
+test('bands can be turned off for charts of many runs', () => {
+  const t = buildTraces(runs, seriesFor, { left: ['loss'] }, { bands: false });
+  assert.equal(t.filter((x) => x.meta.role.startsWith('band')).length, 0);
+  assert.equal(mains(t).length, 2);
+});

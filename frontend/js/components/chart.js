@@ -16,6 +16,9 @@ import { webglSupported } from './webgl.js';
 import { toast } from './feedback.js';
 import { loadSetting } from '../state/settings.js';
 
+/** Min-max bands are drawn for up to this many runs; beyond, they cost time and only add noise. */
+const MAX_RUNS_WITH_BANDS = 12;
+
 /** Points per chart above which WebGL traces are used; `localStorage['trainui.glThreshold']` overrides it. */
 function glThreshold() {
   const stored = Number(loadSetting('glThreshold'));
@@ -34,6 +37,9 @@ export class ChartCard {
     this.zoomData = null;
     this.highlighted = null;
     this.frame = 0;
+    this.timer = 0;
+    this.lastDrawMs = 0;
+    this.lastDrawEnd = 0;
     this.plotted = false;
 
     this.title = h('h3', { class: 'chart-title' });
@@ -91,19 +97,39 @@ export class ChartCard {
     return [...this.spec.left, ...this.spec.right];
   }
 
-  /** Draw with new data or settings; coalesced to one Plotly call per animation frame. */
-  update(ctx) {
+  /**
+   * Draw with new data or settings; coalesced to one Plotly call per animation frame. Live
+   * data updates (`urgent` false) of a chart that is slow to draw are spaced out so drawing
+   * takes at most about a fifth of the time; what the user changes is drawn at once.
+   */
+  update(ctx, { urgent = false } = {}) {
     const reset = this.ctx && (ctx.x !== this.ctx.x || ctx.logY !== this.ctx.logY);
     if (reset) this.clearZoom(false);
     this.ctx = ctx;
-    this.schedule();
+    this.schedule(urgent);
   }
 
-  schedule() {
+  schedule(urgent = true) {
     if (this.frame) return;
+    const wait = this.lastDrawEnd + this.lastDrawMs * 6 - performance.now();
+    if (!urgent && this.lastDrawMs > 100 && wait > 0) {
+      if (!this.timer) this.timer = setTimeout(() => {
+        this.timer = 0;
+        this.schedule(true);
+      }, wait);
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = 0;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      this.draw().catch((err) => this.showOverlay(err.message));
+      const started = performance.now();
+      this.draw()
+        .catch((err) => this.showOverlay(err.message))
+        .finally(() => {
+          this.lastDrawEnd = performance.now();
+          this.lastDrawMs = this.lastDrawEnd - started;
+        });
     });
   }
 
@@ -118,7 +144,8 @@ export class ChartCard {
     const keys = this.chartKeys;
     const seriesFor = (id) => this.seriesFor(id);
     const gl = webglSupported() && countPoints(runs, seriesFor, keys) > glThreshold();
-    const traces = buildTraces(runs, seriesFor, this.spec, { smoothing, gl, highlight: this.highlighted });
+    const bands = runs.length <= MAX_RUNS_WITH_BANDS;
+    const traces = buildTraces(runs, seriesFor, this.spec, { smoothing, gl, highlight: this.highlighted, bands });
     const mains = traces.filter((t) => t.meta.role === 'main').length;
     this.el.dataset.traces = String(mains);
     this.el.dataset.gl = String(gl);
@@ -263,6 +290,7 @@ export class ChartCard {
 
   destroy() {
     cancelAnimationFrame(this.frame);
+    clearTimeout(this.timer);
     cancelAnimationFrame(this.highlightFrame);
     window.Plotly?.purge(this.plot);
     this.el.remove();

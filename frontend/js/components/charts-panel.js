@@ -117,15 +117,16 @@ export class ChartsPanel {
     return [...new Set(this.view.charts.flatMap((c) => [...c.left, ...c.right]))];
   }
 
+  /** New data from the page (live updates): slow charts may space these out. */
   update(ctx) {
     this.ctx = ctx;
-    this.drawAll();
+    this.drawAll(false);
   }
 
-  drawAll() {
+  drawAll(urgent = true) {
     if (!this.ctx) return;
     const ctx = { ...this.ctx, x: this.view.x, logY: this.view.logY, smoothing: this.view.smoothing };
-    for (const card of this.cards) card.update(ctx);
+    for (const card of this.cards) card.update(ctx, { urgent });
   }
 
   highlight(rid) {

@@ -30,9 +30,10 @@ export function withAlpha(hex, alpha) {
 
 /**
  * runs: [{id, name}]; seriesFor(id) -> {key: {x, y, downsampled, pairedPoints}} or undefined;
- * spec: {left: [keys], right: [keys]}; options: {smoothing, gl, highlight (run id or null)}.
+ * spec: {left: [keys], right: [keys]}; options: {smoothing, gl, highlight (run id or null),
+ * bands (draw min-max bands; a chart of many runs turns them off, they would only add noise)}.
  */
-export function buildTraces(runs, seriesFor, spec, { smoothing = 0, gl = false, highlight = null } = {}) {
+export function buildTraces(runs, seriesFor, spec, { smoothing = 0, gl = false, highlight = null, bands = true } = {}) {
   const type = gl ? 'scattergl' : 'scatter';
   const axes = [...(spec.left || []).map((k) => [k, 'y']), ...(spec.right || []).map((k) => [k, 'y2'])];
   const multiKey = axes.length > 1;
@@ -47,7 +48,7 @@ export function buildTraces(runs, seriesFor, spec, { smoothing = 0, gl = false, 
       if (!s || s.x.length === 0) return;
       const name = escapePlotly(multiKey ? `${run.name} · ${key}` : run.name);
       const meta = { rid: run.id, key };
-      const band = minMaxBand(s);
+      const band = bands ? minMaxBand(s) : { x: [] };
       if (band.x.length) {
         traces.push({ type, x: band.x, y: band.lo, yaxis, mode: 'lines', line: { width: 0, color }, hoverinfo: 'skip',
           showlegend: false, meta: { ...meta, role: 'band-low' } });
