@@ -51,3 +51,10 @@ test('bands can be turned off for charts of many runs', () => {
   assert.equal(t.filter((x) => x.meta.role.startsWith('band')).length, 0);
   assert.equal(mains(t).length, 2);
 });
+
+test('hover labels carry the run and key through meta, not the template text', () => {
+  const t = buildTraces([{ id: 1, name: '100%{x}' }], seriesFor, { left: ['loss'], right: ['lr'] });
+  assert.ok(mains(t).every((m) => m.hovertemplate === '%{y:.4g} @ %{x}<extra>%{meta.label}</extra>'));
+  assert.deepEqual(mains(t).map((m) => m.meta.label), ['100%{x} · loss', '100%{x} · lr']);
+  assert.deepEqual(mains(t).map((m) => m.showlegend), [true, false]);
+});

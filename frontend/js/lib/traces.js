@@ -69,8 +69,9 @@ export function buildTraces(runs, seriesFor, spec, { smoothing = 0, gl = false, 
         marker: { color, size: 6 },
         opacity: dim ? 0.25 : 1,
         connectgaps: false,
-        hovertemplate: `%{y:.4g} @ %{x}<extra>${name.replace(/%/g, '%%')}</extra>`,
-        meta: { ...meta, role: 'main' },
+        // The label goes through `meta`: text substituted into a template is not parsed again.
+        hovertemplate: '%{y:.4g} @ %{x}<extra>%{meta.label}</extra>',
+        meta: { ...meta, role: 'main', label: name },
       });
     });
   }
