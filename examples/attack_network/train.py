@@ -64,6 +64,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.bench_images = 160
     args.epsilons = [float(e) for e in args.epsilons.split(",")]
     args.targets = [t for t in args.targets.split(",") if t]
+    if not args.targets or len(set(args.targets)) != len(args.targets) or args.held_out in args.targets:
+        parser.error("--targets needs distinct classifiers, and --held-out must not be one of them")
     args.cache = args.cache or os.path.dirname(os.path.abspath(args.out))
     return args
 

@@ -79,10 +79,13 @@ def test_two_rank_run_is_ingested_and_applies_lr_on_both_ranks_at_one_iteration(
     project = trainui_server.create_project(smoke_run.project, "attack_network")
 
     def attack_result():
+        if smoke_run.proc.poll() is not None:  # ended before it could be steered: say why now
+            pytest.fail(f"smoke run ended ({smoke_run.proc.returncode}) before the result was running:\n"
+                        + smoke_run.output()[-3000:])
         return next((r for r in trainui_server.results(project["id"])
                      if r["name"] == "attack" and r["status"] == "running"), None)
 
-    result = trainui_server.wait_for(attack_result, timeout=RUN_TIMEOUT)  # classifiers train first
+    result = trainui_server.wait_for(attack_result, timeout=RUN_TIMEOUT, interval=0.5)  # classifiers train first
     status, answer = trainui_server.api("POST", f"results/{result['id']}/commands",
                                         json={"name": "adjust_hyperparams", "body": {"lr": NEW_LR}})
     assert status == 201, answer
@@ -94,7 +97,7 @@ def test_two_rank_run_is_ingested_and_applies_lr_on_both_ranks_at_one_iteration(
         found = [c for c in body["commands"] if c["id"] == command["id"] and c["status"] != "PENDING"]
         return found and found[0]
 
-    applied = trainui_server.wait_for(answered, timeout=30)
+    applied = trainui_server.wait_for(answered, timeout=30, interval=0.2)
     assert applied["status"] == "SUCCESS", applied
     assert applied["ranks"] == 2
     records = [[r for r in smoke_run.rank_records(rank) if r["uid"] == command["uid"]] for rank in (0, 1)]
@@ -112,7 +115,7 @@ def test_two_rank_run_is_ingested_and_applies_lr_on_both_ranks_at_one_iteration(
         done = attack and attack["status"] == "finished" and "final/speedup_vs_mi_fgsm" in attack["last_values"]
         return done and results
 
-    results = trainui_server.wait_for(finished_with_final_values, timeout=60)
+    results = trainui_server.wait_for(finished_with_final_values, timeout=60, interval=0.2)
     last = results["attack"]["last_values"]
     assert last["iteration"] == 100
     assert last["final/speedup_vs_mi_fgsm"] == pytest.approx(smoke_run.baselines()["speedup"]["ratio"])
@@ -174,11 +177,18 @@ def test_bound_is_checked_on_every_batch_and_figures_are_logged(smoke_run):
 
 @pytest.fixture(scope="module")
 def example_modules():
+    """The example's modules, imported by their script-style names and forgotten afterwards
+    (generic names such as ``images`` must not shadow another test's modules)."""
+    names = ("attack_net", "images", "baselines")
+    before = set(sys.modules)
     sys.path.insert(0, str(EXAMPLE))
     try:
-        yield {name: importlib.import_module(name) for name in ("attack_net", "images", "baselines")}
+        yield {name: importlib.import_module(name) for name in names}
     finally:
         sys.path.remove(str(EXAMPLE))
+        for name in set(sys.modules) - before:
+            if name in names:
+                del sys.modules[name]
 
 
 def test_perturbation_is_bounded_by_construction_even_for_huge_outputs(example_modules):
