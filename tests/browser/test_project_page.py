@@ -66,6 +66,18 @@ def test_project_list_and_live_project_page(trainui_server, page, tmp_path, scre
     page.locator(f'tr[data-rid="{ids["run1"]}"] td.col-name').hover()
     wait_until(lambda: {m["rid"]: m["width"] for m in chart_state(page, 0)["mains"]}[ids["run1"]] == 3)
 
+    # ... and hovering a line highlights its row in the table.
+    page.locator(".chart-plot").first.scroll_into_view_if_needed()
+    x, y = page.evaluate("""(rid) => {
+        const plot = document.querySelector('.chart-plot');
+        const trace = plot.data.find((t) => t.meta.role === 'main' && t.meta.rid === rid);
+        const {xaxis, yaxis, _size} = plot._fullLayout;
+        const box = plot.getBoundingClientRect();
+        return [box.left + _size.l + xaxis.l2p(trace.x[40]), box.top + _size.t + yaxis.l2p(trace.y[40])]; }""", ids["run2"])
+    page.mouse.move(x - 8, y - 8)
+    page.mouse.move(x, y, steps=4)
+    page.locator(f'tr.row-highlight[data-rid="{ids["run2"]}"]').wait_for()
+
     # x key, log scale and smoothing; each lands in the URL.
     page.get_by_label("X axis key").select_option("epoch")
     wait_until(lambda: (lambda s: s["xTitle"] == "epoch" and next(
