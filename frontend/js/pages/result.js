@@ -93,7 +93,7 @@ export function mountResult(root, { id: resultId }) {
     }
     setCrumbs([{ label: 'Projects', href: link('') }, { label: projectName || 'Project', href: link(`projects/${r.project_id}`) }, { label: r.name }]);
     const items = [
-      ['Status', r.status || 'unknown'], ['Iteration', formatNumber(r.iteration ?? r.last_values?.iteration)],
+      ['Status', r.status || 'no status'], ['Iteration', formatNumber(r.iteration ?? r.last_values?.iteration)],
       ['Epoch', formatNumber(r.epoch ?? r.last_values?.epoch)], ['Elapsed', formatDuration(r.elapsed_time)],
       ['Started', formatTimestamp(r.started_at)], ['Updated', formatRelativeTime(r.updated_at)],
       ['Heartbeat', formatRelativeTime(r.heartbeat_at)], ['World size', r.world_size ?? MISSING], ['Log entries', formatNumber(r.entry_count)],
