@@ -195,7 +195,7 @@ export class ResultsTable {
     const out = [];
     if (!this.results.length) {
       out.push(h('tr', {}, h('td', { colspan: span }, emptyState('No results in this project yet',
-        'A result is a directory under the project path that holds a `log` file. Start a training job with trainui.Run(out=...) and it appears here within a second.'))));
+        'A result is a directory under the project path that holds a “log” file. Start a training job with trainui.Run(out=...) and it appears here within a second.'))));
     } else if (!rows.length) {
       out.push(h('tr', {}, h('td', { colspan: span }, emptyState('No run matches the filters', 'Clear the filter boxes to see every run.'))));
     }

@@ -23,7 +23,7 @@ export function mountProjects(root) {
     formError);
   root.append(
     h('div', { class: 'page-head' }, h('h1', {}, 'Projects'),
-      h('p', { class: 'muted' }, 'A project is a directory; every subdirectory with a `log` file in it is a result.')),
+      h('p', { class: 'muted' }, 'A project is a directory; every subdirectory with a “log” file in it is a result.')),
     h('section', { class: 'card', 'aria-label': 'Projects' }, list),
     h('section', { class: 'card card-pad', 'aria-label': 'Register a project' }, h('h2', { class: 'section-title' }, 'Register a project'), form,
       h('p', { class: 'muted small' }, 'Or from a shell: trainui project create -d DIR -n NAME')));

@@ -104,7 +104,7 @@ export function mountResult(root, { id: resultId }) {
     const args = Object.entries(r.args || {});
     argsSlot.replaceChildren(args.length
       ? h('table', { class: 'table table-compact args-table' }, h('tbody', {}, args.map(([k, v]) => h('tr', {}, h('th', { scope: 'row', class: 'mono' }, k), h('td', { class: 'mono' }, formatArg(v))))))
-      : emptyState('No args', 'The run wrote no `args` file.'));
+      : emptyState('No args', 'The run wrote no “args” file.'));
     const snaps = r.snapshots || [];
     snapshotsSlot.replaceChildren(snaps.length
       ? h('table', { class: 'table table-compact snapshots-table' },
