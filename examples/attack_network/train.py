@@ -131,12 +131,21 @@ def main(argv=None) -> None:
     with trainui.Run(out=args.out, args=vars(args), model=net, optimizer=optimizer,
                      total_iterations=args.iterations, progress=True, continue_log=bool(args.resume)) as run:
         run.log({f"validation/clean_accuracy/{t.name}": t.clean_accuracy for t in everyone}, iteration=start, epoch=0)
+
+        @run.command("triplets")
+        def triplets_now(body: dict) -> dict:
+            """A user command: draw the image triplets now rather than at the next --image-every."""
+            if rank == 0:  # it runs on every rank; only rank 0 writes images
+                log_triplets(run, net, targets[0], test_x[:8], run.iteration or start)
+            return {"tags": [f"triplet_eps{eps:g}" for eps in net.epsilons], "iteration": run.iteration}
+
         iteration = start
         while iteration < args.iterations:
             iteration += 1
             epoch = iteration * args.batch_size * world_size // images_per_epoch
             trainer.step(iteration)
-            last = iteration == args.iterations
+            stop = run.step(iteration=iteration, epoch=epoch)  # commands first: a stop still logs this iteration
+            last = stop or iteration == args.iterations
             values = {}
             if iteration % args.log_every == 0 or last:
                 values.update(merge_stats(dist_utils.gather(trainer.take_stats(), world_size)))
@@ -144,9 +153,9 @@ def main(argv=None) -> None:
                 values.update(evaluate(net, everyone, targets, test_x, test_y, rank, world_size))
             if values:
                 run.log(values, iteration=iteration, epoch=epoch)
-            if rank == 0 and (iteration % args.image_every == 0 or iteration == args.iterations):
+            if rank == 0 and (iteration % args.image_every == 0 or last):
                 log_triplets(run, net, targets[0], test_x[:8], iteration)
-            if run.step(iteration=iteration, epoch=epoch):
+            if stop:
                 break
         final_report(args, run, net, everyone, test_x, test_y, rank, world_size, iteration, epoch)
     dist_utils.shutdown()
