@@ -137,13 +137,17 @@ def query_series(session: Session, result_id: int, keys: list[str], x_key: str, 
                  generation: int | None = None) -> dict:
     """The series of ``keys`` against ``x_key``, each cut to at most ``max_points`` points.
 
-    With ``since``, only entries from that index on (a live chart's increment); with the log's
-    ``generation``, whole series come from the in-memory cache plus the blocks added since.
+    With ``since``, only entries from that index on (a live chart's increment). With the log's
+    ``generation``, series come from the in-memory cache plus the blocks added since it was filled.
     """
     def read(key):
-        if since == 0 and generation is not None:
-            return read_series_cached(session, result_id, key, generation)
-        return read_series(session, result_id, key, since)
+        if generation is None:
+            return read_series(session, result_id, key, since)
+        indices, values = read_series_cached(session, result_id, key, generation)
+        if since:
+            start = int(np.searchsorted(indices, since))
+            indices, values = indices[start:], values[start:]
+        return indices, values
 
     x_series = read(x_key)
     out = {}
