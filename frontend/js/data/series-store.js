@@ -15,6 +15,7 @@ export class SeriesStore {
     this.x = 'iteration';
     this.maxPoints = 1000;
     this.errors = new Map();
+    this.inflight = new Map();
   }
 
   /** Change what is fetched; anything else than the same keys/x/budget drops the held data. */
@@ -55,17 +56,25 @@ export class SeriesStore {
 
   async fetch(resultId, since) {
     const keys = this.keys;
+    const flightKey = `${resultId}:${since}`;
+    if (this.inflight.get(resultId) === flightKey) return false; // the same request is on its way
+    this.inflight.set(resultId, flightKey);
     const params = { keys: keys.join(','), x: this.x, max_points: this.maxPoints, since };
     try {
       const answer = await api(`results/${resultId}/logs${query(params)}`);
       if (keys !== this.keys) return false; // reconfigured meanwhile: the answer is stale
-      const previous = since === null ? emptySeriesState() : this.states.get(resultId) || emptySeriesState();
+      const current = this.states.get(resultId);
+      // Two overlapping syncs must not append the same points twice.
+      if (since !== null && current?.cursor !== since) return false;
+      const previous = since === null ? emptySeriesState() : current;
       this.states.set(resultId, applyLogsResponse(previous, answer, keys));
       this.errors.delete(resultId);
       return true;
     } catch (err) {
       this.errors.set(resultId, err);
       return false;
+    } finally {
+      if (this.inflight.get(resultId) === flightKey) this.inflight.delete(resultId);
     }
   }
 

@@ -165,6 +165,7 @@ export function mountProject(root, { id: projectId }) {
         view = { ...view, charts: defaults };
         charts.view = { ...charts.view, charts: defaults };
         charts.renderCards();
+        replaceSearch(encodeView(view)); // the link now says what is shown
       }
     }
     table.setData(results, selectedSet());
@@ -205,6 +206,7 @@ export function mountProject(root, { id: projectId }) {
   };
   window.addEventListener('trainui:theme', onTheme);
 
+  if (view.charts.length) replaceSearch(encodeView(view)); // a restored view is shareable too
   renderTab();
   loadProject();
   let failures = 0;
