@@ -118,7 +118,8 @@ export class ResultsTable {
 
   render(force) {
     if (this.editing) return;
-    const signature = JSON.stringify([this.results, this.selected && [...this.selected], this.settings]);
+    // The half-minute keeps relative times ("3 min ago") fresh when nothing else changes.
+    const signature = JSON.stringify([this.results, this.selected && [...this.selected], this.settings, Math.floor(Date.now() / 30000)]);
     if (!force && signature === this.signature) return;
     this.signature = signature;
     const focusKey = document.activeElement?.dataset?.focusKey;
