@@ -39,7 +39,7 @@ setup(
     extras_require={
         "postgres": ["psycopg2-binary>=2.9"],
         # torch itself is not listed: install the build that fits your machine first (CPU/CUDA).
-        "examples": ["scikit-learn>=1.3", "rdkit>=2023.9"],
+        "examples": ["scikit-learn>=1.3", "rdkit>=2023.9", "pillow>=9"],
         "lightning": ["lightning>=2.2"],
         "test": [
             "pytest>=8",
