@@ -125,7 +125,12 @@ def test_register_project_from_the_list(trainui_server, page, tmp_path):
     page.get_by_label("Project directory").fill(str(root))
     page.get_by_label("Project name").fill("fresh-project")
     page.get_by_role("button", name="Register project").click()
-    page.get_by_role("link", name="fresh-project").wait_for()
+    page.get_by_role("link", name="fresh-project").click()
+    page.get_by_role("button", name="Rename project").click()
+    page.get_by_label("New project name").fill("renamed-project")
+    page.keyboard.press("Enter")
+    page.locator("h1", has_text="renamed-project").wait_for()
+    assert [p["name"] for p in trainui_server.api("GET", "projects")[1]["projects"]] == ["renamed-project"]
     assert page.recorder.errors == []
 
 

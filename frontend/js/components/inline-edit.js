@@ -10,10 +10,14 @@ export function startInlineEdit(container, currentValue, save, { onDone = () => 
   const previous = [...container.childNodes];
   const input = h('input', { class: 'input input-inline', type: 'text', value: currentValue, 'aria-label': label });
   let finished = false;
-  const finish = () => {
+  /** Put the label back: the saved value, or what was there on cancel (unless the page re-rendered it). */
+  const finish = (saved) => {
     if (finished) return;
     finished = true;
-    container.replaceChildren(...previous);
+    if (input.isConnected) {
+      if (saved === undefined) container.replaceChildren(...previous);
+      else container.replaceChildren(saved);
+    }
     onDone();
   };
   const commit = async () => {
@@ -22,7 +26,7 @@ export function startInlineEdit(container, currentValue, save, { onDone = () => 
     input.disabled = true;
     try {
       await save(value);
-      finish();
+      finish(value);
     } catch (err) {
       input.disabled = false;
       input.focus();
