@@ -31,7 +31,7 @@ def test_project_list_and_live_project_page(trainui_server, page, tmp_path, scre
     assert row.locator("td").nth(2).text_content() == "3"
     screenshot(page, "projects")
     page.get_by_role("link", name="vision").click()
-    page.wait_for_url(f"**/projects/{project['id']}")
+    page.wait_for_url(f"**/projects/{project['id']}**")
 
     # One trace per result in the loss chart, then the chart grows live without a reload.
     state = wait_until(lambda: (lambda s: s if s and len(s["mains"]) == 3 else None)(chart_state(page, 0)))

@@ -17,7 +17,7 @@ def test_live_job_result_page(trainui_server, page, tmp_path, start_job, screens
 
     page.goto(f"{trainui_server.url}projects/{project['id']}")
     page.get_by_role("link", name="mlp").click()
-    page.wait_for_url(f"**/results/{result['id']}")
+    page.wait_for_url(f"**/results/{result['id']}**")
     page.locator(".summary dd[data-field='status']").filter(has_text="running").wait_for()
 
     # The chart grows while the job runs, without reloading.

@@ -18,7 +18,7 @@ def test_served_under_a_sub_path(start_server, page, tmp_path, screenshot):
     page.on("request", lambda r: requested.append(r.url))
     page.goto(base)
     page.get_by_role("link", name="sub").click()
-    page.wait_for_url(f"{base}projects/{project['id']}")
+    page.wait_for_url(f"{base}projects/{project['id']}**")
     wait_until(lambda: (lambda s: s and len(s["mains"]) == 2)(chart_state(page, 0)))
     bad = [url for url in requested if not url.startswith(base) and not url.startswith(("blob:", "data:"))]
     assert any("/trainui/static/vendor/plotly.min.js" in url for url in requested)
@@ -34,6 +34,6 @@ def test_served_under_a_sub_path(start_server, page, tmp_path, screenshot):
     assert points == 2
     screenshot(page, "compare")
     page.get_by_role("link", name="run0").click()
-    page.wait_for_url(f"{base}results/*")
+    page.wait_for_url(f"{base}results/**")
     page.locator(".summary").wait_for()
     assert page.recorder.errors == []
