@@ -163,8 +163,9 @@ def main(argv=None) -> int:
             totals = torch.tensor([loss_sum, float(seen)], dtype=torch.float64)
             if world > 1:
                 dist.all_reduce(totals)
-                elapsed_t = torch.tensor([elapsed]); dist.all_reduce(elapsed_t, op=dist.ReduceOp.MAX)
-                elapsed = elapsed_t.item()
+                slowest = torch.tensor([elapsed])
+                dist.all_reduce(slowest, op=dist.ReduceOp.MAX)  # throughput of the whole job
+                elapsed = slowest.item()
             report = {"main/loss": totals[0].item() / max(totals[1].item(), 1.0),
                       "molecules_per_sec": totals[1].item() / max(elapsed, 1e-9)}
             report.update(validation_report())
