@@ -19,16 +19,9 @@ document.querySelector('.skip-link')?.addEventListener('click', (e) => {
   app.focus();
 });
 let cleanup = null;
-let currentKey = null;
 
 startRouter((route) => {
-  const key = `${route.page}:${route.id}`;
-  if (key === currentKey && cleanup?.onSearchChange) {
-    cleanup.onSearchChange();
-    return;
-  }
   if (typeof cleanup === 'function') cleanup();
-  currentKey = key;
   app.replaceChildren();
   const mount = PAGES[route.page];
   if (!mount) {

@@ -229,15 +229,5 @@ export function mountProject(root, { id: projectId }) {
     charts.destroy();
     compare.destroy();
   };
-  cleanup.onSearchChange = () => {
-    view = decodeView(location.search);
-    charts.view = { ...view };
-    charts.renderCards();
-    charts.syncControls();
-    renderTab();
-    table.setData(results, selectedSet());
-    drawnSignature = '';
-    syncCharts();
-  };
   return cleanup;
 }
