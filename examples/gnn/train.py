@@ -42,6 +42,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="torch intra-op threads per process; these models are small enough that extra "
                         "threads cost more than they give (use torchrun processes for more cores)")
     p.add_argument("--snapshot-at-end", action="store_true")
+    p.add_argument("--resume", default=None,
+                   help="snapshot to continue from ('auto': the latest one in --out)")
     return p.parse_args(argv)
 
 
@@ -108,6 +110,20 @@ def mean_predictor_report(dataset, split, standardizer) -> dict:
     return out
 
 
+def resume(args, module, optimizer, iterations_per_epoch: int) -> tuple[int, int]:
+    """Load `--resume` and return the (iteration, epoch) to continue after.
+
+    Epochs are the unit of the seeded shuffle, so a snapshot taken mid-epoch restarts that epoch
+    (with the later weights); trainui keeps the replayed reports out of the main log.
+    """
+    path = trainui.find_latest_snapshot(args.out) if args.resume == "auto" else args.resume
+    if not path:
+        return 0, 0
+    state = trainui.load_snapshot(path, model=module, optimizer=optimizer)
+    epoch = int(state["iteration"]) // iterations_per_epoch
+    return epoch * iterations_per_epoch, epoch
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -132,6 +148,8 @@ def main(argv=None) -> int:
                     n_train=len(split.train), n_validation=len(split.validation), n_test=len(split.test),
                     skipped_molecules=dataset.skipped, parameters=sum(p.numel() for p in module.parameters()))
 
+    iteration, epoch = resume(args, module, optimizer, iterations_per_epoch)
+
     def validation_report():
         return evaluate(model.module if world > 1 else model, dataset, split.validation, standardizer,
                         geometry, 256, rank, world, "validation/main")
@@ -143,7 +161,7 @@ def main(argv=None) -> int:
         def _evaluate(body):
             return validation_report()
 
-        iteration, epoch, stop = 0, 0, False
+        stop = False
         while epoch < hp["epochs"] and not stop:
             epoch += 1
             order = batching.shard(split.train, rank, world, epoch_seed=args.seed * 1000 + epoch)

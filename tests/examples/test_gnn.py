@@ -200,6 +200,20 @@ def test_torchrun_two_ranks_train_and_obey_commands(tmp_path, feature_cache, sha
     assert epochs[0]["iteration"] == math.ceil(per_rank / args["batch_size"])
 
 
+def test_resume_continues_from_the_snapshot_in_the_same_log(tmp_path, feature_cache, shared_data):
+    out = tmp_path / "resumed"
+    base = [sys.executable, str(EXAMPLE / "train.py"), "--model", "nfp", "--smoke", "--data",
+            str(shared_data / QM9[0]), "--out", str(out), "--cache", str(feature_cache)]
+    for extra in (["--epochs", "2", "--snapshot-at-end"], ["--epochs", "3", "--resume", "auto"]):
+        proc = subprocess.run(base + extra, cwd=REPO, env=_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    epochs = [e for e in json.loads((out / "log").read_text()) if "main/loss" in e]
+    assert [e["epoch"] for e in epochs] == [1, 2, 3]
+    assert epochs[2]["iteration"] == 3 * epochs[0]["iteration"]
+    # Trained weights were loaded: the third epoch does not start over from a fresh model.
+    assert epochs[2]["main/loss"] < epochs[1]["main/loss"] < epochs[0]["main/loss"]
+
+
 # --- the example's parts, without a run ----------------------------------------------------------
 
 def test_roc_auc_matches_scikit_learn_with_ties(molgnn):
