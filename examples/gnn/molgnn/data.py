@@ -14,7 +14,7 @@ import json
 import math
 import os
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -50,7 +50,6 @@ class MoleculeSet:
     target_names: list[str]
     units: list[str]
     skipped: int = 0  # rows whose SMILES RDKit could not parse (or no conformer)
-    extra: dict = field(default_factory=dict)
 
     @property
     def regression(self) -> bool:
@@ -62,7 +61,7 @@ class MoleculeSet:
             raise ValueError(f"unknown targets {unknown}; choose from {self.target_names}")
         cols = [self.target_names.index(n) for n in names]
         return MoleculeSet(self.kind, self.records, self.labels[:, cols], list(names),
-                           [self.units[c] for c in cols], self.skipped, self.extra)
+                           [self.units[c] for c in cols], self.skipped)
 
 
 def _open_text(path: str):
@@ -78,6 +77,11 @@ def read_rows(paths: list[str]) -> tuple[list[str], list[dict]]:
             header = header or list(reader.fieldnames or [])
             rows.extend(reader)
     return header, rows
+
+
+def read_rows_header(path: str) -> list[str]:
+    with _open_text(path) as f:
+        return next(csv.reader(f))
 
 
 def detect_kind(header: list[str]) -> str:
@@ -158,8 +162,3 @@ def load(paths: list[str], *, geometry: bool = False, cache_dir: str | None = No
             pickle.dump(dataset, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, cache)  # concurrent ranks may race to write the same cache
     return dataset
-
-
-def read_rows_header(path: str) -> list[str]:
-    with _open_text(path) as f:
-        return next(csv.reader(f))
