@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -50,5 +51,11 @@ def demo(ctx, directory, port, jobs, iterations):
         ctx.invoke(server, host="127.0.0.1", port=port, db_url=None, base_url="/", token=None, threads=8,
                    poll_interval=2.0, no_watchdog=False)
     finally:
+        for proc in procs:  # SIGINT: the jobs end as "stopped", as after Ctrl-C in their own terminal
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
         for proc in procs:
-            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
