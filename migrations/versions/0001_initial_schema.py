@@ -97,6 +97,10 @@ def upgrade() -> None:
     sa.Column('first_index', sa.Integer(), nullable=False),
     sa.Column('indices', sa.LargeBinary(), nullable=False),
     sa.Column('values', sa.LargeBinary(), nullable=False),
+    sa.Column('min_value', sa.Float(), nullable=True),
+    sa.Column('min_index', sa.BigInteger(), nullable=True),
+    sa.Column('max_value', sa.Float(), nullable=True),
+    sa.Column('max_index', sa.BigInteger(), nullable=True),
     sa.ForeignKeyConstraint(['result_id'], ['results.id'], name=op.f('fk_metric_blocks_result_id_results'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('result_id', 'key', 'block_no', name=op.f('pk_metric_blocks'))
     )

@@ -83,6 +83,12 @@ class MetricBlock(Base):
     first_index: Mapped[int] = mapped_column(Integer)
     indices: Mapped[bytes] = mapped_column(LargeBinary)
     values: Mapped[bytes] = mapped_column(LargeBinary)
+    # The block's extremes and the entries holding them (NULL when every value is NaN): a chart of
+    # a very long series is drawn from these summaries without decoding the blocks.
+    min_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    min_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    max_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    max_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Command(Base):

@@ -27,6 +27,7 @@ def get_logs(result_id: int):
         cursor = result["entry_count"]
         incremental = since > 0 and since <= cursor and cursor - since <= max_points
         series = metrics.query_series(s, result_id, keys, x_key, max_points, x_min, x_max,
-                                      since if incremental else 0, generation=result["log_generation"])
+                                      since if incremental else 0, generation=result["log_generation"],
+                                      entry_count=cursor)
     return json_response({"result_id": result_id, "x": x_key, "cursor": cursor, "incremental": incremental,
                           "series": series})
