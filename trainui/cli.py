@@ -60,7 +60,7 @@ def server(host, port, db_url, base_url, token, threads, poll_interval, no_watch
 
     _configure_logging()
     cfg = settings.ServerConfig(host=host, port=port, db_url=settings.database_url(db_url), base_url=base_url,
-                                token=token, threads=threads, poll_interval=poll_interval)
+                                token=token)
     cfg.ensure_token()
     db = _open_db(cfg.db_url)
     ingestion = IngestionService(db, poll_interval=poll_interval, use_watchdog=not no_watchdog).start()

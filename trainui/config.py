@@ -40,9 +40,6 @@ class ServerConfig:
     db_url: str = field(default_factory=database_url)
     base_url: str = "/"
     token: str | None = None
-    threads: int = 8
-    poll_interval: float = float(os.environ.get("TRAINUI_POLL_INTERVAL", "2.0"))
-    allow_project_create: bool = True
 
     def __post_init__(self) -> None:
         self.base_url = normalize_base_url(self.base_url)

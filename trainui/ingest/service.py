@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 
 from .. import protocol
 from ..store import projects as project_store

@@ -7,6 +7,8 @@ import os
 import socket
 import time
 
+from sqlalchemy import select
+
 from .. import protocol
 from ..store import commands as command_store
 from ..store import files as file_store
@@ -44,7 +46,8 @@ def sync_result(db: Database, project_id: int, project_path: str, result_dir: st
     exists = os.path.isfile(log_path)
     with db.session(write=True) as session:
         if not exists:
-            result = session.query(Result).filter_by(project_id=project_id, path=result_dir).first()
+            result = session.scalars(select(Result).where(Result.project_id == project_id,
+                                                          Result.path == result_dir)).first()
             if result is None:
                 return None
             if not result.missing:

@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-from flask import current_app
-
 from ...store import projects as store
 from ...store import results as result_store
 from ...store.errors import Invalid
-from ..errors import BadRequest
 from ..responses import json_response
 from . import api
 from .params import bool_arg, db, json_body
@@ -19,8 +16,6 @@ def list_projects():
 
 @api.post("/projects")
 def create_project():
-    if not current_app.config["TRAINUI"].allow_project_create:
-        raise BadRequest("this server does not register projects over the API; use `trainui project create`")
     body = json_body()
     name = body.get("name")
     if name is not None and not isinstance(name, str):
