@@ -111,6 +111,9 @@ ERROR_CASES = [
     ("POST", "projects", [1, 2], 400),
     ("POST", "projects", {"path": 5}, 422),
     ("POST", "projects", {"path": "/definitely/not/here"}, 422),
+    ("POST", "projects", {"path": "/tmp/\u0000x"}, 400),  # found by the fuzzer: a NUL byte was a 500
+    ("PATCH", "projects/1", {"name": "a\u0000b"}, 400),
+    ("GET", "results/1/logs?keys=a%00b", None, 400),
     ("POST", "projects", {"path": "/tmp", "name": ["x"]}, 422),
     ("PATCH", "projects/1", {"name": ""}, 422),
     ("DELETE", "projects", None, 405),

@@ -41,8 +41,12 @@ def get_project(session: Session, project_id: int) -> dict:
 def create_project(session: Session, path: str, name: str | None = None) -> dict:
     if not isinstance(path, str) or not path.strip():
         raise Invalid("'path' must be a non-empty string")
-    path = os.path.realpath(os.path.expanduser(path))
-    if not os.path.isdir(path):
+    try:
+        path = os.path.realpath(os.path.expanduser(path))
+        is_dir = os.path.isdir(path)
+    except (OSError, ValueError) as error:
+        raise Invalid(f"'path' is not usable: {error}") from error
+    if not is_dir:
         raise Invalid(f"{path} is not a directory")
     name = (name or os.path.basename(path) or path).strip()
     if not name or len(name) > 255:
