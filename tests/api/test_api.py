@@ -79,7 +79,8 @@ def test_incremental_cursor(server, tmp_path):
     server.wait_for(lambda: server.results(project["id"])[0]["entry_count"] == 11)
     _, more = server.api("GET", f"results/{result['id']}/logs?keys=main/loss&since={first['cursor']}")
     assert more["incremental"] and more["series"]["main/loss"] == {"x": [11.0], "y": [0.01], "total": 1,
-                                                                    "downsampled": False}
+                                                                    "downsampled": False,
+                                                                    "nonfinite": {"x": [], "value": []}}
 
 
 def test_rename_unregister_restore(server, tmp_path):

@@ -124,9 +124,13 @@ def test_non_finite_strings_and_nested_values(database, project, tmp_path):
     r = result(database, rid)
     assert r["ingest_error"] is None
     assert set(r["keys"]) == {"iteration", "loss", "acc", "flag"}
-    assert r["last_values"]["acc"] is None  # -Infinity is not JSON: shown as null
+    assert r["last_values"]["acc"] == "-Infinity"  # not JSON as a number: said in words, never null
     xs, ys = series(database, rid, "loss")
     assert xs == [1.0, 2.0] and math.isnan(ys[0]) and ys[1] == 0.5
+    with database.session() as s:
+        marked = metrics.query_series(s, rid, ["loss", "acc"], "iteration", 1000)
+    assert marked["loss"]["nonfinite"]["x"].tolist() == [1.0] and marked["loss"]["nonfinite"]["value"] == ["NaN"]
+    assert marked["acc"]["nonfinite"]["value"] == ["Infinity", "-Infinity"]
 
 
 @pytest.mark.parametrize("content", ["", "[1, 2]", "not json", "null"])

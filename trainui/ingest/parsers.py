@@ -19,6 +19,13 @@ def numeric(value) -> float | None:
     return None
 
 
+def shown_value(value: float) -> float | str:
+    """A metric's value for JSON: non-finite numbers become "NaN", "Infinity" or "-Infinity"."""
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
 def json_safe(value):
     """NaN and infinities become None so that the value can be stored in JSON columns and sent."""
     if isinstance(value, float) and not math.isfinite(value):

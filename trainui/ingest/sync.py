@@ -18,7 +18,7 @@ from ..store.models import Result
 from ..store.results import find_or_create_result
 from .logreader import read_chunk
 from .parsers import (json_safe, list_snapshots, numeric, read_args, read_asset_records, read_chainerui_commands,
-                      read_response, read_status)
+                      read_response, read_status, shown_value)
 
 log = logging.getLogger("trainui.ingest")
 
@@ -131,7 +131,7 @@ def _store_entries(session, result: Result, entries: list) -> None:
                 column[1].append(number)
         index += 1
     for key, (_, values) in columns.items():
-        last[key] = json_safe(values[-1])
+        last[key] = shown_value(values[-1])  # a diverged run says so instead of showing null
     metrics.append_points(session, result.id, columns)
     result.entry_count = index
     result.last_values = last

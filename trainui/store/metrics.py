@@ -190,12 +190,25 @@ def query_series(session: Session, result_id: int, keys: list[str], x_key: str, 
             keep &= xs <= x_max
         if not keep.all():
             xs, ys = xs[keep], ys[keep]
+        nonfinite = _nonfinite_points(xs, ys, max_points)
         picked = minmax_indices(ys, max_points)
         total = len(xs)
         if picked is not None:
             xs, ys = xs[picked], ys[picked]
-        out[key] = {"x": xs, "y": ys, "total": total, "downsampled": picked is not None}
+        out[key] = {"x": xs, "y": ys, "total": total, "downsampled": picked is not None, "nonfinite": nonfinite}
     return out
+
+
+
+def _nonfinite_points(xs: np.ndarray, ys: np.ndarray, max_points: int) -> dict:
+    """Where the series is NaN or infinite, which JSON cannot carry (y is null there): x and a label
+    ("NaN", "Infinity", "-Infinity") per point, spread evenly over at most ``max_points`` of them."""
+    bad = np.flatnonzero(~np.isfinite(ys))
+    if len(bad) > max_points:
+        bad = bad[np.linspace(0, len(bad) - 1, max_points).astype(np.int64)]
+    values = ys[bad]
+    labels = np.where(np.isnan(values), "NaN", np.where(values > 0, "Infinity", "-Infinity"))
+    return {"x": xs[bad], "value": labels.tolist()}
 
 
 def _series_from_summaries(session: Session, result_id: int, key: str, max_points: int,
@@ -223,7 +236,8 @@ def _series_from_summaries(session: Session, result_id: int, key: str, max_point
                       axis=1).reshape(-1)
     xs = x_lookup.at(entries)
     keep = ~np.isnan(xs)
-    return {"x": xs[keep], "y": values[keep], "total": int(sum(r.count for r in rows)), "downsampled": True}
+    return {"x": xs[keep], "y": values[keep], "total": int(sum(r.count for r in rows)), "downsampled": True,
+            "nonfinite": {"x": [], "value": []}}  # NaN is not summarised per block yet
 
 
 class _XLookup:

@@ -39,13 +39,19 @@ SCHEMAS = {
     "Result": {"type": "object", "properties": {
         "id": {"type": "integer"}, "project_id": {"type": "integer"}, "name": {"type": "string"},
         "path": {"type": "string"}, "status": {"type": "string", "nullable": True},
-        "args": {"type": "object"}, "last_values": {"type": "object"},
+        "args": {"type": "object"},
+        "last_values": {"type": "object", "description": 'last value per key; "NaN", "Infinity" or "-Infinity" '
+                        "when it was not a finite number"},
         "keys": {"type": "array", "items": {"type": "string"}}, "entry_count": {"type": "integer"},
         "started_at": NULLABLE_NUMBER, "updated_at": {"type": "number"}, "elapsed_time": NULLABLE_NUMBER,
         "unregistered": {"type": "boolean"}, "ingest_error": {"type": "string", "nullable": True}}},
     "Series": {"type": "object", "properties": {
         "x": {"type": "array", "items": NULLABLE_NUMBER}, "y": {"type": "array", "items": NULLABLE_NUMBER},
-        "total": {"type": "integer"}, "downsampled": {"type": "boolean"}}},
+        "total": {"type": "integer"}, "downsampled": {"type": "boolean"},
+        "nonfinite": {"type": "object", "description": "points whose value is NaN or infinite (y is null there)",
+                      "properties": {"x": {"type": "array", "items": NULLABLE_NUMBER},
+                                     "value": {"type": "array", "items": {
+                                         "type": "string", "enum": ["NaN", "Infinity", "-Infinity"]}}}}}},
     "Schedule": {"type": "object", "required": ["key", "value"], "properties": {
         "key": {"type": "string", "enum": ["iteration", "epoch"]}, "value": {"type": "integer", "minimum": 0}}},
     "Command": {"type": "object", "properties": {
