@@ -43,6 +43,7 @@ setup(
         "lightning": ["lightning>=2.2"],
         "test": [
             "pytest>=8",
+            "wheel>=0.40",  # the packaging test builds a wheel without build isolation
             "requests>=2.31",
             "playwright>=1.40",
             "psycopg2-binary>=2.9",

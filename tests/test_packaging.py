@@ -3,8 +3,10 @@ the wheel carries the migrations and the frontend, and plotly.js is served from 
 import json
 import os
 import re
+import site
 import subprocess
 import sys
+import sysconfig
 import time
 from pathlib import Path
 
@@ -14,18 +16,34 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 
 
+def active_site_packages() -> list[str]:
+    """The site-packages folders of the interpreter running the tests (a virtualenv, a conda env or
+    the system's), so the fresh venv finds the dependencies already installed here, not the base
+    interpreter's (what `--system-site-packages` would give from inside a virtualenv)."""
+    folders = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()}
+    if site.ENABLE_USER_SITE and os.path.isdir(site.getusersitepackages()):
+        folders.add(site.getusersitepackages())
+    return sorted(f for f in folders if os.path.isdir(f))
+
+
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory):
     home = tmp_path_factory.mktemp("venv")
-    # System site-packages provide the dependencies (no download); trainui itself is installed anew.
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(home)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(home)], check=True)
+    python = str(home / "bin" / "python")
+    purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    # A plain path line: the dependencies become importable, but .pth files in those folders (an
+    # editable install of this checkout among them) are not run, so `trainui` comes from the wheel.
+    Path(purelib, "_test_dependencies.pth").write_text("\n".join(active_site_packages()) + "\n")
     wheels = tmp_path_factory.mktemp("wheels")
     env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1")
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                             "-w", str(wheels), str(REPO)], capture_output=True, text=True, cwd=wheels, env=env)
     assert built.returncode == 0, built.stderr[-3000:]
     (wheel,) = wheels.glob("trainui-*.whl")
-    out = subprocess.run([str(home / "bin" / "pip"), "install", "--no-deps", "-q", str(wheel)],
+    # The active environment's pip installs into the new venv (which has none of its own).
+    out = subprocess.run([sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "-q", str(wheel)],
                          capture_output=True, text=True, cwd=wheels, env=env)
     assert out.returncode == 0, out.stderr[-3000:]
     return home

@@ -165,6 +165,7 @@ def main(argv=None) -> int:
     print(f"rank {rank} ended at iteration {iteration} epoch {epoch}"
           f"{' (stopped)' if run.stop_requested else ''}", flush=True)
     if distributed:
+        dist.barrier()  # no rank tears its connections down while another still uses them
         dist.destroy_process_group()
     return 0
 

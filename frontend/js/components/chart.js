@@ -19,6 +19,9 @@ import { loadSetting } from '../state/settings.js';
 /** Min-max bands are drawn for up to this many runs; beyond, they cost time and only add noise. */
 const MAX_RUNS_WITH_BANDS = 12;
 
+/** The longest a live update waits for its chart's previous draw to be spaced out. */
+const MAX_LIVE_SPACING_MS = 1000;
+
 /** Points per chart above which WebGL traces are used; `localStorage['trainui.glThreshold']` overrides it. */
 function glThreshold() {
   const stored = Number(loadSetting('glThreshold'));
@@ -100,7 +103,9 @@ export class ChartCard {
   /**
    * Draw with new data or settings; coalesced to one Plotly call per animation frame. Live
    * data updates (`urgent` false) of a chart that is slow to draw are spaced out so drawing
-   * takes at most about a fifth of the time; what the user changes is drawn at once.
+   * takes at most about a fifth of the time, but never by more than MAX_LIVE_SPACING_MS; what
+   * the user changes is drawn at once. Only Plotly's own drawing is timed: loading plotly.js
+   * on the first draw is not a cost of later draws.
    */
   update(ctx, { urgent = false } = {}) {
     const reset = this.ctx && (ctx.x !== this.ctx.x || ctx.logY !== this.ctx.logY);
@@ -111,7 +116,8 @@ export class ChartCard {
 
   schedule(urgent = true) {
     if (this.frame) return;
-    const wait = this.lastDrawEnd + this.lastDrawMs * 6 - performance.now();
+    const spacing = Math.min(this.lastDrawMs * 5, MAX_LIVE_SPACING_MS);
+    const wait = this.lastDrawEnd + spacing - performance.now();
     if (!urgent && this.lastDrawMs > 100 && wait > 0) {
       if (!this.timer) this.timer = setTimeout(() => {
         this.timer = 0;
@@ -123,13 +129,7 @@ export class ChartCard {
     this.timer = 0;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      const started = performance.now();
-      this.draw()
-        .catch((err) => this.showOverlay(err.message))
-        .finally(() => {
-          this.lastDrawEnd = performance.now();
-          this.lastDrawMs = this.lastDrawEnd - started;
-        });
+      this.draw().catch((err) => this.showOverlay(err.message));
     });
   }
 
@@ -169,7 +169,10 @@ export class ChartCard {
       yaxis2: { ...axis, type: logY ? 'log' : 'linear', overlaying: 'y', side: 'right', showgrid: false, visible: this.spec.right.length > 0 },
     };
     const config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['select2d', 'lasso2d', 'toImage'] };
+    const started = performance.now();
     await Plotly.react(this.plot, traces, layout, config);
+    this.lastDrawEnd = performance.now();
+    this.lastDrawMs = this.lastDrawEnd - started;
     if (!this.plotted) this.attachPlotEvents();
     this.plotted = true;
   }
