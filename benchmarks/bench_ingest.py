@@ -58,7 +58,7 @@ def main() -> None:
         with db.session(write=True) as s:
             project = projects.create_project(s, str(work / "project"), "bench")
         start = time.perf_counter()
-        result_id = sync_result(db, project["id"], project["path"], str(run))
+        result_id = sync_result(db, project["id"], str(run))
         ours.append(time.perf_counter() - start)
     b, o = min(base_times), min(ours)
     print(f"baseline (orjson + one executemany):  {b:.2f} s (best of {args.repeat})")
@@ -82,7 +82,7 @@ def main() -> None:
     after = []
     for i in range(20):
         append_entries(log_path, [entry(args.entries + i)])
-        sync_result(db, project["id"], project["path"], str(run))
+        sync_result(db, project["id"], str(run))
         start = time.perf_counter()
         assert client.get(url).status_code == 200
         after.append(time.perf_counter() - start)
@@ -96,7 +96,7 @@ def main() -> None:
 
 def _timed_sync(db, project, run) -> float:
     start = time.perf_counter()
-    sync_result(db, project["id"], project["path"], str(run))
+    sync_result(db, project["id"], str(run))
     return time.perf_counter() - start
 
 

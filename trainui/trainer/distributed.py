@@ -12,6 +12,7 @@ device, as nccl requires.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 
@@ -80,12 +81,24 @@ class TorchComm:
         return [v / self.world_size for v in tensor.cpu().tolist()]
 
 
+class NoProcessGroup(RuntimeError):
+    """Started as one of several processes (torchrun) without a process group: every process would
+    think it is rank 0 and write the same result files, corrupting them."""
+
+
 def detect() -> LocalComm | TorchComm:
     """The comm for this process, without importing torch if the script has not."""
-    if "torch" not in sys.modules:
-        return LocalComm()
-    import torch.distributed as dist
+    if "torch" in sys.modules:
+        import torch.distributed as dist
 
-    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
-        return TorchComm()
+        if dist.is_available() and dist.is_initialized():
+            return TorchComm() if dist.get_world_size() > 1 else LocalComm()
+    world_size = os.environ.get("WORLD_SIZE", "1")
+    if world_size.isdigit() and int(world_size) > 1:
+        raise NoProcessGroup(
+            f"trainui.Run: this process is one of {world_size} started by torchrun (WORLD_SIZE={world_size}, "
+            f"RANK={os.environ.get('RANK', '?')}), but torch.distributed is not initialised, so every process would "
+            "write the same result files. Call torch.distributed.init_process_group('gloo') (or 'nccl' on GPUs) "
+            "before trainui.Run(...); then rank 0 writes the result and every rank applies each command at the "
+            "same iteration.")
     return LocalComm()
