@@ -1,7 +1,7 @@
 """The log reader on its own: appends, Chainer-style rewrites, torn tails, garbage."""
 import json
 
-from trainui.ingest.logreader import read_chunk
+from trainui.protocol.logreader import read_chunk
 
 
 def entries(n, start=0, loss=1.0):

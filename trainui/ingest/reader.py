@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .. import protocol
 from ..store.batch import AssetsPart, LogCursor, LogPart, Position, ResultBatch
-from .logreader import read_chunk
+from ..protocol.logreader import read_chunk
 from .parsers import (is_delivered, list_snapshots, read_args, read_asset_records, read_chainerui_commands,
                       read_response, read_status)
 

@@ -4,6 +4,9 @@ The reader remembers the byte offset just past the last complete entry it consum
 fingerprint of the bytes before it. Next time it reads only what follows. The fingerprint tells
 an appended (or, as Chainer does, rewritten-but-extended) file from one replaced by different
 content, which must be read again from the start.
+
+It belongs to the protocol because both sides read logs: the server's ingestion, and a job's
+uploader that ships its own log to a server over HTTP.
 """
 from __future__ import annotations
 
