@@ -61,6 +61,19 @@ SCHEMAS = {
         "created_at": {"type": "number"}, "responded_at": NULLABLE_NUMBER,
         "response": {"type": "object", "nullable": True}, "iteration": {"type": "integer", "nullable": True},
         "epoch": {"type": "integer", "nullable": True}, "ranks": {"type": "integer", "nullable": True}}},
+    "CommandRecord": {"type": "object", "properties": {
+        "uid": {"type": "string"}, "name": {"type": "string"}, "body": {"type": "object"},
+        "schedule": {"type": "object", "nullable": True}, "created_at": {"type": "number"}}},
+    "Batch": {"type": "object", "additionalProperties": False, "properties": {
+        "log": {"type": "object", "required": ["first_entry", "entries"], "properties": {
+            "first_entry": {"type": "integer", "minimum": 0},
+            "entries": {"type": "array", "items": {"type": "object"}, "maxItems": 100000}}},
+        "args": {"type": "object"},
+        "status": {"type": "object", "description": "the job's status.json"},
+        "snapshots": {"type": "array", "items": {"type": "object", "required": ["name", "iteration"], "properties": {
+            "name": {"type": "string"}, "iteration": {"type": "integer"}, "size": {"type": "integer"},
+            "mtime": {"type": "number"}}}},
+        "answers": {"type": "array", "items": {"type": "object", "description": "a command outbox answer"}}}},
     "Asset": {"type": "object", "properties": {
         "id": {"type": "integer"}, "tag": {"type": "string"}, "step": {"type": "integer"},
         "iteration": {"type": "integer", "nullable": True}, "url": {"type": "string"}}},
@@ -116,11 +129,37 @@ PATHS = {
     "/results/{result_id}/assets": {
         "parameters": [_id("result_id")],
         "get": {"summary": "Images recorded by the job", "parameters": [_q("tag", {"type": "string"})],
-                "responses": _ok(_obj(assets={"type": "array", "items": _ref("Asset")}))}},
+                "responses": _ok(_obj(assets={"type": "array", "items": _ref("Asset")}))},
+        "post": {"summary": "Upload an image of a remote run (PNG; idempotent on tag and step)",
+                 "parameters": [{**_q("tag", {"type": "string", "minLength": 1}), "required": True},
+                                {**_q("step", {"type": "integer", "minimum": 0}), "required": True},
+                                _q("iteration", {"type": "integer"}), _q("epoch", {"type": "integer"})],
+                 "requestBody": {"required": True, "content": {"image/png": {"schema": {"type": "string",
+                                                                                      "format": "binary"}}}},
+                 "responses": _ok(_obj(asset=_ref("Asset")), "201")}},
     "/assets/{asset_id}/file": {
         "parameters": [_id("asset_id")],
         "get": {"summary": "An asset's file", "responses": {"200": {"description": "the file"},
                                                            "404": {"description": "not found"}}}},
+    "/runs": {
+        "post": {"summary": "Open a run shipped over HTTP by a remote job (idempotent on project + run_uid)",
+                 "requestBody": _body({"type": "object", "required": ["project", "run_uid"], "properties": {
+                     "project": {"type": "string"}, "run_uid": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
+                     "name": {"type": "string"}, "host": {"type": "string"}, "path": {"type": "string"}}}),
+                 "responses": _ok(_obj(result=_ref("Result")), "201")}},
+    "/results/{result_id}/batches": {
+        "parameters": [_id("result_id")],
+        "post": {"summary": "Ship what is new of a remote run: entries from an index (each applied once), args, "
+                            "status, snapshot records, command answers",
+                 "requestBody": _body(_ref("Batch")),
+                 "responses": _ok(_obj(entry_count={"type": "integer"}, status={"type": "string", "nullable": True},
+                                       pending={"type": "integer"}))}},
+    "/results/{result_id}/commands/pending": {
+        "parameters": [_id("result_id")],
+        "get": {"summary": "Long poll of a remote run's pending commands (for its uploader)",
+                "parameters": [_q("wait", {"type": "number", "minimum": 0, "maximum": 30}, "seconds to wait for one")],
+                "responses": _ok(_obj(commands={"type": "array", "items": _ref("CommandRecord")},
+                                      retry_after={"type": "number"}))}},
     "/snapshots/{snapshot_id}/file": {
         "parameters": [_id("snapshot_id")],
         "get": {"summary": "Download a snapshot", "responses": {"200": {"description": "the file"},
@@ -135,5 +174,6 @@ def openapi():
         "info": {"title": "trainui API", "version": "1"},
         "servers": [{"url": request.script_root + "/api/v1"}],
         "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"token": []}, {}],
     })
