@@ -1,7 +1,9 @@
 /**
  * Compare runs by their hyperparameters: a parallel-coordinates plot of every arg plus a
  * chosen metric (coloured by that metric), or a scatter of one arg against the metric.
- * Uses each run's last value of the metric.
+ * Uses each run's last value of the metric. Axis labels of the parallel coordinates are made to
+ * fit: long keys are shortened in the middle, the margins grow to hold the outer labels, and
+ * labels that would run into each other are tilted.
  */
 import { h } from '../dom.js';
 import { argKeys } from '../lib/table.js';
@@ -87,7 +89,7 @@ export class ComparePanel {
     if (this.mode === 'parallel' && webglSupported()) {
       const varying = args.filter((k) => new Set(rows.map((r) => JSON.stringify(r.args?.[k] ?? null))).size > 1);
       const dims = (varying.length ? varying : args).map((k) => dimension(k, rows.map((r) => r.args?.[k])));
-      dims.push({ label: escapePlotly(this.metric), values: rows.map((r) => r.last_values[this.metric]) });
+      dims.push({ label: escapePlotly(shorten(this.metric)), values: rows.map((r) => r.last_values[this.metric]) });
       const previous = this.plot.data?.[0]?.type === 'parcoords' ? this.plot.data[0].dimensions : [];
       for (const dim of dims) {
         const kept = previous.find((p) => p.label === dim.label)?.constraintrange;
@@ -105,6 +107,35 @@ export class ComparePanel {
       layout.margin.t = 16;
     }
     await Plotly.react(this.plot, data, layout, { responsive: true, displaylogo: false });
+    if (data[0].type === 'parcoords') await this.fitLabels(Plotly, layout.margin);
+  }
+
+  /** Grow the margins until every axis label is inside the plot, tilting labels that overlap. */
+  async fitLabels(Plotly, margin) {
+    let angle = 0;
+    const m = { ...margin };
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const box = this.plot.getBoundingClientRect();
+      const rects = [...this.plot.querySelectorAll('.axis-title')].map((t) => t.getBoundingClientRect())
+        .filter((r) => r.width > 0).sort((a, b) => a.left - b.left);
+      if (!rects.length) return;
+      const overlap = rects.some((r, i) => i > 0 && r.left < rects[i - 1].right + 4 && r.top < rects[i - 1].bottom);
+      if (overlap && angle === 0) {
+        angle = -25;
+        await Plotly.restyle(this.plot, { labelangle: angle }, [0]);
+        continue;
+      }
+      const grow = {
+        l: Math.ceil(Math.max(0, box.left + 4 - Math.min(...rects.map((r) => r.left)))),
+        r: Math.ceil(Math.max(0, Math.max(...rects.map((r) => r.right)) + 4 - box.right)),
+        t: Math.ceil(Math.max(0, box.top + 4 - Math.min(...rects.map((r) => r.top)))),
+      };
+      if (!grow.l && !grow.r && !grow.t) return;
+      m.l += grow.l;
+      m.r += grow.r;
+      m.t += grow.t;
+      await Plotly.relayout(this.plot, { margin: m });
+    }
   }
 
   destroy() {
@@ -117,12 +148,20 @@ function plotValue(v) {
   return typeof v === 'number' ? v : escapePlotly(typeof v === 'string' ? v : JSON.stringify(v));
 }
 
+/** A long key shortened in the middle ("validation/main/accuracy" -> "validati…n/accuracy"): both ends tell keys apart. */
+export function shorten(key, max = 24) {
+  const text = String(key);
+  if (text.length <= max) return text;
+  const tail = Math.ceil((max - 1) * 0.6);
+  return `${text.slice(0, max - 1 - tail)}…${text.slice(text.length - tail)}`;
+}
+
 /** A parcoords dimension: numbers as they are, anything else as categories. */
 function dimension(key, values) {
-  if (values.every((v) => typeof v === 'number')) return { label: escapePlotly(key), values };
+  if (values.every((v) => typeof v === 'number')) return { label: escapePlotly(shorten(key)), values };
   const labels = [...new Set(values.map((v) => (v === undefined ? '(not set)' : typeof v === 'string' ? v : JSON.stringify(v))))];
   return {
-    label: escapePlotly(key),
+    label: escapePlotly(shorten(key)),
     values: values.map((v) => labels.indexOf(v === undefined ? '(not set)' : typeof v === 'string' ? v : JSON.stringify(v))),
     tickvals: labels.map((_, i) => i),
     ticktext: labels, // parcoords draws tick text as plain text (entities would show literally)

@@ -119,9 +119,9 @@ export function buildChart(runs, seriesFor, spec, { smoothing = 0, gl = false, h
         // One trace per kind, so live appends extend x and y only (the symbol is the trace's).
         const mark = NONFINITE_MARK[kind];
         push({ type: 'scatter', x: xs, y: xs.map(() => mark.y), yaxis: 'y3', mode: 'markers', showlegend: false,
-          marker: { color, size: 10, symbol: mark.symbol, line: { color: NONFINITE_OUTLINE, width: 1.5 } },
+          marker: { color, size: 8, symbol: mark.symbol, line: { color: NONFINITE_OUTLINE, width: 1.5 } },
           hovertemplate: `${kind} @ %{x}<extra>%{meta.label}</extra>`,
-          meta: { ...meta, role: 'nonfinite', kind, label } }, { ...base, role: 'nonfinite', kind, nf: nf.x.length });
+          meta: { ...meta, role: 'nonfinite', kind, label, runName: run.name } }, { ...base, role: 'nonfinite', kind, nf: nf.x.length });
       }
     });
   }
