@@ -57,7 +57,8 @@ function yAxis(axis, log, range) {
 export function chartLayout(scene, extents) {
   const { theme, x, logY, spec, runs } = scene;
   const keys = [...spec.left, ...spec.right];
-  const axis = { gridcolor: theme.grid, zerolinecolor: theme.grid, linecolor: theme.grid, color: theme.muted, automargin: true };
+  // Fixed margins: automargin would lay the chart out twice on every draw.
+  const axis = { gridcolor: theme.grid, zerolinecolor: theme.grid, linecolor: theme.grid, color: theme.muted, automargin: false };
   return {
     uirevision: `${x}|${logY}|${keys.join(',')}`,
     margin: { l: 56, r: spec.right.length ? 56 : 16, t: 12, b: 40 },

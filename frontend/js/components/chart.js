@@ -16,19 +16,25 @@ import { formatNumber } from '../lib/format.js';
 import { chartTheme, loadPlotly } from './plotly-loader.js';
 import { ChartPainter } from './chart-painter.js';
 import { metricPicker, closeOnEscape } from './metric-picker.js';
-import { webglSupported } from './webgl.js';
+import { webglFast } from './webgl.js';
 import { toast } from './feedback.js';
 import { loadSetting } from '../state/settings.js';
 
 /** Min-max bands are drawn for up to this many runs; beyond, they cost time and only add noise. */
 const MAX_RUNS_WITH_BANDS = 12;
 
-/** The longest a live update waits for its chart's previous draw to be spaced out. */
-const MAX_LIVE_SPACING_MS = 1000;
+/**
+ * Live redraws of all the charts of a page take at most this share of the time: each chart
+ * waits `1 / LIVE_SHARE` times what the last draws of all charts cost, but never longer than
+ * MAX_LIVE_SPACING_MS (live charts never stall). A page of three charts of 100 runs, about
+ * 80 ms a draw each, redraws each of them every 1.2 s; a chart of one run at once.
+ */
+const LIVE_SHARE = 0.2;
+const MAX_LIVE_SPACING_MS = 1500;
 
 /**
- * WebGL traces above this many lines in a chart: SVG redraws cost about a millisecond per line,
- * WebGL a fraction of it (its first draw costs more, once).
+ * WebGL traces above this many lines in a chart, where a GPU draws them: SVG redraws cost
+ * about a millisecond per line, WebGL a fraction of it (its first draw costs more, once).
  */
 const GL_LINES = 24;
 
@@ -41,12 +47,13 @@ function glThreshold() {
 let zoomTokens = 0;
 
 export class ChartCard {
-  constructor({ spec, keys, onSpecChange, onRemove, onHover = () => {}, fetchRange, removable = true }) {
+  constructor({ spec, keys, onSpecChange, onRemove, onHover = () => {}, fetchRange, removable = true, drawCosts = new Map() }) {
     this.spec = { left: [...spec.left], right: [...(spec.right || [])] };
     this.keys = keys;
     this.onSpecChange = onSpecChange;
     this.onHover = onHover;
     this.fetchRange = fetchRange;
+    this.drawCosts = drawCosts; // card -> its last draw's ms, shared by the charts of a page
     this.ctx = null;
     this.zoom = null;
     this.highlighted = null;
@@ -133,9 +140,11 @@ export class ChartCard {
       return;
     }
     if (this.frame) return;
-    const spacing = Math.min(this.lastDrawMs * 5, MAX_LIVE_SPACING_MS);
+    let cost = 0;
+    for (const [card, ms] of this.drawCosts) if (card.el.isConnected) cost += ms;
+    const spacing = Math.min(cost / LIVE_SHARE, MAX_LIVE_SPACING_MS);
     const wait = this.lastDrawEnd + spacing - performance.now();
-    if (!urgent && this.lastDrawMs > 100 && wait > 0) {
+    if (!urgent && wait > 0) {
       if (!this.timer) this.timer = setTimeout(() => {
         this.timer = 0;
         this.schedule(true);
@@ -178,7 +187,7 @@ export class ChartCard {
       return memo.get(id);
     };
     const lines = runs.length * keys.length;
-    const gl = webglSupported() && (lines > GL_LINES || countPoints(runs, seriesFor, keys) > glThreshold());
+    const gl = webglFast() && (lines > GL_LINES || countPoints(runs, seriesFor, keys) > glThreshold());
     const scene = { runs, seriesFor, spec: this.spec, x, logY, smoothing, gl, bands: runs.length <= MAX_RUNS_WITH_BANDS,
       highlight: this.highlighted, theme: chartTheme(), zoomKey: this.zoom?.detail ? this.zoom.token : null };
     const started = performance.now();
@@ -186,6 +195,7 @@ export class ChartCard {
     if (how === 'none') return;
     this.lastDrawEnd = performance.now();
     this.lastDrawMs = this.lastDrawEnd - started;
+    this.drawCosts.set(this, this.lastDrawMs);
     this.el.dataset.draw = how;
     this.el.dataset.reacts = String(this.painter.draws.react);
     this.el.dataset.extends = String(this.painter.draws.extend);
@@ -334,6 +344,7 @@ export class ChartCard {
     clearTimeout(this.timer);
     cancelAnimationFrame(this.highlightFrame);
     window.Plotly?.purge(this.plot);
+    this.drawCosts.delete(this);
     this.el.remove();
   }
 }

@@ -46,16 +46,18 @@ export class SeriesStore {
 
   /**
    * Bring the series of `results` (API Result objects, or {id, entry_count}) up to date.
-   * Returns true when any result's series changed, so callers redraw only then.
+   * Returns true when any result's series changed, so callers redraw only then. An
+   * `entry_count` of Infinity asks for whatever is new without knowing whether anything is.
    */
   async sync(results) {
     if (this.keys.length === 0) return false;
     const wanted = [];
     for (const r of results) {
       const state = this.states.get(r.id);
-      if (!state || state.cursor === null || r.entry_count < state.cursor || needsFullRefetch(state, this.maxPoints)) {
+      if (!state || state.cursor === null || needsFullRefetch(state, this.maxPoints)) {
         wanted.push([r.id, null]);
-      } else if (r.entry_count > state.cursor) {
+      } else if (r.entry_count !== state.cursor) {
+        // A log that shrank (rewritten) is answered in full by the server, not as an increment.
         wanted.push([r.id, state.cursor]);
       }
     }

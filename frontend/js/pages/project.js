@@ -142,7 +142,8 @@ export function mountProject(root, { id: projectId }) {
   async function syncCharts() {
     const runs = chartedRuns();
     if (view.tab === 'compare') compare.update(runs, metricKeys(results));
-    const maxPoints = runs.length > 20 ? 500 : 1000;
+    // A chart of many overlapping runs shows no more with more points per run; it only costs more.
+    const maxPoints = runs.length > 50 ? 250 : runs.length > 20 ? 500 : 1000;
     store.configure({ keys: charts.neededKeys(), x: view.x, maxPoints });
     const changed = await store.sync(runs);
     if (stopped) return;

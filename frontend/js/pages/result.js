@@ -123,7 +123,7 @@ export function mountResult(root, { id: resultId }) {
     commandPanel.update(result);
   }
 
-  async function syncCharts() {
+  async function syncCharts(movedAhead = false) {
     if (!result) return;
     charts.setKeys(xKeys([result]), (result.keys || []).slice().sort());
     if (!chartsChosen) {
@@ -136,7 +136,7 @@ export function mountResult(root, { id: resultId }) {
       }
     }
     store.configure({ keys: charts.neededKeys(), x: view.x, maxPoints: 1000 });
-    const changed = await store.sync([result]);
+    const changed = (await store.sync([result])) || movedAhead;
     const signature = JSON.stringify([result.name, charts.neededKeys(), view.x]);
     if (!stopped && (changed || signature !== drawn)) {
       drawn = signature;
@@ -146,12 +146,15 @@ export function mountResult(root, { id: resultId }) {
 
   async function refreshResult() {
     try {
-      const { result: r } = await api(`results/${resultId}`);
+      // While the job runs, its new points are asked for together with the result: one round trip, not two.
+      const ahead = result?.status === 'running' && store.has(resultId)
+        ? store.sync([{ id: resultId, entry_count: Infinity }]) : Promise.resolve(false);
+      const [{ result: r }, movedAhead] = await Promise.all([api(`results/${resultId}`), ahead]);
       errorSlot.replaceChildren();
       show(r);
       feed.setLive(r.status === 'running');
       loadPlotly().catch(() => {});
-      await syncCharts();
+      await syncCharts(movedAhead);
     } catch (err) {
       if (err.status === 404) {
         stopped = true;
