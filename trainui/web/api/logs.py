@@ -1,8 +1,14 @@
 """Metric series for charts: one result's (`/results/<id>/logs`) or several results' in one request
-(`/logs?results=`), so a page charting a hundred live runs asks once per tick, not a hundred times."""
+(`/logs?results=`), so a page charting a hundred live runs asks once per tick, not a hundred times.
+
+Answers carry an ETag made of each result's entry count and log generation: a browser that comes
+back to a page of finished runs revalidates its cached answer and gets a 304 without the server
+decoding a single series."""
 from __future__ import annotations
 
-from flask import request
+import hashlib
+
+from flask import Response, request
 
 from ...store import metrics
 from ...store import results as result_store
@@ -18,10 +24,32 @@ MAX_KEYS = 200
 MAX_BATCH_RESULTS = 500
 
 
-def _series_answer(session, result_id: int, requested: list[str], x_key: str, max_points: int,
+def _version(result: dict | None) -> str:
+    return "-" if result is None else f"{result['id']}:{result['entry_count']}:{result['log_generation']}"
+
+
+def _cached(results: list[dict | None]) -> tuple[str, Response | None]:
+    """The ETag of an answer about `results` (None: a missing one), and a 304 when the client has it.
+    The URL holds every other input (keys, x, max_points, range, cursors)."""
+    etag = hashlib.sha1("|".join(_version(r) for r in results).encode()).hexdigest()[:20]
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = "no-cache"
+        return etag, response
+    return etag, None
+
+
+def _with_etag(response: Response, etag: str) -> Response:
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"  # always revalidated: live series change
+    return response
+
+
+def _series_answer(session, result: dict, requested: list[str], x_key: str, max_points: int,
                    x_min: float | None, x_max: float | None, since: int) -> dict:
     """One result's answer; `since` is the cursor of a previous answer (0: a full answer)."""
-    result = result_store.get_result(session, result_id)
+    result_id = result["id"]
     available = [k for k in result["keys"] if k != x_key]
     keys = [k for k in requested if k != x_key][:MAX_KEYS] if requested else available[:MAX_KEYS]
     cursor = result["entry_count"]
@@ -44,8 +72,12 @@ def get_logs(result_id: int):
     x_key, max_points, x_min, x_max, requested = _common_args()
     since = int_arg("since", 0, 0)
     with db().session() as s:
-        answer = _series_answer(s, result_id, requested, x_key, max_points, x_min, x_max, since)
-    return json_response({"result_id": result_id, "x": x_key, **answer})
+        result = result_store.get_result(s, result_id)
+        etag, not_modified = _cached([result])
+        if not_modified:
+            return not_modified
+        answer = _series_answer(s, result, requested, x_key, max_points, x_min, x_max, since)
+    return _with_etag(json_response({"result_id": result_id, "x": x_key, **answer}), etag)
 
 
 def _parse_batch(text: str) -> list[tuple[int, int]]:
@@ -77,10 +109,18 @@ def get_logs_batch():
     pairs = _parse_batch(request.args.get("results"))
     answers, missing = {}, []
     with db().session() as s:
-        for result_id, since in pairs:
+        found = []
+        for result_id, _ in pairs:
             try:
-                answers[str(result_id)] = _series_answer(s, result_id, requested, x_key, max_points, x_min, x_max,
-                                                         since)
+                found.append(result_store.get_result(s, result_id))
             except NotFound:
+                found.append(None)
+        etag, not_modified = _cached(found)
+        if not_modified:
+            return not_modified
+        for (result_id, since), result in zip(pairs, found):
+            if result is None:
                 missing.append(result_id)
-    return json_response({"x": x_key, "results": answers, "missing": missing})
+            else:
+                answers[str(result_id)] = _series_answer(s, result, requested, x_key, max_points, x_min, x_max, since)
+    return _with_etag(json_response({"x": x_key, "results": answers, "missing": missing}), etag)
