@@ -25,12 +25,16 @@ const MAX_RUNS_WITH_BANDS = 12;
 
 /**
  * Live redraws of all the charts of a page take at most this share of the time: each chart
- * waits `1 / LIVE_SHARE` times what the last draws of all charts cost, but never longer than
- * MAX_LIVE_SPACING_MS (live charts never stall). A page of three charts of 100 runs, about
- * 80 ms a draw each, redraws each of them every 1.2 s; a chart of one run at once.
+ * waits `1 / LIVE_SHARE` times what the last draws of all charts cost (Plotly's work and the
+ * browser's painting of it), but never longer than `maxLiveSpacing` (live charts never stall):
+ * 1 s for a chart of up to 24 lines, up to 2.5 s for one of 124 lines or more. A page of three
+ * charts of 100 runs redraws each of them about every 2 s; a chart of one run at once.
  */
 const LIVE_SHARE = 0.2;
-const MAX_LIVE_SPACING_MS = 1500;
+
+function maxLiveSpacing(lines) {
+  return 1000 + Math.min(1, Math.max(0, lines - 24) / 100) * 1500;
+}
 
 /**
  * WebGL traces above this many lines in a chart, where a GPU draws them: SVG redraws cost
@@ -121,10 +125,9 @@ export class ChartCard {
 
   /**
    * Draw with new data or settings; coalesced to one Plotly call per animation frame. Live
-   * data updates (`urgent` false) of a chart that is slow to draw are spaced out so drawing
-   * takes at most about a fifth of the time, but never by more than MAX_LIVE_SPACING_MS; what
-   * the user changes is drawn at once. Only Plotly's own drawing is timed: loading plotly.js
-   * on the first draw is not a cost of later draws.
+   * data updates (`urgent` false) are spaced out so the charts of a page take at most about a
+   * fifth of the time (see LIVE_SHARE); what the user changes is drawn at once. Only drawing is
+   * timed: loading plotly.js on the first draw is not a cost of later draws.
    */
   update(ctx, { urgent = false } = {}) {
     const reset = this.ctx && (ctx.x !== this.ctx.x || ctx.logY !== this.ctx.logY);
@@ -142,7 +145,8 @@ export class ChartCard {
     if (this.frame) return;
     let cost = 0;
     for (const [card, ms] of this.drawCosts) if (card.el.isConnected) cost += ms;
-    const spacing = Math.min(cost / LIVE_SHARE, MAX_LIVE_SPACING_MS);
+    const lines = (this.ctx?.runs.length || 0) * this.chartKeys.length;
+    const spacing = Math.min(cost / LIVE_SHARE, maxLiveSpacing(lines));
     const wait = this.lastDrawEnd + spacing - performance.now();
     if (!urgent && wait > 0) {
       if (!this.timer) this.timer = setTimeout(() => {
@@ -193,6 +197,9 @@ export class ChartCard {
     const started = performance.now();
     const how = await this.painter.paint(Plotly, scene);
     if (how === 'none') return;
+    // The cost of a draw includes the browser laying out and painting it (for SVG, about as much
+    // again as Plotly's own work), so the live budget counts up to the frame that shows it.
+    await afterNextPaint();
     this.lastDrawEnd = performance.now();
     this.lastDrawMs = this.lastDrawEnd - started;
     this.drawCosts.set(this, this.lastDrawMs);
@@ -347,6 +354,10 @@ export class ChartCard {
     this.drawCosts.delete(this);
     this.el.remove();
   }
+}
+
+function afterNextPaint() {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }
 
 const DASH_ARRAYS = { solid: null, dash: '5 3', dashdot: '5 2 1 2', longdash: '9 3' };

@@ -2,8 +2,8 @@
  * The change feed by polling (see change-feed.js for the contract). One loop per topic, never
  * overlapping itself: the next look is scheduled after the previous notice settled. A page with
  * running jobs is looked at every 250 ms (a result page every 200 ms), a quiet one every second,
- * a background tab every 5 s; a look that took long spaces the next ones out (at most a fifth of
- * the time is spent asking).
+ * a background tab every 5 s; a look that took long spaces the next ones out (at most half of
+ * the time is spent asking, one request at a time).
  * After a command is posted its result's commands are looked at every 100 ms until answered.
  */
 
@@ -14,8 +14,8 @@ const QUIET_MS = 1000;
 const HIDDEN_MS = 5000;
 const EXPECT_MS = 100;
 const EXPECT_FOR_MS = 30000;
-/** A look may take at most 1/BUSY_FACTOR of the time. */
-const BUSY_FACTOR = 5;
+/** Looks of one topic take at most 1/BUSY_FACTOR of the time (a slow answer spaces them out). */
+const BUSY_FACTOR = 2;
 
 /** Intervals per topic: [live, quiet]. */
 const CADENCE = {
