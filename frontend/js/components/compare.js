@@ -112,19 +112,19 @@ export class ComparePanel {
 
   /** Grow the margins until every axis label is inside the plot, tilting labels that overlap. */
   async fitLabels(Plotly, margin) {
-    let angle = 0;
+    const angles = [0, -25, -45, -70];
+    let tilt = 0;
     const m = { ...margin };
-    for (let attempt = 0; attempt < 4; attempt++) {
-      const box = this.plot.getBoundingClientRect();
-      const rects = [...this.plot.querySelectorAll('.axis-title')].map((t) => t.getBoundingClientRect())
-        .filter((r) => r.width > 0).sort((a, b) => a.left - b.left);
-      if (!rects.length) return;
-      const overlap = rects.some((r, i) => i > 0 && r.left < rects[i - 1].right + 4 && r.top < rects[i - 1].bottom);
-      if (overlap && angle === 0) {
-        angle = -25;
-        await Plotly.restyle(this.plot, { labelangle: angle }, [0]);
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const texts = [...this.plot.querySelectorAll('.axis-title')];
+      if (!texts.length) return;
+      if (labelsCollide(texts) && tilt < angles.length - 1) {
+        tilt += 1;
+        await Plotly.restyle(this.plot, { labelangle: angles[tilt] }, [0]);
         continue;
       }
+      const box = this.plot.getBoundingClientRect();
+      const rects = texts.map((t) => t.getBoundingClientRect());
       const grow = {
         l: Math.ceil(Math.max(0, box.left + 4 - Math.min(...rects.map((r) => r.left)))),
         r: Math.ceil(Math.max(0, Math.max(...rects.map((r) => r.right)) + 4 - box.right)),
@@ -146,6 +146,27 @@ export class ComparePanel {
 function plotValue(v) {
   if (v === undefined || v === null) return null;
   return typeof v === 'number' ? v : escapePlotly(typeof v === 'string' ? v : JSON.stringify(v));
+}
+
+/**
+ * Whether neighbouring axis labels run into each other. Labels drawn level collide when their
+ * boxes overlap; tilted (all by the same angle) when their baselines are closer than a line of text.
+ */
+export function labelsCollide(texts) {
+  const labels = texts.map((t) => {
+    const m = t.getScreenCTM();
+    const anchor = new DOMPoint(Number(t.getAttribute('x')) || 0, Number(t.getAttribute('y')) || 0).matrixTransform(m);
+    const length = Math.hypot(m.a, m.b) || 1;
+    return { t, anchor, dir: { x: m.a / length, y: m.b / length }, rect: t.getBoundingClientRect(),
+      size: Number.parseFloat(getComputedStyle(t).fontSize) || 12 };
+  }).sort((p, q) => p.anchor.x - q.anchor.x);
+  return labels.some((p, i) => {
+    if (i === 0) return false;
+    const q = labels[i - 1];
+    if (Math.abs(p.dir.y) < 0.01) return p.rect.left < q.rect.right + 4 && p.rect.top < q.rect.bottom && q.rect.top < p.rect.bottom;
+    const gap = Math.abs((p.anchor.x - q.anchor.x) * -p.dir.y + (p.anchor.y - q.anchor.y) * p.dir.x);
+    return gap < p.size * 1.25;
+  });
 }
 
 /** A long key shortened in the middle ("validation/main/accuracy" -> "validati…n/accuracy"): both ends tell keys apart. */
