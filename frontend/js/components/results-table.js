@@ -289,6 +289,12 @@ export class ResultsTable {
   }
 
   renderCell(r, id) {
+    const td = this.cellContent(r, id);
+    td.dataset.column = id;
+    return td;
+  }
+
+  cellContent(r, id) {
     const v = columnValue(r, id);
     if (id === 'name') {
       const bad = nonfiniteLastValues(r);
