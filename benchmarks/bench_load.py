@@ -1,7 +1,9 @@
 """Under load: 20 API clients polling while 10 jobs append 1,000 entries/s in all, for 60 s.
 
-Targets: no error, p99 request latency under 200 ms, and no entry lost (every entry written is
-counted by the server at the end).
+The jobs are real trainer-library jobs (``trainui.Run``, without torch): they write their log,
+a heartbeat every 2 s and the answers to commands, which the clients post now and then.
+Targets: no error, p99 request latency under 200 ms over at least 1,000 requests, no entry lost
+(every entry written is counted by the server at the end) and every command answered once.
 """
 from __future__ import annotations
 
@@ -17,24 +19,30 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import append_entries, entry, summary, write_log  # noqa: E402
+from benchmarks.common import entry, summary  # noqa: E402
 from benchmarks.server_process import Server  # noqa: E402
 
 
-def job(log_path: str, rate: float, seconds: float, written) -> None:
-    """Append ``rate`` entries per second in batches of a tenth of a second, like a flushing trainer."""
-    i, start = 1, time.time()
-    batch = max(1, int(rate / 10))
-    while time.time() - start < seconds:
-        append_entries(log_path, [entry(i + k) for k in range(batch)])
-        i += batch
-        written.value = i
-        time.sleep(max(0.0, start + (i - 1) / rate - time.time()))
+def job(out: str, rate: float, seconds: float, written) -> None:
+    """A training loop at ``rate`` reports per second: log() and step() every iteration."""
+    import trainui
+
+    with trainui.Run(out, args={"rate": rate}, progress=False) as run:
+        run.command("ping", lambda body: {"pong": body.get("n")})
+        i, start = 1, time.time()
+        while time.time() - start < seconds:
+            run.log(entry(i), iteration=i)
+            run.step(iteration=i)
+            written.value = i
+            i += 1
+            time.sleep(max(0.0, start + (i - 1) / rate - time.time()))
 
 
-def client(server: Server, project_id: int, stop: threading.Event, latencies: list, errors: list) -> None:
+def client(server: Server, project_id: int, stop: threading.Event, latencies: list, errors: list,
+           commands: list, post_until: float) -> None:
     session = requests.Session()
     cursors: dict[int, int] = {}
+    next_command = time.time() + random.uniform(2, 6)
     while not stop.is_set():
         try:
             t = time.perf_counter()
@@ -52,6 +60,16 @@ def client(server: Server, project_id: int, stop: threading.Event, latencies: li
                 errors.append(response.status_code)
                 continue
             cursors[result["id"]] = response.json()["cursor"]
+            if time.time() > next_command and time.time() < post_until and result["status"] == "running":
+                next_command = time.time() + random.uniform(3, 6)
+                t = time.perf_counter()
+                response = session.post(server.api + f"results/{result['id']}/commands", timeout=30,
+                                        json={"name": "ping", "body": {"n": len(commands)}})
+                latencies.append(time.perf_counter() - t)
+                if response.status_code != 201:
+                    errors.append(response.status_code)
+                else:
+                    commands.append((result["id"], response.json()["command"]["id"]))
         except requests.RequestException as error:
             errors.append(repr(error))
         time.sleep(0.05)
@@ -65,25 +83,21 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000, help="entries per second over all jobs")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="trainui-bench-"))
-    logs = []
-    for j in range(args.jobs):
-        run = work / "project" / f"job{j}"
-        run.mkdir(parents=True)
-        write_log(run / "log", 1, indent=None)
-        logs.append(run / "log")
+    (work / "project").mkdir()
     server = Server(work / "server")
     try:
         pid = server.post("projects", {"path": str(work / "project"), "name": "load"}).json()["project"]["id"]
-        while len(server.get(f"projects/{pid}/results").json()["results"]) < args.jobs:
-            time.sleep(0.1)
-        written = [mp.Value("l", 1) for _ in logs]
-        jobs = [mp.Process(target=job, args=(str(p), args.rate / args.jobs, args.seconds, w))
-                for p, w in zip(logs, written)]
-        stop, latencies, errors = threading.Event(), [], []
-        clients = [threading.Thread(target=client, args=(server, pid, stop, latencies, errors))
-                   for _ in range(args.clients)]
+        written = [mp.Value("l", 0) for _ in range(args.jobs)]
+        jobs = [mp.Process(target=job, args=(str(work / "project" / f"job{j}"), args.rate / args.jobs, args.seconds, w))
+                for j, w in enumerate(written)]
         for p in jobs:
             p.start()
+        while sum(r["status"] == "running" for r in server.get(f"projects/{pid}/results").json()["results"]) < args.jobs:
+            time.sleep(0.1)
+        stop, latencies, errors, commands = threading.Event(), [], [], []
+        post_until = time.time() + args.seconds - 5  # a command posted as a job ends would be cancelled
+        clients = [threading.Thread(target=client, args=(server, pid, stop, latencies, errors, commands, post_until))
+                   for _ in range(args.clients)]
         for c in clients:
             c.start()
         for p in jobs:
@@ -94,15 +108,22 @@ def main() -> None:
         total = sum(w.value for w in written)
         deadline = time.time() + 30
         while time.time() < deadline:
-            counted = sum(r["entry_count"] for r in server.get(f"projects/{pid}/results").json()["results"])
-            if counted >= total:
+            listed = server.get(f"projects/{pid}/results").json()["results"]
+            counted = sum(r["entry_count"] for r in listed)
+            if counted >= total and all(r["status"] == "finished" for r in listed):
                 break
             time.sleep(0.2)
-        print(f"{args.jobs} jobs wrote {total} entries in {args.seconds:.0f} s ({total / args.seconds:.0f}/s); "
-              f"{args.clients} clients made {len(latencies)} requests")
-        print(f"request latency: {summary(latencies)}   (target p99 < 200 ms)")
+        statuses = {}
+        for result_id in {rid for rid, _ in commands}:
+            for c in server.get(f"results/{result_id}/commands").json()["commands"]:
+                statuses[c["id"]] = (c["status"], c["response"])
+        answered = sum(1 for _, cid in commands if statuses.get(cid, ("",))[0] == "SUCCESS")
+        print(f"{args.jobs} trainer jobs wrote {total} entries in {args.seconds:.0f} s ({total / args.seconds:.0f}/s) "
+              f"with heartbeats; {args.clients} clients made {len(latencies)} requests, {len(commands)} of them commands")
+        print(f"request latency: {summary(latencies)}   (target p99 < 200 ms over >= 1,000 requests)")
         print(f"errors: {len(errors)} {errors[:5]}   (target 0)")
         print(f"entries counted by the server: {counted} of {total} written   (target: all)")
+        print(f"commands answered SUCCESS: {answered} of {len(commands)}   (target: all, each once)")
     finally:
         server.stop()
 

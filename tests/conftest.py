@@ -154,28 +154,62 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A real PostgreSQL server in a temporary folder on loopback, for the whole test session."""
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    if not initdb or not pg_ctl:
+class PostgresServer:
+    """A real PostgreSQL server in a temporary folder, on a fixed loopback port (its URL survives a
+    stop and a start), run as the postgres user when the tests run as root."""
+
+    def __init__(self):
+        self.initdb, self.pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        self.folder = Path(tempfile.mkdtemp(prefix="trainui-pg-"))
+        if self.as_user:
+            shutil.chown(self.folder, "postgres")
+        self.port = _free_port()
+        self.url = f"postgresql+psycopg2://trainui@127.0.0.1:{self.port}/postgres"
+        subprocess.run(self.as_user + [self.initdb, "-D", str(self.folder / "db"), "-U", "trainui", "--auth=trust",
+                                       "-E", "UTF8"], check=True, capture_output=True)
+
+    def start(self) -> "PostgresServer":
+        subprocess.run(self.as_user + [self.pg_ctl, "-D", str(self.folder / "db"), "-l", str(self.folder / "pg.log"),
+                                       "-w", "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
+                                       "-c fsync=off", "start"], check=True, capture_output=True)
+        return self
+
+    def stop(self) -> None:
+        subprocess.run(self.as_user + [self.pg_ctl, "-D", str(self.folder / "db"), "-m", "immediate", "stop"],
+                       capture_output=True)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _require_postgres() -> None:
+    if not _pg_bin("initdb") or not _pg_bin("pg_ctl"):
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql); PostgreSQL tests skipped")
     pytest.importorskip("psycopg2", reason="psycopg2 is not installed; PostgreSQL tests skipped")
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    data = Path(tempfile.mkdtemp(prefix="trainui-pg-"))
-    if as_user:
-        shutil.chown(data, "postgres")
-    port = _free_port()
-    subprocess.run(as_user + [initdb, "-D", str(data / "db"), "-U", "trainui", "--auth=trust", "-E", "UTF8"],
-                   check=True, capture_output=True)
-    subprocess.run(as_user + [pg_ctl, "-D", str(data / "db"), "-l", str(data / "pg.log"), "-w", "-o",
-                              f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
-                   check=True, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server for the whole test session."""
+    _require_postgres()
+    server = PostgresServer().start()
     try:
-        yield f"postgresql+psycopg2://trainui@127.0.0.1:{port}/postgres"
+        yield server.url
     finally:
-        subprocess.run(as_user + [pg_ctl, "-D", str(data / "db"), "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(data, ignore_errors=True)
+        server.remove()
+
+
+@pytest.fixture
+def own_postgres():
+    """A PostgreSQL server of this test's own, which the test may stop and start again."""
+    _require_postgres()
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.remove()
 
 
 @pytest.fixture

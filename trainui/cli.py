@@ -1,25 +1,15 @@
-"""The `trainui` command: wires the store, ingestion and web app together."""
+"""The `trainui` command. Each subcommand parses its flags into a ``ServerConfig`` and calls
+``trainui.serve``; a mistake ends with one line on stderr and exit status 2, never a traceback."""
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
 import click
 
-from . import config as settings
-
-
-def _open_db(db_url: str | None, auto_create: bool = True):
-    from .store import Database, SchemaOutOfDate
-    from .store.migrate import ensure_schema
-
-    db = Database(settings.database_url(db_url))
-    try:
-        ensure_schema(db, auto_create=auto_create)
-    except SchemaOutOfDate as error:
-        raise click.ClickException(str(error)) from None
-    return db
+from .config import ServerConfig
+from .demo import demo
+from .usage import load_config, user_errors
 
 
 DB_OPTION = click.option("--db", "db_url", metavar="URL", default=None,
@@ -38,49 +28,60 @@ def main() -> None:
     """
 
 
+def server_options(command):
+    for option in reversed([
+        click.option("--host", default=None, help="Address to bind [default: 127.0.0.1]. Anything but loopback "
+                                                  "requires an access token."),
+        click.option("--port", default=None, type=click.IntRange(0, 65535), help="Port [default: 5000; 0: any free one]."),
+        DB_OPTION,
+        click.option("--base-url", default=None, help="Serve under a sub-path, e.g. /trainui/ behind a reverse proxy."),
+        click.option("--token", default=None,
+                     help="Access token required on every request (generated when binding beyond loopback)."),
+        click.option("--allowed-hosts", default=None, metavar="NAMES",
+                     help="Comma-separated host names the server answers besides the bound address and "
+                          "loopback names (e.g. the name a reverse proxy forwards)."),
+        click.option("--threads", default=None, type=click.IntRange(1, 64), help="Request threads [default: 8]."),
+    ]):
+        command = option(command)
+    return command
+
+
+def ingest_options(command):
+    for option in reversed([
+        click.option("--poll-interval", default=None, type=click.FloatRange(0.1, 600),
+                     help="Seconds between polling passes (the fallback where file events do not arrive) [default: 2]."),
+        click.option("--no-watchdog", is_flag=True, help="Poll only (e.g. on network file systems without events)."),
+    ]):
+        command = option(command)
+    return command
+
+
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to bind. Anything but loopback requires an access token.")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
-@DB_OPTION
-@click.option("--base-url", default=lambda: os.environ.get("TRAINUI_BASE_URL", "/"), show_default="/",
-              help="Serve under a sub-path, e.g. /trainui/ behind a reverse proxy.")
-@click.option("--token", default=lambda: os.environ.get("TRAINUI_TOKEN"),
-              help="Access token required on every request (generated when binding beyond loopback).")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-@click.option("--poll-interval", default=2.0, show_default=True, type=click.FloatRange(0.1, 600),
-              help="Seconds between polling passes (the fallback where file events do not arrive).")
-@click.option("--no-watchdog", is_flag=True, help="Poll only (e.g. on network file systems without events).")
-def server(host, port, db_url, base_url, token, threads, poll_interval, no_watchdog):
+@server_options
+@ingest_options
+@click.option("--no-ingest", is_flag=True,
+              help="Serve only; `trainui ingest` processes sharing the PostgreSQL database do the ingestion.")
+@user_errors
+def server(no_watchdog, no_ingest, **flags):
     """Serve the dashboard and the API, and ingest registered projects."""
-    from waitress.server import create_server
+    from .serve import serve
 
-    from .ingest import IngestionService
-    from .web import create_app
+    serve(load_config(use_watchdog=not no_watchdog, ingest=not no_ingest, **flags))
 
-    _configure_logging()
-    cfg = settings.ServerConfig(host=host, port=port, db_url=settings.database_url(db_url), base_url=base_url,
-                                token=token)
-    cfg.ensure_token()
-    db = _open_db(cfg.db_url)
-    ingestion = IngestionService(db, poll_interval=poll_interval, use_watchdog=not no_watchdog).start()
-    app = create_app(cfg, db)
-    wsgi = create_server(app, host=host, port=port, threads=threads, ident="trainui",
-                         channel_timeout=120, clear_untrusted_proxy_headers=False)
-    bound_port = wsgi.effective_port
-    shown_host = f"[{host}]" if ":" in host else host
-    url = f"http://{shown_host}:{bound_port}{cfg.base_url}"
-    if cfg.token:
-        url += f"?token={cfg.token}"
-    click.echo(f"trainui serving on {url}  (database: {_safe(cfg.db_url)})", err=True)
-    sys.stderr.flush()
-    try:
-        wsgi.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        ingestion.stop()
-        db.dispose()
+
+@main.command()
+@DB_OPTION
+@ingest_options
+@user_errors
+def ingest(no_watchdog, **flags):
+    """Ingest registered projects without serving (beside `trainui server --no-ingest` replicas).
+
+    Several `trainui ingest` processes can share one PostgreSQL database: each result is read by
+    one of them at a time, and the others take over the results of one that stops.
+    """
+    from .serve import ingest_forever
+
+    ingest_forever(load_config(use_watchdog=not no_watchdog, **flags))
 
 
 @main.group()
@@ -94,42 +95,53 @@ def project() -> None:
 @click.option("-n", "--name", default=None, help="Project name (default: the directory's name).")
 @DB_OPTION
 @click.option("--no-ingest", is_flag=True, help="Only register; a running server ingests the results.")
+@user_errors
 def project_create(directory, name, db_url, no_ingest):
-    """Register DIR as a project (works while a server runs) and ingest its results."""
-    from .ingest.discovery import find_result_dirs
-    from .ingest.sync import Warnings, sync_result
-    from .store import StoreError
-    from .store import projects as store
+    """Register DIR as a project (works while a server runs) and ingest its results.
 
-    db = _open_db(db_url)
-    if not os.path.isdir(directory):
-        raise click.ClickException(f"{directory} is not a directory")
+    A directory registered already is reused: its new results are ingested.
+    """
+    from .serve import register_project
+
+    bar = None
+
+    def found(count):
+        nonlocal bar
+        bar = click.progressbar(length=count, label=f"ingesting {count} result{'s' if count != 1 else ''}",
+                                show_pos=True, file=sys.stderr)
+        bar.__enter__()
+
     try:
-        with db.session(write=True) as session:
-            created = store.create_project(session, directory, name)
-    except StoreError as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"registered project {created['name']!r} (id {created['id']}) at {created['path']}")
-    if no_ingest:
-        return
-    found = find_result_dirs(created["path"])
-    warnings = Warnings()
-    with click.progressbar(found, label=f"ingesting {len(found)} results", show_pos=True,
-                           item_show_func=lambda d: os.path.relpath(d, created["path"]) if d else "") as bar:
-        for result_dir in bar:
-            sync_result(db, created["id"], created["path"], result_dir, warnings)
-    click.echo(f"{len(found)} results ingested")
+        registered = register_project(load_config(db_url=db_url), directory, name, ingest=not no_ingest,
+                                      on_found=found, on_done=lambda d: bar.update(1) if bar else None)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    p = registered.project
+    verb = "registered" if registered.created else "already registered:"
+    click.echo(f"{verb} project {p['name']!r} (id {p['id']}) at {p['path']}")
+    if not no_ingest:
+        click.echo(f"{registered.results} result{'s' if registered.results != 1 else ''} ingested")
 
 
 @project.command("list")
 @DB_OPTION
+@user_errors
 def project_list(db_url):
     """List registered projects."""
+    from .serve import open_database
     from .store import projects as store
 
-    db = _open_db(db_url)
-    with db.session() as session:
-        rows = store.list_projects(session)
+    config = load_config(db_url=db_url)
+    if _no_default_database_yet(db_url, config):
+        click.echo("no projects yet: trainui project create -d DIR -n NAME")
+        return
+    db = open_database(config, create=False)
+    try:
+        with db.session() as session:
+            rows = store.list_projects(session)
+    finally:
+        db.dispose()
     if not rows:
         click.echo("no projects yet: trainui project create -d DIR -n NAME")
         return
@@ -147,44 +159,49 @@ def db() -> None:
 @db.command("upgrade")
 @DB_OPTION
 @click.option("--revision", default="head", show_default=True)
+@user_errors
 def db_upgrade(db_url, revision):
-    """Migrate the database schema to the latest version."""
-    from .store import Database
+    """Migrate the database schema to the latest version (creates the database if needed)."""
+    from .serve import UserError
+    from .store import Database, StoreError
     from .store.migrate import status, upgrade
 
-    database = Database(settings.database_url(db_url))
-    upgrade(database, revision)
-    click.echo(f"database at revision {status(database)['current']}")
+    try:
+        database = Database(load_config(db_url=db_url).db_url)
+        upgrade(database, revision)
+        click.echo(f"database at revision {status(database)['current']}")
+    except StoreError as error:
+        raise UserError(str(error)) from None
 
 
 @db.command("status")
 @DB_OPTION
+@user_errors
 def db_status(db_url):
     """Show the schema revision of the database and the one this trainui needs."""
-    from .store import Database
+    from .serve import UserError
+    from .store import Database, StoreError
     from .store.migrate import status
 
-    info = status(Database(settings.database_url(db_url)))
+    try:
+        info = status(Database(load_config(db_url=db_url).db_url, create_folder=False))
+    except StoreError as error:
+        raise UserError(str(error)) from None
     click.echo(f"database: {info['url']}\ncurrent:  {info['current'] or '(empty)'}\nhead:     {info['head']}")
     click.echo("up to date" if info["up_to_date"] else "out of date: run `trainui db upgrade`")
     if not info["up_to_date"]:
         sys.exit(1)
 
 
-def _safe(url: str) -> str:
-    from .store.migrate import safe_url
+def _no_default_database_yet(db_url: str | None, config: ServerConfig) -> bool:
+    """The default SQLite file does not exist yet (nothing was ever registered); an explicit --db
+    that does not exist is a mistake, reported as one."""
+    from .config import default_database_url
 
-    return safe_url(url)
+    if db_url or config.db_url != default_database_url():
+        return False
+    return not os.path.exists(config.db_url.split("sqlite:///", 1)[1])
 
-
-def _configure_logging() -> None:
-    logging.basicConfig(level=os.environ.get("TRAINUI_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
-from .demo import demo  # noqa: E402  (registered last: it uses the commands above)
 
 main.add_command(demo)
 

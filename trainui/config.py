@@ -1,26 +1,38 @@
-"""Every setting of the server side, read from CLI flags and TRAINUI_* environment variables in one place."""
+"""Every setting of the server side, in one place: defaults, then TRAINUI_* environment variables,
+then command-line flags. Only this module reads the environment; the store, the ingestion service
+and the web app get a ``ServerConfig``.
+"""
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Mapping
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 
 
-def trainui_root() -> Path:
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names the setting and what it accepts."""
+
+
+def trainui_root(env: Mapping[str, str] | None = None) -> Path:
     """Where the embedded database lives: $TRAINUI_ROOT, else ~/.trainui."""
-    return Path(os.environ.get("TRAINUI_ROOT") or Path.home() / ".trainui")
+    env = os.environ if env is None else env
+    return Path(env.get("TRAINUI_ROOT") or Path.home() / ".trainui").expanduser()
 
 
-def default_database_url() -> str:
-    return f"sqlite:///{trainui_root() / 'trainui.db'}"
+def default_database_url(env: Mapping[str, str] | None = None) -> str:
+    return f"sqlite:///{trainui_root(env) / 'trainui.db'}"
 
 
-def database_url(flag: str | None = None) -> str:
+def database_url(flag: str | None = None, env: Mapping[str, str] | None = None) -> str:
     """--db, else $TRAINUI_DB_URL, else the embedded SQLite file."""
-    return flag or os.environ.get("TRAINUI_DB_URL") or default_database_url()
+    env = os.environ if env is None else env
+    return flag or env.get("TRAINUI_DB_URL") or default_database_url(env)
 
 
 def normalize_base_url(base_url: str | None) -> str:
@@ -33,6 +45,27 @@ def normalize_base_url(base_url: str | None) -> str:
     return base
 
 
+def _split_hosts(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(h.strip().lower() for h in (value or ()) if h and h.strip())
+
+
+# setting name -> (environment variable, type); flags use the same names.
+_FROM_ENV = {
+    "host": ("TRAINUI_HOST", str),
+    "port": ("TRAINUI_PORT", int),
+    "base_url": ("TRAINUI_BASE_URL", str),
+    "token": ("TRAINUI_TOKEN", str),
+    "allowed_hosts": ("TRAINUI_ALLOWED_HOSTS", _split_hosts),
+    "threads": ("TRAINUI_THREADS", int),
+    "poll_interval": ("TRAINUI_POLL_INTERVAL", float),
+    "series_cache_mb": ("TRAINUI_SERIES_CACHE_MB", int),
+    "ingest_chunk_kb": ("TRAINUI_INGEST_CHUNK_KB", int),
+    "log_level": ("TRAINUI_LOG_LEVEL", str),
+}
+
+
 @dataclass
 class ServerConfig:
     host: str = "127.0.0.1"
@@ -40,16 +73,65 @@ class ServerConfig:
     db_url: str = field(default_factory=database_url)
     base_url: str = "/"
     token: str | None = None
+    allowed_hosts: tuple[str, ...] = ()  # Host names accepted besides the bound address (and loopback names)
+    threads: int = 8
+    poll_interval: float = 2.0  # seconds between polling passes (where file events do not arrive)
+    use_watchdog: bool = True
+    ingest: bool = True  # False: serve only (`--no-ingest`); `trainui ingest` does the ingestion
+    series_cache_mb: int = 128
+    ingest_chunk_kb: int = 2048  # log bytes one ingestion turn reads before other results get theirs
+    log_level: str = "INFO"
 
     def __post_init__(self) -> None:
         self.base_url = normalize_base_url(self.base_url)
+        self.allowed_hosts = _split_hosts(self.allowed_hosts)
+        for name, low in (("port", 0), ("threads", 1), ("series_cache_mb", 0), ("ingest_chunk_kb", 16)):
+            if int(getattr(self, name)) < low:
+                raise ConfigError(f"{name} must be at least {low}")
+        if not self.poll_interval > 0:
+            raise ConfigError("poll_interval must be a positive number of seconds")
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> "ServerConfig":
+        """Defaults, overridden by TRAINUI_* variables, overridden by the flags that were given
+        (a flag left at None keeps the value from the environment or the default)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for name, (variable, kind) in _FROM_ENV.items():
+            raw = env.get(variable)
+            if raw not in (None, ""):
+                try:
+                    values[name] = kind(raw)
+                except ValueError:
+                    raise ConfigError(f"${variable}={raw!r} is not a valid {name.replace('_', ' ')}") from None
+        values["db_url"] = database_url(flags.pop("db_url", None), env)
+        unknown = set(flags) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        values.update({k: v for k, v in flags.items() if v is not None})
+        return cls(**values)
 
     @property
     def needs_token(self) -> bool:
         return self.host not in LOOPBACK_HOSTS
 
+    @property
+    def series_cache_bytes(self) -> int:
+        return self.series_cache_mb * 1024 * 1024
+
     def ensure_token(self) -> str | None:
         """Binding beyond loopback requires a token on every call: use the given one or make one."""
         if self.needs_token and not self.token:
-            self.token = os.environ.get("TRAINUI_TOKEN") or secrets.token_urlsafe(24)
+            self.token = secrets.token_urlsafe(24)
         return self.token
+
+    def accepted_hosts(self) -> tuple[str, ...] | None:
+        """Host header names this server answers (None: any, when bound to every interface with a
+        token and no --allowed-hosts). Loopback servers refuse other names: a web page that
+        rebinds its own DNS name to 127.0.0.1 still sends its own name as Host."""
+        if self.host in WILDCARD_HOSTS and not self.allowed_hosts:
+            return None
+        names = {*LOOPBACK_HOSTS, *self.allowed_hosts}
+        if self.host not in WILDCARD_HOSTS:
+            names.add(self.host.lower())
+        return tuple(sorted(names))

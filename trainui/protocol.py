@@ -134,15 +134,17 @@ class CommandResponse:
         if status not in (SUCCESS, FAILURE):
             raise ValueError(f"command response status must be SUCCESS or FAILURE, got {status!r}")
         body = data.get("body")
+        ranks = int64_or_none(data.get("ranks"))
+        applied_at = data.get("applied_at")
         return cls(
             uid=data["uid"],
-            name=str(data.get("name", "")),
+            name=_text(str(data.get("name", "")), 255),
             status=status,
-            iteration=_int_or_none(data.get("iteration")),
-            epoch=_int_or_none(data.get("epoch")),
-            body=body if isinstance(body, dict) else {"value": body},
-            ranks=1 if _int_or_none(data.get("ranks")) is None else _int_or_none(data.get("ranks")),
-            applied_at=float(data["applied_at"]) if isinstance(data.get("applied_at"), (int, float)) else time.time(),
+            iteration=int64_or_none(data.get("iteration")),
+            epoch=int64_or_none(data.get("epoch")),
+            body=finite(body if isinstance(body, dict) else {"value": body}),
+            ranks=1 if ranks is None else max(0, min(ranks, 2**31 - 1)),
+            applied_at=float(applied_at) if _is_real(applied_at) else time.time(),
         )
 
 
@@ -169,14 +171,31 @@ class JobStatus:
 
     @classmethod
     def from_json(cls, data: Any) -> "JobStatus":
+        """Type-checked: a damaged or foreign status file raises ValueError naming the bad field,
+        so a reader reports it instead of failing later on a string where a number belongs."""
         if not isinstance(data, dict):
             raise ValueError("status is not a JSON object")
-        known = {f for f in cls.__dataclass_fields__}
-        kwargs = {k: v for k, v in data.items() if k in known}
-        status = cls(**kwargs)
-        if status.status not in JOB_STATUSES:
-            raise ValueError(f"unknown job status {status.status!r}")
-        return status
+        status = data.get("status")
+        if status not in JOB_STATUSES:
+            raise ValueError(f"unknown job status {status!r}")
+        return cls(
+            status=status,
+            pid=_field(data, "pid", _is_int, 0),
+            host=_field(data, "host", lambda v: isinstance(v, str) and len(v) <= 255, ""),
+            started_at=float(_field(data, "started_at", _is_real, 0.0)),
+            heartbeat_at=float(_field(data, "heartbeat_at", _is_real, 0.0)),
+            heartbeat_interval=float(_field(data, "heartbeat_interval", lambda v: _is_real(v) and 0 < v <= 86400,
+                                            DEFAULT_HEARTBEAT_INTERVAL)),
+            ended_at=_field(data, "ended_at", lambda v: v is None or _is_real(v), None),
+            world_size=_field(data, "world_size", lambda v: _is_int(v) and v >= 1, 1),
+            iteration=_field(data, "iteration", lambda v: v is None or _is_int(v), None),
+            epoch=_field(data, "epoch", lambda v: v is None or _is_int(v), None),
+            message=_text(_field(data, "message", lambda v: v is None or isinstance(v, str), None), 2000),
+            commands=_field(data, "commands", lambda v: isinstance(v, list) and all(
+                isinstance(c, str) and 0 < len(c) <= 255 for c in v), list(BUILTIN_COMMANDS)),
+            hyperparams=_field(data, "hyperparams", lambda v: isinstance(v, list) and all(
+                isinstance(g, dict) for g in v), []),
+        )
 
 
 @dataclass
@@ -193,6 +212,23 @@ class AssetRecord:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> "AssetRecord":
+        """Type-checked like ``JobStatus.from_json``; the path is checked against the result
+        directory where a file is served, not here."""
+        if not isinstance(data, dict):
+            raise ValueError("asset record is not a JSON object")
+        tag = _field(data, "tag", lambda v: isinstance(v, str) and v and "\x00" not in v, None)
+        path = _field(data, "path", lambda v: isinstance(v, str) and v and "\x00" not in v and len(v) <= 4096, None)
+        step = _field(data, "step", _is_int, None)
+        if tag is None or path is None or step is None:
+            raise ValueError("asset record needs 'tag', 'step' and 'path'")
+        created_at = _field(data, "created_at", lambda v: v is None or _is_real(v), None)
+        return cls(tag=tag[:255], step=step, path=path,
+                   kind=_text(_field(data, "kind", lambda v: isinstance(v, str), "image"), 32) or "image",
+                   iteration=int64_or_none(data.get("iteration")), epoch=int64_or_none(data.get("epoch")),
+                   created_at=float(created_at or 0.0))
 
 
 def asset_path(tag: str, step: int, ext: str = ".png") -> str:
@@ -228,7 +264,7 @@ def atomic_write_json(path: str, obj: Any) -> None:
 
 def dumps(obj: Any) -> str:
     """JSON text with NaN and infinities written as null, so every reader can parse it."""
-    return json.dumps(_finite(obj), separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(finite(obj), separators=(",", ":"), ensure_ascii=False)
 
 
 def read_json(path: str) -> Any:
@@ -237,23 +273,49 @@ def read_json(path: str) -> Any:
         return json.loads(f.read().decode("utf-8"))
 
 
-def _finite(obj: Any) -> Any:
+def finite(obj: Any) -> Any:
+    """``obj`` with NaN and infinities replaced by None (at any depth), as JSON can carry it."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
+        return {str(k): finite(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
+        return [finite(v) for v in obj]
     return obj
 
 
-def _int_or_none(value: Any) -> int | None:
+INT64_MAX = 2**63 - 1
+
+
+def _is_int(value: Any) -> bool:
+    """An integer that fits the 64-bit columns it is stored in (bool is not an integer here)."""
+    return type(value) is int and -INT64_MAX <= value <= INT64_MAX
+
+
+def _is_real(value: Any) -> bool:
+    return (type(value) is float and math.isfinite(value)) or _is_int(value)
+
+
+def _field(data: dict, name: str, valid: Callable[[Any], bool], default: Any) -> Any:
+    if name not in data:
+        return default
+    if not valid(data[name]):
+        raise ValueError(f"{name!r} has an unusable value {str(data[name])[:80]!r}")
+    return data[name]
+
+
+def _text(value: str | None, limit: int) -> str | None:
+    return None if value is None else value.replace("\x00", "")[:limit]
+
+
+def int64_or_none(value: Any) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if -INT64_MAX <= number <= INT64_MAX else None
 
 
 def command_inbox_path(result_dir: str, uid: str) -> str:

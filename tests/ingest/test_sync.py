@@ -10,14 +10,15 @@ import numpy as np
 import pytest
 
 from trainui.ingest.discovery import find_result_dirs
-from trainui.ingest.sync import TORN_TAIL_GRACE, sync_result
-from trainui.store import metrics
+from trainui.ingest.reader import TORN_TAIL_GRACE
+from trainui.ingest.sync import sync_result
+from trainui.store.logs import read_logs
 from trainui.store import results as result_store
 
 
 
 def sync(database, project, path):
-    return sync_result(database, project[0], project[1], str(path))
+    return sync_result(database, project[0], str(path))
 
 
 def result(database, result_id):
@@ -26,8 +27,7 @@ def result(database, result_id):
 
 
 def series(database, result_id, key, x="iteration"):
-    with database.session() as s:
-        out = metrics.query_series(s, result_id, [key], x, 100_000)[key]
+    out = read_logs(database, result_id, [key], x, 100_000)["series"][key]
     return out["x"].tolist(), out["y"].tolist()
 
 
@@ -84,7 +84,7 @@ def test_truncated_mid_entry_shows_what_it_can_and_recovers(database, project, t
     assert result(database, rid)["ingest_error"] is None  # fresh: a writer may be mid-flush
     age(log, TORN_TAIL_GRACE + 1)
     sync(database, project, run)
-    assert "(read 2 entries)" in result(database, rid)["ingest_error"]
+    assert "incomplete entry at byte 63 (2 entries read before it)" in result(database, rid)["ingest_error"]
     log.write_text('[{"iteration": 1, "loss": 1.0}, {"iteration": 2, "loss": 0.5}, {"iteration": 3, "loss": 0.2}]')
     sync(database, project, run)
     r = result(database, rid)
@@ -108,10 +108,10 @@ def test_garbage_in_the_middle_keeps_the_prefix(database, project, tmp_path):
     run = tmp_path / "project" / "run"
     run.mkdir()
     (run / "log").write_bytes(b'[{"iteration": 1, "loss": 1.0}, \x00\x01 nonsense {"iteration": 2}]')
-    age(run / "log", TORN_TAIL_GRACE + 1)
-    rid = sync(database, project, run)
+    rid = sync(database, project, run)  # just written, but closed by its bracket: damaged, not mid-flush
     r = result(database, rid)
-    assert r["entry_count"] == 1 and "invalid JSON" in r["ingest_error"]
+    assert r["entry_count"] == 1 and "invalid JSON at byte 32" in r["ingest_error"]
+    assert "1 entries read before it" in r["ingest_error"]
 
 
 def test_non_finite_strings_and_nested_values(database, project, tmp_path):
@@ -127,8 +127,7 @@ def test_non_finite_strings_and_nested_values(database, project, tmp_path):
     assert r["last_values"]["acc"] == "-Infinity"  # not JSON as a number: said in words, never null
     xs, ys = series(database, rid, "loss")
     assert xs == [1.0, 2.0] and math.isnan(ys[0]) and ys[1] == 0.5
-    with database.session() as s:
-        marked = metrics.query_series(s, rid, ["loss", "acc"], "iteration", 1000)
+    marked = read_logs(database, rid, ["loss", "acc"], "iteration", 1000)["series"]
     assert marked["loss"]["nonfinite"]["x"].tolist() == [1.0] and marked["loss"]["nonfinite"]["value"] == ["NaN"]
     assert marked["acc"]["nonfinite"]["value"] == ["Infinity", "-Infinity"]
 
@@ -173,12 +172,12 @@ def test_directory_deleted_while_being_read(database, project, tmp_path, write_l
     import builtins
     builtins.open, saved = deleting_open, builtins.open
     try:
-        rid = sync_result(database, project[0], project[1], str(run), chunk_bytes=64 * 1024)
+        rid = sync_result(database, project[0], str(run), chunk_bytes=64 * 1024)
     finally:
         builtins.open = saved
     r = result(database, rid)
-    assert 0 < r["entry_count"] < 20000
-    assert "cannot read log" in r["ingest_error"]
+    assert 0 < r["entry_count"] < 20000  # what was read is kept
+    assert r["missing"]  # and the result says its directory is gone
 
 
 def test_symlink_loop_ends_the_walk(tmp_path, write_log):
@@ -198,7 +197,7 @@ def test_unreadable_log_is_reported_not_fatal(database, project, tmp_path, write
         rid = sync(database, project, run)
     else:
         code = ("from trainui.store import Database; from trainui.ingest.sync import sync_result;"
-                f"print(sync_result(Database({database.url!r}), {project[0]}, {project[1]!r}, {str(run)!r}))")
+                f"print(sync_result(Database({database.url!r}), {project[0]}, {str(run)!r}))")
         out = subprocess.run(["setpriv", "--bounding-set", "-dac_override,-dac_read_search", sys.executable,
                               "-c", code], capture_output=True, text=True)
         assert out.returncode == 0, out.stderr
@@ -216,7 +215,7 @@ def test_large_chunked_ingest_matches_the_file(database, project, tmp_path, writ
     rng = np.random.default_rng(0)
     values = rng.normal(size=30000)
     write_log(run, [{"iteration": i, "v": float(v)} for i, v in enumerate(values)])
-    rid = sync_result(database, project[0], project[1], str(run), chunk_bytes=100_000)
+    rid = sync_result(database, project[0], str(run), chunk_bytes=100_000)
     xs, ys = series(database, rid, "v")
     assert len(xs) == 30000 and np.allclose(ys, values)
 
@@ -227,9 +226,7 @@ def test_cached_series_follow_appends_and_replacements(database, project, tmp_pa
     rid = sync(database, project, run)
 
     def cached(key="v"):
-        with database.session() as s:
-            generation = result_store.get_result(s, rid)["log_generation"]
-            out = metrics.query_series(s, rid, [key], "iteration", 100_000, generation=generation)[key]
+        out = read_logs(database, rid, [key], "iteration", 100_000)["series"][key]
         return out["x"].tolist(), out["y"].tolist()
 
     assert cached()[1] == [1.0] * 1500
@@ -255,7 +252,7 @@ def test_silent_job_on_another_host_is_crashed_after_its_heartbeat_times_out(dat
     rid = sync(database, project, run)
     assert result(database, rid)["status"] == "running"
     with database.session(write=True) as s:
-        command, record, _ = command_store.create_command(s, rid, {"name": "stop"})
+        command = command_store.create_command(s, rid, {"name": "stop"})
     status.heartbeat_at = time.time() - 3.5 * 2.0  # older than 3 heartbeat intervals
     protocol.atomic_write_json(str(run / protocol.STATUS), status.to_json())
     sync(database, project, run)
@@ -276,9 +273,9 @@ def test_answer_and_final_status_seen_in_one_pass_keep_the_answer(database, proj
     protocol.atomic_write_json(str(run / protocol.STATUS), status.to_json())
     rid = sync(database, project, run)
     with database.session(write=True) as s:
-        command, record, _ = command_store.create_command(s, rid, {"name": "stop"})
-    answer = protocol.CommandResponse(uid=record.uid, name="stop", status="SUCCESS", iteration=7, ranks=2)
-    protocol.atomic_write_json(protocol.command_outbox_path(str(run), record.uid), answer.to_json())
+        command = command_store.create_command(s, rid, {"name": "stop"})
+    answer = protocol.CommandResponse(uid=command["uid"], name="stop", status="SUCCESS", iteration=7, ranks=2)
+    protocol.atomic_write_json(protocol.command_outbox_path(str(run), command["uid"]), answer.to_json())
     status.status, status.ended_at = "stopped", time.time()
     protocol.atomic_write_json(str(run / protocol.STATUS), status.to_json())
     sync(database, project, run)
@@ -328,11 +325,8 @@ def test_very_long_series_drawn_from_block_extremes_match_the_data(database, pro
         del entries[i]["iteration"]  # entries without the x key are left out
     write_log(tmp_path / "project" / "long", entries)
     rid = sync(database, project, tmp_path / "project" / "long")
-    with database.session() as s:
-        r = result_store.get_result(s, rid)
-        quick = metrics.query_series(s, rid, ["v"], "iteration", 20, generation=r["log_generation"],
-                                     entry_count=r["entry_count"])["v"]
-        exact = metrics.query_series(s, rid, ["v"], "iteration", 20)["v"]
+    quick = read_logs(database, rid, ["v"], "iteration", 20)["series"]["v"]
+    exact = read_logs(database, rid, ["v"], "iteration", 20, x_min=-1.0)["series"]["v"]  # a range: decoded
     # total counts every stored value of the key: the summary path never decodes the x column
     assert quick["downsampled"] and len(quick["x"]) <= 20 and quick["total"] == n
     assert 50.0 in quick["y"].tolist() and -40.0 in quick["y"].tolist()

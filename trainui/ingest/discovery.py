@@ -1,4 +1,9 @@
-"""Finding result directories (directories that hold a `log`) under a project directory."""
+"""Finding result directories (directories that hold a `log`) and the project each belongs to.
+
+A result belongs to the project whose directory contains it by whole path components (`/x/run`
+does not contain `/x/run2`); with nested projects, to the innermost. The startup scan, the file
+events and the polling all decide through ``owner_of``.
+"""
 from __future__ import annotations
 
 import os
@@ -9,8 +14,30 @@ SKIP_DIRS = {protocol.META_DIR, protocol.ASSETS_DIR, "__pycache__", ".git"}
 MAX_DEPTH = 8
 
 
-def find_result_dirs(project_dir: str) -> list[str]:
-    """Every directory below ``project_dir`` (itself included) holding a `log` file.
+def contains(root: str, path: str) -> bool:
+    """``path`` is ``root`` or lies below it (both absolute and normalised)."""
+    if path == root:
+        return True
+    return path.startswith(root if root.endswith(os.sep) else root + os.sep)
+
+
+def owner_of(path: str, projects: dict[int, str]) -> tuple[int, str] | None:
+    """(project id, project path) of the innermost project containing ``path``, or None."""
+    best = None
+    for project_id, project_path in projects.items():
+        if contains(project_path, path) and (best is None or len(project_path) > len(best[1])):
+            best = (project_id, project_path)
+    return best
+
+
+def nested_projects(project_path: str, projects: dict[int, str]) -> set[str]:
+    """The other projects' directories inside ``project_path``: their results are theirs."""
+    return {p for p in projects.values() if p != project_path and contains(project_path, p)}
+
+
+def find_result_dirs(project_dir: str, skip: set[str] = frozenset()) -> list[str]:
+    """Every directory below ``project_dir`` (itself included) holding a `log` file, not looking
+    into the directories in ``skip`` (nested projects).
 
     Follows symbolic links but visits each real directory once, so a link loop ends the walk
     instead of hanging it; unreadable directories are skipped.
@@ -35,24 +62,24 @@ def find_result_dirs(project_dir: str) -> list[str]:
                 if entry.name == protocol.LOG and entry.is_file():
                     found.append(directory)
                 elif depth < MAX_DEPTH and entry.name not in SKIP_DIRS and entry.is_dir():
-                    stack.append((os.path.join(directory, entry.name), depth + 1))
+                    child = os.path.join(directory, entry.name)
+                    if child not in skip:
+                        stack.append((child, depth + 1))
             except OSError:
                 continue
     return sorted(found)
 
 
 def result_dir_of(path: str, project_dir: str) -> str | None:
-    """The result directory a changed path belongs to, or None when it lies in none."""
-    project_dir = os.path.realpath(project_dir)
+    """The result directory a changed path belongs to (a directory with a `log`, at or above the
+    path and inside the project), or None when it lies in none."""
     directory = path if os.path.isdir(path) and os.path.basename(path) != protocol.LOG else os.path.dirname(path)
     directory = os.path.realpath(directory)
-    while directory.startswith(project_dir):
-        if os.path.basename(directory) in SKIP_DIRS or os.path.basename(directory) in ("inbox", "outbox",
-                                                                                      "commands", "ranks"):
-            directory = os.path.dirname(directory)
-            continue
-        if os.path.isfile(os.path.join(directory, protocol.LOG)):
-            return directory
+    while contains(project_dir, directory):
+        name = os.path.basename(directory)
+        if name not in SKIP_DIRS and name not in ("inbox", "outbox", "commands", "ranks"):
+            if os.path.isfile(os.path.join(directory, protocol.LOG)):
+                return directory
         if directory == project_dir:
             break
         directory = os.path.dirname(directory)

@@ -35,6 +35,7 @@ class LogChunk:
     at_eof: bool = True
     stopped_at: int | None = None  # byte where parsing stopped before the end of the file
     error: str | None = None
+    closed: bool = False  # the bytes read end with the array's closing bracket: no writer is mid-flush
 
 
 def fingerprint_of(data: bytes) -> str:
@@ -62,6 +63,7 @@ def read_chunk(path: str, offset: int, fingerprint: str, max_bytes: int = CHUNK_
     chunk = _parse(data, offset)
     chunk.reset = reset
     chunk.at_eof = offset + len(data) >= size
+    chunk.closed = data.rstrip(_WHITESPACE).endswith(b"]")
     if chunk.end_offset > offset:
         tail_start = max(0, chunk.end_offset - offset - FINGERPRINT_BYTES)
         consumed = data[tail_start:chunk.end_offset - offset]
@@ -97,6 +99,7 @@ def _parse(data: bytes, offset: int) -> LogChunk:
             rest = _skip_separators(data, last + 1, first=False)
             if rest is not None and rest < len(data) and data[rest:rest + 1] != b"]":
                 chunk.stopped_at = offset + rest
+                chunk.error = f"unexpected {data[rest:rest + 12]!r} at byte {offset + rest}"
             return chunk
         except ValueError:
             pass  # a torn tail with a nested value, or garbage: take the careful path
@@ -120,7 +123,8 @@ def _parse_one_by_one(data: bytes, pos: int, offset: int, chunk: LogChunk) -> Lo
         try:
             value, end = _decoder.raw_decode(text, char_pos)
         except json.JSONDecodeError as error:
-            chunk.error = f"invalid JSON at byte {offset + len(text[:error.pos].encode('utf-8'))}: {error.msg}"
+            reason = error.msg.removesuffix(" at").lower()
+            chunk.error = f"invalid JSON at byte {offset + len(text[:error.pos].encode('utf-8'))} ({reason})"
             chunk.stopped_at = offset + len(text[:consumed_chars].encode("utf-8"))
             break
         chunk.entries.append(value)

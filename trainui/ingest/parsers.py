@@ -1,59 +1,32 @@
 """Tolerant readers for the small files of a result directory. They never raise on bad content:
-they return what they could read and a message saying what was wrong."""
+they return what they could read and a message saying what was wrong, and every value they return
+has the type and size the store's columns hold (a job's files may be damaged or foreign)."""
 from __future__ import annotations
 
 import json
-import math
 import os
 
 from .. import protocol
 
 
-def numeric(value) -> float | None:
-    """The value as a float when it is a number (NaN and infinities kept as floats), else None."""
-    kind = type(value)
-    if kind is float or kind is int:
-        return float(value)
-    if kind is bool:
-        return float(value)
-    return None
-
-
-def shown_value(value: float) -> float | str:
-    """A metric's value for JSON: non-finite numbers become "NaN", "Infinity" or "-Infinity"."""
-    if math.isfinite(value):
-        return value
-    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-
-
-def json_safe(value):
-    """NaN and infinities become None so that the value can be stored in JSON columns and sent."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [json_safe(v) for v in value]
-    return value
-
-
-def read_args(path: str) -> tuple[dict, str | None]:
+def read_args(path: str) -> tuple[dict | None, str | None]:
+    """The args object (None when there is no args file), and what was wrong with it."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
         return {}, None
     except OSError as error:
-        return {}, f"cannot read args: {error.strerror or error}"
+        return None, f"cannot read args: {error.strerror or error}"
     if not data.strip():
         return {}, "args is empty"
     try:
         value = json.loads(data.decode("utf-8", errors="replace"))
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         return {}, f"args is not valid JSON: {error}"
     if not isinstance(value, dict):
         return {}, f"args must be a JSON object, found {type(value).__name__}"
-    return json_safe(value), None
+    return protocol.finite(_without_nul(value)), None
 
 
 def read_status(result_dir: str) -> tuple[protocol.JobStatus | None, str | None]:
@@ -62,7 +35,7 @@ def read_status(result_dir: str) -> tuple[protocol.JobStatus | None, str | None]
         return protocol.JobStatus.from_json(protocol.read_json(path)), None
     except FileNotFoundError:
         return None, None
-    except (OSError, ValueError, TypeError) as error:
+    except (OSError, ValueError, TypeError, RecursionError) as error:
         return None, f"cannot read {protocol.STATUS}: {error}"
 
 
@@ -70,34 +43,43 @@ def read_response(result_dir: str, uid: str) -> protocol.CommandResponse | str |
     """The job's answer to a command, None when there is none yet, or a message if it is unreadable."""
     path = protocol.command_outbox_path(result_dir, uid)
     try:
-        return protocol.CommandResponse.from_json(protocol.read_json(path))
+        response = protocol.CommandResponse.from_json(protocol.read_json(path))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as error:
-        return f"unreadable response: {error}"
+    except (OSError, ValueError, RecursionError) as error:
+        return f"unreadable answer to command {uid}: {error}"
+    response.uid = uid  # the file name is the identity the server waits on
+    response.body = _without_nul(response.body)
+    return response
 
 
-def list_snapshots(result_dir: str) -> list[tuple[str, int, int, float]]:
-    found = []
+def is_delivered(result_dir: str, uid: str) -> bool:
+    return os.path.exists(protocol.command_inbox_path(result_dir, uid))
+
+
+def list_snapshots(result_dir: str) -> list[tuple[str, int, int, float]] | None:
+    """(name, iteration, size, mtime) of each snapshot file; None when the folder cannot be listed."""
     try:
         entries = list(os.scandir(result_dir))
     except OSError:
-        return found
+        return None
+    found = []
     for entry in entries:
         match = protocol.SNAPSHOT_PATTERN.match(entry.name)
-        if not match:
+        if not match or len(match.group(1)) > 18:  # an iteration beyond a 64-bit column is not ours
             continue
         try:
-            st = entry.stat()
+            if entry.is_file():
+                st = entry.stat()
+                found.append((entry.name, int(match.group(1)), st.st_size, st.st_mtime))
         except OSError:
             continue
-        if entry.is_file():
-            found.append((entry.name, int(match.group(1)), st.st_size, st.st_mtime))
     return found
 
 
-def read_asset_records(result_dir: str, offset: int) -> tuple[list[dict], int]:
-    """New complete lines of assets.jsonl after ``offset``; a torn last line waits for next time."""
+def read_asset_records(result_dir: str, offset: int) -> tuple[list[dict], int, int, str | None]:
+    """New complete lines of assets.jsonl after ``offset``: (records, start, end, problem). The start
+    is 0 when the file was replaced (shorter than the offset); a torn last line waits for next time."""
     path = os.path.join(result_dir, protocol.ASSETS_INDEX)
     try:
         with open(path, "rb") as f:
@@ -105,33 +87,28 @@ def read_asset_records(result_dir: str, offset: int) -> tuple[list[dict], int]:
                 offset = 0
             f.seek(offset)
             data = f.read()
-    except OSError:
-        return [], offset
+    except FileNotFoundError:
+        return [], offset, offset, None
+    except OSError as error:
+        return [], offset, offset, f"cannot read {protocol.ASSETS_INDEX}: {error.strerror or error}"
     end = data.rfind(b"\n")
     if end < 0:
-        return [], offset
-    records = []
+        return [], offset, offset, None
+    records, bad = [], 0
     for line in data[:end].splitlines():
+        if not line.strip():
+            continue
         try:
-            raw = json.loads(line)
-            records.append({"tag": str(raw["tag"])[:255], "step": int(raw["step"]), "path": str(raw["path"]),
-                            "kind": str(raw.get("kind", "image"))[:32],
-                            "iteration": _int(raw.get("iteration")), "epoch": _int(raw.get("epoch")),
-                            "created_at": float(raw.get("created_at") or 0)})
-        except (ValueError, KeyError, TypeError):
-            continue  # one bad line does not hide the others
-    return records, offset + end + 1
+            records.append(protocol.AssetRecord.from_json(json.loads(line)).to_json())
+        except (ValueError, RecursionError):
+            bad += 1  # one bad line does not hide the others
+    problem = f"{bad} unreadable line{'s' if bad != 1 else ''} in {protocol.ASSETS_INDEX}" if bad else None
+    return records, offset, offset + end + 1, problem
 
 
-def _int(value):
-    try:
-        return None if value is None or isinstance(value, bool) else int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def read_chainerui_commands(result_dir: str) -> list[dict]:
-    """ChainerUI's `commands` file (a JSON array of {id, name, request, response}) as command rows.
+def read_chainerui_commands(result_dir: str) -> list[dict] | None:
+    """ChainerUI's `commands` file (a JSON array of {id, name, request, response}) as command rows;
+    None when there is no such file.
 
     Read only: trainui never writes this file (ChainerUI's server and job both rewrote it, which is
     how commands got lost). Unreadable or malformed content yields what could be read.
@@ -139,23 +116,37 @@ def read_chainerui_commands(result_dir: str) -> list[dict]:
     try:
         with open(os.path.join(result_dir, protocol.CHAINERUI_COMMANDS), "rb") as f:
             data = json.loads(f.read().decode("utf-8", errors="replace"))
-    except (OSError, ValueError):
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, RecursionError):
         return []
     rows = []
     for item in data if isinstance(data, list) else []:
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
             continue
         request = item.get("request") if isinstance(item.get("request"), dict) else {}
         response = item.get("response") if isinstance(item.get("response"), dict) else {}
         status = str(response.get("status") or "").upper()
         body = request.get("body")
+        reply = response.get("body")
         rows.append({
-            "uid": f"chainerui-{item.get('id')}",
-            "name": item["name"][:255],
-            "body": json_safe(body) if isinstance(body, dict) else {},
+            "uid": f"chainerui-{str(item.get('id'))[:40]}".replace("\x00", ""),
+            "name": item["name"].replace("\x00", "")[:255],
+            "body": protocol.finite(_without_nul(body)) if isinstance(body, dict) else {},
             "status": status if status in (protocol.SUCCESS, protocol.FAILURE) else protocol.CANCELLED,
-            "response": json_safe(response.get("body")) if isinstance(response.get("body"), dict) else None,
-            "iteration": _int(response.get("iteration")),
-            "epoch": _int(response.get("epoch")),
+            "response": protocol.finite(_without_nul(reply)) if isinstance(reply, dict) else None,
+            "iteration": protocol.int64_or_none(response.get("iteration")),
+            "epoch": protocol.int64_or_none(response.get("epoch")),
         })
     return rows
+
+
+def _without_nul(value):
+    """NUL characters removed from every string (PostgreSQL cannot store them)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(str(k)): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value

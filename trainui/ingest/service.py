@@ -1,112 +1,182 @@
-"""The ingestion service: a startup scan, then watchdog events, with polling as the fallback.
+"""The ingestion service: a scan of every registered project, then file events (watchdog) with
+polling as the fallback, all feeding one fair queue that a worker serves turn by turn.
 
-One worker thread does all syncing, so a result is never synced twice at once in this process.
-Watchdog events and the poller only mark result directories dirty; they share one code path
-(`sync_result`) with the startup scan.
+Watchdog events, the poller and the store's change notices (a command was posted, a project was
+registered) only mark result directories as due; every turn goes through ``ingest_turn``. A turn
+that fails is retried with backoff, and a database that is away at start-up or later is waited
+for, never given up on. With several ingestion processes on one PostgreSQL database, each result
+is read by the process that holds its lease.
 """
 from __future__ import annotations
 
 import logging
 import os
 import threading
+import time
+from typing import Callable
 
 from .. import protocol
 from ..store import projects as project_store
 from ..store import results as result_store
+from ..store.changes import COMMAND, PROJECT
 from ..store.database import Database
-from .discovery import find_result_dirs, result_dir_of
-from .sync import Warnings, sync_result
+from ..store.leases import Leases, leases_for
+from .discovery import find_result_dirs, nested_projects, owner_of, result_dir_of
+from .queue import Item, WorkQueue
+from .sync import DEFAULT_CHUNK_BYTES, ingest_turn
 
 log = logging.getLogger("trainui.ingest")
 
 RESCAN_EVERY = 5  # polls between walks that look for new result directories
+WATCHED_FILES = (protocol.LOG, protocol.ARGS, protocol.STATUS, protocol.ASSETS_INDEX)
 
 
 class IngestionService:
-    def __init__(self, db: Database, poll_interval: float = 2.0, use_watchdog: bool = True):
+    def __init__(self, db: Database, poll_interval: float = 2.0, use_watchdog: bool = True,
+                 chunk_bytes: int = DEFAULT_CHUNK_BYTES, leases: Leases | None = None):
         self.db = db
         self.poll_interval = poll_interval
         self.use_watchdog = use_watchdog
-        self.warnings = Warnings()
-        self._dirty: dict[str, tuple[int, str]] = {}  # result dir -> (project id, project path)
-        self._wake = threading.Condition()
+        self.chunk_bytes = chunk_bytes
+        self.leases = leases or leases_for(db)
+        self.queue = WorkQueue()
         self._stop = threading.Event()
+        self._refresh_now = threading.Event()
         self._projects: dict[int, str] = {}
-        self._signatures: dict[str, tuple] = {}
+        self._signatures: dict[str, tuple] = {}  # result dir -> file signature when last fully read
+        self._ids: dict[str, int] = {}  # result dir -> result id
+        self._dirs: dict[int, tuple[str, int, str]] = {}  # result id -> (dir, project id, project path)
+        self._elsewhere: set[int] = set()
         self._observer = None
         self._watches: dict[int, object] = {}
         self._threads: list[threading.Thread] = []
+        self._db_down = False
         self.scanned = threading.Event()
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> "IngestionService":
         if self.use_watchdog:
             self._observer = _make_observer()
+        self.db.changes.listen()
         self._threads = [threading.Thread(target=self._work, name="trainui-ingest", daemon=True),
-                         threading.Thread(target=self._poll, name="trainui-poll", daemon=True)]
+                         threading.Thread(target=self._poll, name="trainui-poll", daemon=True),
+                         threading.Thread(target=self._follow_notices, name="trainui-notices", daemon=True)]
         for thread in self._threads:
             thread.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
-        with self._wake:
-            self._wake.notify_all()
+        self._refresh_now.set()
+        self.queue.close()
         if self._observer is not None:
-            self._observer.stop()
+            try:
+                self._observer.stop()
+            except RuntimeError:
+                pass
         for thread in self._threads:
-            thread.join(timeout=10)
+            thread.join(timeout=5)
+        self.leases.close()
+
+    def run_until_idle(self, result_dirs: list[str] | None = None,
+                       on_turn: Callable[[str, bool], None] | None = None) -> None:
+        """Serve turns in this thread until nothing is due: of ``result_dirs``, or of every project's
+        results when None (the CLI's `project create`, tests, benchmarks). ``on_turn(result_dir,
+        more)`` is called after every turn."""
+        if result_dirs is None:
+            self._refresh_projects(scan=True)
+        else:
+            with self.db.session() as session:
+                self._projects = project_store.project_paths(session)
+            for result_dir in result_dirs:
+                self.mark(result_dir)
+        while not self.queue.idle():
+            item = self.queue.take(timeout=0.05)
+            if item is not None:
+                more = self._turn(item)
+                if on_turn is not None:
+                    on_turn(item.result_dir, more)
 
     # marking work ----------------------------------------------------------------------------
-    def mark_dirty(self, result_dir: str, project_id: int, project_path: str) -> None:
-        with self._wake:
-            self._dirty[result_dir] = (project_id, project_path)
-            self._wake.notify()
+    def mark(self, result_dir: str, urgent: bool = False) -> None:
+        owner = owner_of(result_dir, self._projects)
+        if owner is not None:
+            self.queue.mark(result_dir, owner[0], owner[1], urgent=urgent)
 
     def on_path_changed(self, path: str) -> None:
-        for project_id, project_path in list(self._projects.items()):
-            if path.startswith(project_path):
-                result_dir = result_dir_of(path, project_path)
-                if result_dir:
-                    self.mark_dirty(result_dir, project_id, project_path)
-                elif os.path.isdir(path):
-                    for found in find_result_dirs(path):
-                        self.mark_dirty(found, project_id, project_path)
-                return
+        owner = owner_of(os.path.realpath(path), self._projects)
+        if owner is None:
+            return
+        project_id, project_path = owner
+        result_dir = result_dir_of(path, project_path)
+        if result_dir:
+            self.queue.mark(result_dir, project_id, project_path)
+        elif os.path.isdir(path):
+            for found in find_result_dirs(path, nested_projects(project_path, self._projects)):
+                self.mark(found)
 
     # threads ---------------------------------------------------------------------------------
     def _work(self) -> None:
-        self._refresh_projects(scan=True)
-        self.scanned.set()
         while not self._stop.is_set():
-            with self._wake:
-                while not self._dirty and not self._stop.is_set():
-                    self._wake.wait()
-                batch, self._dirty = self._dirty, {}
-            for result_dir, (project_id, project_path) in batch.items():
-                if self._stop.is_set():
-                    return
-                self._sync(result_dir, project_id, project_path)
+            item = self.queue.take(timeout=1.0)
+            if item is not None:
+                self._turn(item)
+
+    def _turn(self, item: Item) -> bool:
+        """One turn of one result; True when it has more to read. Never raises."""
+        result_id = self._ids.get(item.result_dir)
+        if result_id is not None and not self.leases.acquire(result_id):
+            self.queue.done(item)  # another process reads it; the poller looks again later
+            return False
+        signature = _signature(item.result_dir)
+        try:
+            turn = ingest_turn(self.db, item.project_id, item.result_dir, self.chunk_bytes)
+        except Exception as error:
+            delay = self.queue.failed(item)
+            self._report_failure(item, error, delay)
+            return True
+        self._database_back()
+        applied = turn.applied
+        if applied.result_id is not None:
+            self._ids[item.result_dir] = applied.result_id
+            self._dirs[applied.result_id] = (item.result_dir, item.project_id, item.project_path)
+        self.queue.done(item, more=turn.more, recheck_in=turn.recheck_in)
+        if not turn.more and turn.recheck_in is None:
+            self._signatures[item.result_dir] = signature
+            if applied.finished and applied.result_id is not None:
+                self.leases.release(applied.result_id)
+        return turn.more
 
     def _poll(self) -> None:
         polls = 0
-        self.scanned.wait()
-        while not self._stop.wait(self.poll_interval):
-            polls += 1
+        while not self._stop.is_set():
             try:
                 self._refresh_projects(scan=polls % RESCAN_EVERY == 0)
                 self._check_known_results()
-            except Exception:  # the poller must outlive a database hiccup
-                log.exception("ingestion poll failed; retrying next time")
+                self._database_back()
+                self.scanned.set()
+                polls += 1
+            except Exception as error:  # the poller must outlive a database that went away
+                self._database_down(error)
+            self._refresh_now.wait(self.poll_interval)
+            self._refresh_now.clear()
+
+    def _follow_notices(self) -> None:
+        """A command posted (here or, on PostgreSQL, in another process) is delivered at once;
+        a project registered is scanned at once."""
+        cursor = self.db.changes.cursor
+        while not self._stop.is_set():
+            cursor, notices = self.db.changes.wait(cursor, timeout=1.0)
+            if notices is None:
+                self._refresh_now.set()
+                continue
+            for notice in notices:
+                if notice.kind == PROJECT:
+                    self._refresh_now.set()
+                elif notice.kind == COMMAND and notice.result_id in self._dirs:
+                    self.queue.mark(*self._dirs[notice.result_id], urgent=True)
 
     # helpers ---------------------------------------------------------------------------------
-    def _sync(self, result_dir: str, project_id: int, project_path: str) -> None:
-        self._signatures[result_dir] = _signature(result_dir)
-        try:
-            sync_result(self.db, project_id, project_path, result_dir, self.warnings)
-        except Exception:
-            log.exception("could not ingest %s; will retry", result_dir)
-
     def _refresh_projects(self, scan: bool) -> None:
         with self.db.session() as session:
             current = project_store.project_paths(session)
@@ -118,23 +188,45 @@ class IngestionService:
             if project_id in new:
                 self._watch(project_id, path)
             if project_id in new or scan:
-                for result_dir in find_result_dirs(path):
+                for result_dir in find_result_dirs(path, nested_projects(path, current)):
                     if project_id in new or result_dir not in self._signatures:
-                        self.mark_dirty(result_dir, project_id, path)
+                        self.queue.mark(result_dir, project_id, path)
 
     def _check_known_results(self) -> None:
-        """The polling fallback: stat what a job writes; resync what changed or may have timed out."""
+        """The polling fallback: stat what a job writes; look again at what changed, at running
+        jobs (a heartbeat may have stopped) and at results with open commands."""
         with self.db.session() as session:
             known = result_store.result_locations(session)
-            running = set(result_store.running_or_pending(session))
+            watch_always = set(result_store.running_or_pending(session))
+        self._elsewhere = self.leases.held_elsewhere()
+        self.leases.shed_surplus()
         for result_id, project_id, result_dir in known:
             project_path = self._projects.get(project_id)
-            if project_path is None:
+            if project_path is None or result_id in self._elsewhere:
                 continue
-            signature = _signature(result_dir)
-            if signature != self._signatures.get(result_dir) or result_id in running:
-                self._signatures[result_dir] = signature
-                self.mark_dirty(result_dir, project_id, project_path)
+            self._ids[result_dir] = result_id
+            self._dirs[result_id] = (result_dir, project_id, project_path)
+            if result_id in watch_always or _signature(result_dir) != self._signatures.get(result_dir):
+                self.queue.mark(result_dir, project_id, project_path)
+
+    def _report_failure(self, item: Item, error: Exception, delay: float) -> None:
+        if _is_database_error(error):
+            self._database_down(error)
+        elif item.failures == 1:
+            log.exception("could not ingest %s; retrying with backoff", item.result_dir)
+        else:
+            log.debug("ingesting %s failed again (%s); next try in %.1f s", item.result_dir, error, delay)
+
+    def _database_down(self, error: Exception) -> None:
+        if not self._db_down:
+            self._db_down = True
+            log.warning("the database is unavailable (%s); ingestion waits and retries", _first_line(error))
+
+    def _database_back(self) -> None:
+        if self._db_down:
+            self._db_down = False
+            self.queue.hurry()
+            log.warning("the database is back; ingestion goes on where it stopped")
 
     def _watch(self, project_id: int, path: str) -> None:
         if self._observer is None:
@@ -144,7 +236,7 @@ class IngestionService:
             if not self._observer.is_alive():
                 self._observer.start()
         except (OSError, RuntimeError) as error:
-            self.warnings.warn(path, f"file events unavailable ({error}); polling every {self.poll_interval}s")
+            log.warning("%s: file events unavailable (%s); polling every %s s", path, error, self.poll_interval)
 
     def _unwatch(self, project_id: int) -> None:
         watch = self._watches.pop(project_id, None)
@@ -157,13 +249,23 @@ class IngestionService:
 
 def _signature(result_dir: str) -> tuple:
     out = []
-    for name in (protocol.LOG, protocol.ARGS, protocol.STATUS, protocol.ASSETS_INDEX):
+    for name in WATCHED_FILES:
         try:
             st = os.stat(os.path.join(result_dir, name))
             out.append((st.st_size, st.st_mtime_ns))
         except OSError:
             out.append(None)
     return tuple(out)
+
+
+def _is_database_error(error: Exception) -> bool:
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
 
 def _make_observer():

@@ -7,6 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import protocol
+from .changes import COMMAND
+from .database import database_of
 from .errors import Conflict, Invalid
 from .models import Command, now
 from .results import get_result_row
@@ -21,8 +23,9 @@ def command_dict(c: Command) -> dict:
             "epoch": c.epoch, "ranks": c.ranks}
 
 
-def create_command(session: Session, result_id: int, payload: dict) -> tuple[dict, protocol.CommandRecord, str]:
-    """Validate and store a command; returns it, the record to deliver and the result's directory."""
+def create_command(session: Session, result_id: int, payload: dict) -> dict:
+    """Validate and store a command (PENDING). Ingestion delivers it to the job; the notice
+    published here wakes it (in this process or, on PostgreSQL, in any)."""
     result = get_result_row(session, result_id)
     name, body, schedule = payload.get("name"), payload.get("body", {}), payload.get("schedule")
     if not isinstance(name, str) or not name.strip() or len(name) > 255:
@@ -45,9 +48,8 @@ def create_command(session: Session, result_id: int, payload: dict) -> tuple[dic
                       schedule=schedule, status=protocol.PENDING, created_at=now())
     session.add(command)
     session.flush()
-    record = protocol.CommandRecord(uid=command.uid, name=command.name, body=body, schedule=schedule,
-                                    created_at=command.created_at)
-    return command_dict(command), record, result.path
+    database_of(session).changes.publish(session, COMMAND, result.id, result.project_id)
+    return command_dict(command)
 
 
 def list_commands(session: Session, result_id: int) -> list[dict]:

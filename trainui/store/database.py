@@ -1,4 +1,5 @@
-"""The store's engine and its one session scope (commit on success, roll back on error, always close)."""
+"""The store's engine, its one session scope (commit on success, roll back on error, always close),
+and what belongs to one database: the decoded-series cache and the change notices."""
 from __future__ import annotations
 
 import contextlib
@@ -7,26 +8,44 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
+
+from .changes import Changes
+from .errors import Invalid
+from .series_cache import SeriesCache
+
+DEFAULT_SERIES_CACHE_BYTES = 128 * 1024 * 1024
 
 
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, series_cache_bytes: int = DEFAULT_SERIES_CACHE_BYTES, create_folder: bool = True):
+        """``create_folder=False`` is for commands that only read: a mistyped SQLite path must not
+        leave an empty folder and database behind."""
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, create_folder)
         self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # Decoded series survive between requests; ids are only unique within one database (SQLite
+        # reuses them), so the cache is this object's, and results are keyed by their creation too.
+        self.series_cache = SeriesCache(series_cache_bytes)
+        self.changes = Changes(self)
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def is_postgresql(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
     @contextlib.contextmanager
     def session(self, write: bool = False) -> Iterator[Session]:
-        """A unit of work. ``write=True`` takes SQLite's write lock up front (BEGIN IMMEDIATE), so a
-        read-then-write transaction waits for its turn instead of failing with "database is locked"."""
+        """A unit of work. Read sessions cannot write (the database refuses it). ``write=True``
+        takes SQLite's write lock up front (BEGIN IMMEDIATE), so a read-then-write transaction
+        waits for its turn instead of failing with "database is locked"."""
         session = self._sessions()
-        if write and self.is_sqlite:
-            session.connection(execution_options={"sqlite_immediate": True})
+        session.info["database"] = self
+        session.connection(execution_options={"trainui_write": write})
         try:
             yield session
             session.commit()
@@ -36,25 +55,53 @@ class Database:
         finally:
             session.close()
 
-    def commit_and_continue(self, session: Session) -> None:
-        """Commit what is done so far and go on in a new write transaction (chunked work)."""
-        session.commit()
-        if self.is_sqlite:
-            session.connection(execution_options={"sqlite_immediate": True})
-
     def dispose(self) -> None:
+        self.changes.close()
         self.engine.dispose()
 
 
-def make_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    if parsed.database and parsed.database != ":memory:":
-        os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
+def database_of(session: Session) -> Database:
+    """The Database whose session scope opened ``session`` (for what belongs to it: cache, notices)."""
+    return session.info["database"]
+
+
+def after_commit(session: Session, action) -> None:
+    """Run ``action()`` once ``session``'s transaction has committed (never after a rollback)."""
+    event.listen(session, "after_commit", lambda _session: action(), once=True)
+
+
+def make_engine(url: str, create_folder: bool = True) -> Engine:
+    try:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+    except ArgumentError:
+        raise Invalid(f"{url!r} is not a database URL (e.g. sqlite:////path/trainui.db or "
+                      "postgresql+psycopg2://user@host/db)") from None
+    if backend == "sqlite":
+        return _sqlite_engine(url, parsed.database, create_folder)
+    if backend != "postgresql":
+        raise Invalid(f"trainui stores its data in SQLite or PostgreSQL, not {backend!r}")
+    try:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    except (ImportError, ModuleNotFoundError) as error:
+        raise Invalid(f"the PostgreSQL driver is not installed ({error.name or error}): "
+                      "pip install 'trainui[postgres]'") from None
+    except ArgumentError as error:
+        raise Invalid(f"cannot use database URL: {error}") from None
+    event.listen(engine, "begin", _postgresql_begin)
+    return engine
+
+
+def _sqlite_engine(url: str, database: str | None, create_folder: bool) -> Engine:
+    if database and database != ":memory:":
+        folder = os.path.dirname(os.path.abspath(database))
+        if create_folder:
+            os.makedirs(folder, exist_ok=True)
+        elif not os.path.isfile(database):
+            raise Invalid(f"there is no trainui database at {database}")
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
-    event.listen(engine, "begin", _sqlite_begin_immediate_writes)
+    event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -69,6 +116,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate_writes(connection) -> None:
-    immediate = connection.get_execution_options().get("sqlite_immediate")
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+def _sqlite_begin(connection) -> None:
+    """Write sessions begin IMMEDIATE; read sessions (of the store's session scope) are query-only."""
+    write = connection.get_execution_options().get("trainui_write")
+    connection.exec_driver_sql(f"PRAGMA query_only={'ON' if write is False else 'OFF'}")  # pooled: always set
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _postgresql_begin(connection) -> None:
+    if connection.get_execution_options().get("trainui_write") is False:
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")

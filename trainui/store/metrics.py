@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from .downsample import bucket_extremes, minmax_indices
 from .models import MetricBlock
-from .series_cache import CachedSeries, series_cache
+from .series_cache import CachedSeries, SeriesCache
 
 BLOCK_SIZE = 1024
 INDEX_DTYPE = np.dtype("<i8")
@@ -90,31 +90,11 @@ def delete_points(session: Session, result_id: int) -> None:
     session.execute(delete(MetricBlock).where(MetricBlock.result_id == result_id))
 
 
-def read_series(session: Session, result_id: int, key: str, since: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Entry indices and values of one key, from entry index ``since`` on."""
-    query = select(MetricBlock.indices, MetricBlock.values).where(
-        MetricBlock.result_id == result_id, MetricBlock.key == key)
-    if since > 0:
-        first_block = session.scalar(
-            select(func.max(MetricBlock.block_no)).where(
-                MetricBlock.result_id == result_id, MetricBlock.key == key, MetricBlock.first_index <= since))
-        if first_block is not None:
-            query = query.where(MetricBlock.block_no >= first_block)
-    rows = session.execute(query.order_by(MetricBlock.block_no)).all()
-    if not rows:
-        return np.empty(0, INDEX_DTYPE), np.empty(0, VALUE_DTYPE)
-    indices = np.frombuffer(b"".join(r[0] for r in rows), dtype=INDEX_DTYPE)
-    values = np.frombuffer(b"".join(r[1] for r in rows), dtype=VALUE_DTYPE)
-    if since > 0:
-        keep = indices >= since
-        indices, values = indices[keep], values[keep]
-    return indices, values
-
-
-def read_series_cached(session: Session, result_id: int, key: str, generation: int
+def read_series_cached(session: Session, cache: SeriesCache, result_id: int, key: str, version
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """The whole series, reading from the database only the blocks added since the last call."""
-    cached = series_cache.get(result_id, key, generation)
+    """The whole series, reading from the database only the blocks added since the last call.
+    ``version`` identifies the result's log (its creation and log generation)."""
+    cached = cache.get(result_id, key, version)
     first_block = cached.last_block_no if cached is not None else 0
     rows = session.execute(
         select(MetricBlock.block_no, MetricBlock.count, MetricBlock.indices, MetricBlock.values)
@@ -132,7 +112,7 @@ def read_series_cached(session: Session, result_id: int, key: str, generation: i
         head_idx, head_val = np.empty(0, INDEX_DTYPE), np.empty(0, VALUE_DTYPE)
     indices = np.concatenate([head_idx, np.frombuffer(b"".join(r.indices for r in rows), dtype=INDEX_DTYPE)])
     values = np.concatenate([head_val, np.frombuffer(b"".join(r.values for r in rows), dtype=VALUE_DTYPE)])
-    series_cache.put(result_id, key, CachedSeries(generation, indices, values, rows[-1].block_no, rows[-1].count))
+    cache.put(result_id, key, CachedSeries(version, indices, values, rows[-1].block_no, rows[-1].count))
     return indices, values
 
 
@@ -151,31 +131,31 @@ def series_against(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.nda
     return x_val[pos_clipped[found]], y_val[found]
 
 
-def query_series(session: Session, result_id: int, keys: list[str], x_key: str, max_points: int,
-                 x_min: float | None = None, x_max: float | None = None, since: int = 0,
-                 generation: int | None = None, entry_count: int = 0) -> dict:
+def query_series(session: Session, cache: SeriesCache, result: dict, keys: list[str], x_key: str,
+                 max_points: int, x_min: float | None = None, x_max: float | None = None, since: int = 0) -> dict:
     """The series of ``keys`` against ``x_key``, each cut to at most ``max_points`` points.
 
-    With ``since``, only entries from that index on (a live chart's increment). With the log's
-    ``generation``, series come from the in-memory cache plus the blocks added since it was filled.
-    A whole very long series (``entry_count`` large enough that every bucket spans two blocks or
-    more) is drawn from the blocks' stored extremes, without decoding the blocks.
+    With ``since``, only entries from that index on (a live chart's increment). Series come from
+    the cache plus the blocks added since it was filled. A whole very long series (enough entries
+    that every bucket spans two blocks or more) is drawn from the blocks' stored extremes, without
+    decoding the blocks.
     """
+    result_id = result["id"]
+    version = (result["created_at"], result["log_generation"])
+
     def read(key):
-        if generation is None:
-            return read_series(session, result_id, key, since)
-        indices, values = read_series_cached(session, result_id, key, generation)
+        indices, values = read_series_cached(session, cache, result_id, key, version)
         if since:
             start = int(np.searchsorted(indices, since))
             indices, values = indices[start:], values[start:]
         return indices, values
 
-    from_summaries = (since == 0 and x_min is None and x_max is None and generation is not None
-                      and entry_count >= BLOCK_SIZE * max_points)
+    from_summaries = (since == 0 and x_min is None and x_max is None
+                      and result["entry_count"] >= BLOCK_SIZE * max_points)
     x_series, x_lookup, out = None, None, {}
     for key in keys:
         if from_summaries:
-            x_lookup = x_lookup or _XLookup(session, result_id, x_key, generation)
+            x_lookup = x_lookup or _XLookup(session, cache, result_id, x_key, version)
             summary = _series_from_summaries(session, result_id, key, max_points, x_lookup)
             if summary is not None:
                 out[key] = summary
@@ -197,7 +177,6 @@ def query_series(session: Session, result_id: int, keys: list[str], x_key: str, 
             xs, ys = xs[picked], ys[picked]
         out[key] = {"x": xs, "y": ys, "total": total, "downsampled": picked is not None, "nonfinite": nonfinite}
     return out
-
 
 
 def _nonfinite_points(xs: np.ndarray, ys: np.ndarray, max_points: int) -> dict:
@@ -243,9 +222,9 @@ def _series_from_summaries(session: Session, result_id: int, key: str, max_point
 class _XLookup:
     """x values at chosen entry indices, decoding only the x blocks that hold them."""
 
-    def __init__(self, session: Session, result_id: int, x_key: str, generation: int):
+    def __init__(self, session: Session, cache: SeriesCache, result_id: int, x_key: str, version):
         self.session, self.result_id, self.x_key = session, result_id, x_key
-        self.cached = series_cache.get(result_id, x_key, generation)
+        self.cached = cache.get(result_id, x_key, version)
         self.blocks: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.first = None
 

@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from .database import Database
-from .errors import SchemaOutOfDate
+from .errors import Invalid, SchemaOutOfDate
 
 
 def migrations_dir() -> Path:
@@ -29,10 +29,21 @@ def alembic_config(db: Database) -> Config:
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
+    """Migrate to ``revision``; two processes doing it at once take turns (the second finds the
+    work done). An unknown revision is ``Invalid``."""
+    from alembic.util import CommandError
+
     config = alembic_config(db)
-    with db.engine.begin() as connection:
+    # The write lock up front (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock): a second
+    # process waits here, then finds the schema at the revision and has nothing to do.
+    with db.engine.connect() as connection, connection.execution_options(trainui_write=True).begin():
+        if db.is_postgresql:
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(29298, 1)")
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        try:
+            command.upgrade(config, revision)
+        except CommandError as error:
+            raise Invalid(f"cannot upgrade to {revision!r}: {error}") from None
 
 
 def head_revision(db: Database) -> str | None:
@@ -55,7 +66,7 @@ def ensure_schema(db: Database, auto_create: bool = True) -> None:
     if current == head:
         return
     if current is None and auto_create and _is_empty(db):
-        upgrade(db)
+        upgrade(db)  # takes the schema lock; a process that lost the race finds the schema done
         return
     raise SchemaOutOfDate(
         f"the database schema is at {current or 'no version'}, this trainui needs {head}: "

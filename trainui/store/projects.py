@@ -7,6 +7,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .changes import PROJECT
+from .database import after_commit, database_of
 from .errors import Conflict, Invalid, NotFound
 from .models import Project, Result
 
@@ -56,12 +58,19 @@ def create_project(session: Session, path: str, name: str | None = None) -> dict
     if session.scalar(select(Project.id).where(Project.name == name)) is not None:
         raise Conflict(f"a project named {name!r} exists already")
     project = Project(path=path, name=name)
-    session.add(project)
     try:
-        session.flush()
+        with session.begin_nested():  # another process may register it at the same moment
+            session.add(project)
     except IntegrityError as error:
         raise Conflict(f"project {name!r} ({path}) is already registered") from error
+    database_of(session).changes.publish(session, PROJECT, project_id=project.id)
     return project_dict(project)
+
+
+def find_project_by_path(session: Session, path: str) -> dict | None:
+    """The project registered at ``path`` (resolved like ``create_project`` does), if any."""
+    project = session.scalars(select(Project).where(Project.path == os.path.realpath(os.path.expanduser(path)))).first()
+    return get_project(session, project.id) if project else None
 
 
 def rename_project(session: Session, project_id: int, name: str) -> dict:
@@ -73,15 +82,25 @@ def rename_project(session: Session, project_id: int, name: str) -> dict:
         raise Conflict(f"a project named {name!r} exists already")
     project.name = name.strip()
     session.flush()
+    database_of(session).changes.publish(session, PROJECT, project_id=project_id)
     return get_project(session, project_id)
 
 
 def delete_project(session: Session, project_id: int) -> None:
+    """Unregister a project (its files stay); its results' rows and cached series go."""
+    db = database_of(session)
+    result_ids = session.scalars(select(Result.id).where(Result.project_id == project_id)).all()
     session.delete(_get(session, project_id))
+    after_commit(session, lambda: db.series_cache.invalidate(result_ids))
+    db.changes.publish(session, PROJECT, project_id=project_id)
 
 
 def project_paths(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Project.id, Project.path)).all())
+
+
+def project_path(session: Session, project_id: int) -> str | None:
+    return session.scalar(select(Project.path).where(Project.id == project_id))
 
 
 def _get(session: Session, project_id: int) -> Project:

@@ -1,13 +1,13 @@
 """Results: one row per result directory, with what the table shows (args, last values, status)."""
 from __future__ import annotations
 
-import os
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .changes import RESULT
+from .database import database_of
 from .errors import Invalid, NotFound
-from .models import Asset, Result, Snapshot, now
+from .models import Asset, Result, Snapshot
 
 
 def result_dict(r: Result) -> dict:
@@ -17,12 +17,13 @@ def result_dict(r: Result) -> dict:
             "args": r.args, "last_values": r.last_values, "keys": r.keys, "entry_count": r.entry_count,
             "started_at": started, "ended_at": end, "updated_at": r.updated_at, "elapsed_time": elapsed,
             "unregistered": r.unregistered, "missing": r.missing, "ingest_error": r.ingest_error,
-            "log_generation": r.log_generation}
+            "log_generation": r.log_generation, "created_at": r.created_at}
 
 
 LISTED_COLUMNS = (Result.id, Result.project_id, Result.name, Result.path, Result.status, Result.args,
                   Result.last_values, Result.keys, Result.entry_count, Result.started_at, Result.ended_at,
-                  Result.updated_at, Result.unregistered, Result.missing, Result.ingest_error, Result.log_generation)
+                  Result.updated_at, Result.unregistered, Result.missing, Result.ingest_error, Result.log_generation,
+                  Result.created_at)
 
 
 def list_results(session: Session, project_id: int, include_unregistered: bool = False) -> list[dict]:
@@ -68,6 +69,7 @@ def update_result(session: Session, result_id: int, changes: dict) -> dict:
             raise Invalid("'unregistered' must be true or false")
         r.unregistered = changes["unregistered"]
     session.flush()
+    database_of(session).changes.publish(session, RESULT, r.id, r.project_id)
     return result_dict(r)
 
 
@@ -78,17 +80,6 @@ def get_result_row(session: Session, result_id: int, for_update: bool = False) -
         r = session.get(Result, result_id)
     if r is None:
         raise NotFound(f"result {result_id} does not exist")
-    return r
-
-
-def find_or_create_result(session: Session, project_id: int, path: str, project_path: str) -> Result:
-    r = session.scalars(select(Result).where(Result.project_id == project_id, Result.path == path)).first()
-    if r is None:
-        name = os.path.relpath(path, project_path)
-        r = Result(project_id=project_id, path=path, name=name if name != "." else os.path.basename(path),
-                   args={}, last_values={}, keys=[], job={}, created_at=now(), updated_at=now())
-        session.add(r)
-        session.flush()
     return r
 
 

@@ -1,23 +1,23 @@
 """Decoded series kept in memory between queries, so a chart refresh reads only the new blocks.
 
-Bounded (least recently used out first). An entry is valid for one log generation of its
-result: when a replaced log is read again, the generation changes and the entry is rebuilt.
+One cache per ``Database`` (a result id means something only within its database), bounded
+(least recently used out first). An entry is valid for one *version* of its result's log: the
+result's creation time and its log generation. A new result that reuses a deleted one's id
+(SQLite does) or a replaced log that is read again never gets the old curves.
 """
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Hashable
 
 import numpy as np
-
-DEFAULT_MAX_BYTES = int(os.environ.get("TRAINUI_SERIES_CACHE_MB", "128")) * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class CachedSeries:
-    generation: int
+    version: Hashable
     indices: np.ndarray
     values: np.ndarray
     last_block_no: int
@@ -29,16 +29,16 @@ class CachedSeries:
 
 
 class SeriesCache:
-    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES):
+    def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self._entries: OrderedDict[tuple[int, str], CachedSeries] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, result_id: int, key: str, generation: int) -> CachedSeries | None:
+    def get(self, result_id: int, key: str, version: Hashable) -> CachedSeries | None:
         with self._lock:
             entry = self._entries.get((result_id, key))
-            if entry is None or entry.generation != generation:
+            if entry is None or entry.version != version:
                 return None
             self._entries.move_to_end((result_id, key))
             return entry
@@ -47,14 +47,21 @@ class SeriesCache:
         if entry.nbytes > self.max_bytes // 4:
             return  # one huge series must not flush everything else
         with self._lock:
-            old = self._entries.pop((result_id, key), None)
-            if old is not None:
-                self._bytes -= old.nbytes
+            self._drop((result_id, key))
             self._entries[(result_id, key)] = entry
             self._bytes += entry.nbytes
             while self._bytes > self.max_bytes and self._entries:
                 _, evicted = self._entries.popitem(last=False)
                 self._bytes -= evicted.nbytes
 
+    def invalidate(self, result_ids) -> None:
+        """Forget every series of these results (they were deleted or their log replaced)."""
+        wanted = set(result_ids)
+        with self._lock:
+            for cache_key in [k for k in self._entries if k[0] in wanted]:
+                self._drop(cache_key)
 
-series_cache = SeriesCache()
+    def _drop(self, cache_key: tuple[int, str]) -> None:
+        old = self._entries.pop(cache_key, None)
+        if old is not None:
+            self._bytes -= old.nbytes

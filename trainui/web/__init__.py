@@ -9,6 +9,7 @@ from ..config import ServerConfig
 from ..store.database import Database
 from .auth import install_token_check
 from .errors import register_error_handlers
+from .guard import RequestGuard
 from .prefix import PrefixMiddleware
 
 
@@ -33,7 +34,9 @@ def create_app(config: ServerConfig, db: Database) -> Flask:
     register_error_handlers(app)
     install_token_check(app, config.token)
     # X-Forwarded-Prefix from a reverse proxy sets the sub-path; --base-url sets it without one.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1, x_host=1, x_prefix=1)
+    # The Host header is never taken from X-Forwarded-Host: the guard checks the one sent.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1, x_host=0, x_prefix=1)
     if config.base_url != "/":
         app.wsgi_app = PrefixMiddleware(app.wsgi_app, config.base_url)
+    app.wsgi_app = RequestGuard(app.wsgi_app, config.accepted_hosts(), config.allowed_hosts)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..store.errors import Conflict, Invalid, NotFound, SchemaOutOfDate, StoreError
@@ -38,10 +38,23 @@ def register_error_handlers(app: Flask) -> None:
         code = error.code or 500
         return error_response(code, HTTP_NAMES.get(code, "error"), error.description or error.name)
 
+    @app.errorhandler(IntegrityError)
+    def concurrent_write(error: IntegrityError):
+        log.info("a concurrent write won: %s", str(error).splitlines()[0][:200])
+        return error_response(409, "conflict", "another request changed the same thing at the same time; "
+                                               "reload and try again")
+
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
-        log.warning("database busy or unavailable: %s", error)
+        log.warning("database busy or unavailable: %s", str(error).splitlines()[0][:200])
         return error_response(503, "unavailable", "the database is busy or unavailable; try again")
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):
+        if error.connection_invalidated:
+            return database_unavailable(error)
+        log.exception("database error on %s %s", request.method, request.path)
+        return error_response(500, "internal", "unexpected database error; see the server log")
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -1,14 +1,9 @@
 from __future__ import annotations
 
-import logging
-
-from ... import protocol
 from ...store import commands as store
 from ..responses import json_response
 from . import api
 from .params import db, json_body
-
-log = logging.getLogger("trainui.web")
 
 
 @api.get("/results/<id:result_id>/commands")
@@ -19,11 +14,8 @@ def list_commands(result_id: int):
 
 @api.post("/results/<id:result_id>/commands")
 def post_command(result_id: int):
+    """Stored first; ingestion delivers it to the job (woken by the store's change notice)."""
     body = json_body()
     with db().session(write=True) as s:
-        command, record, result_dir = store.create_command(s, result_id, body)
-    try:  # stored first: if this write fails, ingestion delivers it on its next pass
-        protocol.deliver_command(result_dir, record)
-    except OSError as error:
-        log.warning("command %s stored but not yet delivered to %s: %s", record.uid, result_dir, error)
+        command = store.create_command(s, result_id, body)
     return json_response({"command": command}, 201)

@@ -10,9 +10,9 @@ import hashlib
 
 from flask import Response, request
 
-from ...store import metrics
-from ...store import results as result_store
 from ...store.errors import NotFound
+from ...store.logs import read_logs
+from ...store.results import get_result
 from ..errors import BadRequest
 from ..responses import json_response
 from . import api
@@ -20,67 +20,59 @@ from .params import db, float_arg, int_arg
 
 DEFAULT_MAX_POINTS = 1000
 MAX_MAX_POINTS = 100_000
-MAX_KEYS = 200
 MAX_BATCH_RESULTS = 500
 
 
-def _version(result: dict | None) -> str:
-    return "-" if result is None else f"{result['id']}:{result['entry_count']}:{result['log_generation']}"
+def _versions(result_ids: list[int]) -> list[str]:
+    """Each result's entry count and log generation ("-": no such result), read in one session."""
+    out = []
+    with db().session() as s:
+        for result_id in result_ids:
+            try:
+                result = get_result(s, result_id)
+            except NotFound:
+                out.append("-")
+            else:
+                out.append(f"{result_id}:{result['entry_count']}:{result['log_generation']}")
+    return out
 
 
-def _cached(results: list[dict | None]) -> tuple[str, Response | None]:
-    """The ETag of an answer about `results` (None: a missing one), and a 304 when the client has it.
-    The URL holds every other input (keys, x, max_points, range, cursors)."""
-    etag = hashlib.sha1("|".join(_version(r) for r in results).encode()).hexdigest()[:20]
+def _etag(result_ids: list[int]) -> tuple[str, Response | None]:
+    """The ETag of an answer about `result_ids`, and a 304 when the client holds it already. The
+    URL holds every other input (keys, x, max_points, range, cursors). Read before the series:
+    entries written meanwhile make the stored ETag older than the answer, never newer."""
+    etag = hashlib.sha1("|".join(_versions(result_ids)).encode()).hexdigest()[:20]
     if request.if_none_match.contains(etag):
-        response = Response(status=304)
-        response.set_etag(etag)
-        response.headers["Cache-Control"] = "no-cache"
-        return etag, response
+        return etag, _revalidate(Response(status=304), etag)
     return etag, None
 
 
-def _with_etag(response: Response, etag: str) -> Response:
+def _revalidate(response: Response, etag: str) -> Response:
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"  # always revalidated: live series change
     return response
 
 
-def _series_answer(session, result: dict, requested: list[str], x_key: str, max_points: int,
-                   x_min: float | None, x_max: float | None, since: int) -> dict:
-    """One result's answer; `since` is the cursor of a previous answer (0: a full answer)."""
-    result_id = result["id"]
-    available = [k for k in result["keys"] if k != x_key]
-    keys = [k for k in requested if k != x_key][:MAX_KEYS] if requested else available[:MAX_KEYS]
-    cursor = result["entry_count"]
-    incremental = since > 0 and since <= cursor and cursor - since <= max_points
-    series = metrics.query_series(session, result_id, keys, x_key, max_points, x_min, x_max,
-                                  since if incremental else 0, generation=result["log_generation"],
-                                  entry_count=cursor)
-    return {"cursor": cursor, "incremental": incremental, "series": series}
+def _query() -> dict:
+    return {"x_key": request.args.get("x") or "iteration",
+            "max_points": int_arg("max_points", DEFAULT_MAX_POINTS, 2, MAX_MAX_POINTS),
+            "x_min": float_arg("x_min"), "x_max": float_arg("x_max")}
 
 
-def _common_args() -> tuple[str, int, float | None, float | None, list[str]]:
-    x_key = request.args.get("x") or "iteration"
-    max_points = int_arg("max_points", DEFAULT_MAX_POINTS, 2, MAX_MAX_POINTS)
-    requested = [k for k in (request.args.get("keys") or "").split(",") if k]
-    return x_key, max_points, float_arg("x_min"), float_arg("x_max"), requested
+def _keys() -> list[str]:
+    return [k for k in (request.args.get("keys") or "").split(",") if k]
 
 
 @api.get("/results/<id:result_id>/logs")
 def get_logs(result_id: int):
-    x_key, max_points, x_min, x_max, requested = _common_args()
-    since = int_arg("since", 0, 0)
-    with db().session() as s:
-        result = result_store.get_result(s, result_id)
-        etag, not_modified = _cached([result])
-        if not_modified:
-            return not_modified
-        answer = _series_answer(s, result, requested, x_key, max_points, x_min, x_max, since)
-    return _with_etag(json_response({"result_id": result_id, "x": x_key, **answer}), etag)
+    query, keys, since = _query(), _keys(), int_arg("since", 0, 0)
+    etag, not_modified = _etag([result_id])
+    if not_modified:
+        return not_modified
+    return _revalidate(json_response(read_logs(db(), result_id, keys, since=since, **query)), etag)
 
 
-def _parse_batch(text: str) -> list[tuple[int, int]]:
+def _parse_batch(text: str | None) -> list[tuple[int, int]]:
     """`results=12,13:340` -> [(12, 0), (13, 340)]: result ids, each with an optional since-cursor."""
     pairs = []
     for item in (text or "").split(","):
@@ -103,24 +95,19 @@ def _parse_batch(text: str) -> list[tuple[int, int]]:
 
 @api.get("/logs")
 def get_logs_batch():
-    """The same answer as `/results/<id>/logs` for each result, keyed by id; a result that does not
+    """The answer of `/results/<id>/logs` for each result, keyed by id; a result that does not
     exist is listed under `missing` instead of failing the others (it may have just been removed)."""
-    x_key, max_points, x_min, x_max, requested = _common_args()
+    query, keys = _query(), _keys()
     pairs = _parse_batch(request.args.get("results"))
+    etag, not_modified = _etag([rid for rid, _ in pairs])
+    if not_modified:
+        return not_modified
     answers, missing = {}, []
-    with db().session() as s:
-        found = []
-        for result_id, _ in pairs:
-            try:
-                found.append(result_store.get_result(s, result_id))
-            except NotFound:
-                found.append(None)
-        etag, not_modified = _cached(found)
-        if not_modified:
-            return not_modified
-        for (result_id, since), result in zip(pairs, found):
-            if result is None:
-                missing.append(result_id)
-            else:
-                answers[str(result_id)] = _series_answer(s, result, requested, x_key, max_points, x_min, x_max, since)
-    return _with_etag(json_response({"x": x_key, "results": answers, "missing": missing}), etag)
+    for result_id, since in pairs:
+        try:
+            answer = read_logs(db(), result_id, keys, since=since, **query)
+        except NotFound:
+            missing.append(result_id)
+            continue
+        answers[str(result_id)] = {k: answer[k] for k in ("cursor", "incremental", "series")}
+    return _revalidate(json_response({"x": query["x_key"], "results": answers, "missing": missing}), etag)

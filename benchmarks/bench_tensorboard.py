@@ -1,0 +1,162 @@
+"""trainui against TensorBoard, from nothing to a whole series served, on the same data.
+
+The same 100k-entry x 5-metric run is written twice: as a Chainer-format `log` for trainui and as
+a TensorBoard event file. Each round, alternating, measures the wall time:
+- trainui: `trainui project create -d DIR` into a brand-new database (created on the way), then
+  `trainui server`, until `GET /results/<id>/logs?max_points=100000` returns all 5 series whole;
+- TensorBoard: `tensorboard --logdir DIR --samples_per_plugin scalars=0` (keep every point, as
+  trainui does), until `/data/plugin/scalars/scalars` returns every point of all 5 tags.
+
+Target: trainui in at most half of TensorBoard's time. Needs `pip install tensorboard`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+METRICS = ("main/loss", "main/accuracy", "validation/main/loss", "validation/main/accuracy", "lr")
+
+
+def values(i: int) -> dict:
+    x = 1.0 / (1 + i * 1e-4)
+    return {"main/loss": x + 0.01 * math.sin(i), "main/accuracy": 1 - x, "validation/main/loss": 1.1 * x,
+            "validation/main/accuracy": 1 - 1.1 * x, "lr": 0.1 * 0.5 ** (i // 20000)}
+
+
+def write_trainui_log(directory: Path, n: int) -> None:
+    directory.mkdir(parents=True)
+    with open(directory / "log", "w") as f:
+        f.write("[" + ",\n".join(json.dumps({"iteration": i, **values(i)}) for i in range(1, n + 1)) + "]")
+
+
+def write_event_file(directory: Path, n: int) -> None:
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    directory.mkdir(parents=True)
+    writer = EventFileWriter(str(directory))
+    for i in range(1, n + 1):
+        summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=k, simple_value=v)
+                                             for k, v in values(i).items()])
+        writer.add_event(event_pb2.Event(wall_time=time.time(), step=i, summary=summary))
+    writer.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return
+        except (requests.RequestException, ValueError, KeyError, IndexError):
+            pass
+        time.sleep(0.02)
+    raise TimeoutError
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def time_trainui(logdir: Path, n: int, work: Path) -> float:
+    root = Path(tempfile.mkdtemp(prefix="root-", dir=work))  # a fresh database every round
+    env = dict(os.environ, TRAINUI_ROOT=str(root), TRAINUI_LOG_LEVEL="WARNING")
+    env.pop("TRAINUI_DB_URL", None)
+    port = free_port()
+    trainui = [sys.executable, "-m", "trainui.cli"]
+    start = time.perf_counter()
+    subprocess.run(trainui + ["project", "create", "-d", str(logdir), "-n", "bench"], env=env, check=True,
+                   capture_output=True)
+    server = subprocess.Popen(trainui + ["server", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    api = f"http://127.0.0.1:{port}/api/v1/"
+    session = requests.Session()
+    try:
+        def served():
+            (result,) = session.get(api + "projects/1/results", timeout=30).json()["results"]
+            series = session.get(api + f"results/{result['id']}/logs?max_points=100000&keys={','.join(METRICS)}",
+                                 timeout=60).json()["series"]
+            return all(len(series[k]["y"]) == n for k in METRICS)
+        wait_until(served)
+        return time.perf_counter() - start
+    finally:
+        stop(server)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def time_tensorboard(logdir: Path, n: int) -> float:
+    port = free_port()
+    start = time.perf_counter()
+    board = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--port", str(port),
+                              "--host", "127.0.0.1", "--samples_per_plugin", "scalars=0"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    session = requests.Session()
+    try:
+        def served():
+            for tag in METRICS:
+                points = session.get(f"http://127.0.0.1:{port}/data/plugin/scalars/scalars",
+                                     params={"run": ".", "tag": tag}, timeout=60).json()
+                if len(points) != n:
+                    return False
+            return True
+        wait_until(served)
+        return time.perf_counter() - start
+    finally:
+        stop(board)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        sys.exit("this benchmark compares with TensorBoard: pip install tensorboard")
+    work = Path(tempfile.mkdtemp(prefix="trainui-bench-tb-"))
+    try:
+        write_trainui_log(work / "trainui" / "run", args.entries)
+        write_event_file(work / "tensorboard", args.entries)
+        ours, theirs = [], []
+        for _ in range(args.rounds):
+            ours.append(time_trainui(work / "trainui", args.entries, work))
+            theirs.append(time_tensorboard(work / "tensorboard", args.entries))
+        mine, tb = statistics.median(ours), statistics.median(theirs)
+        print(f"{args.entries:,} entries x {len(METRICS)} metrics, from nothing to every point served "
+              f"(median of {args.rounds} alternating rounds):")
+        print(f"  trainui (project create into a new database + server + first query): {mine:.2f} s  "
+              f"[{', '.join(f'{t:.2f}' for t in ours)}]")
+        print(f"  TensorBoard (start + load + scalars query):                      {tb:.2f} s  "
+              f"[{', '.join(f'{t:.2f}' for t in theirs)}]")
+        print(f"  trainui / TensorBoard: {mine / tb:.2f}   (target <= 0.5)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

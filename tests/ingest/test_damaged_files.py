@@ -1,0 +1,160 @@
+"""Whatever a job's files hold, ingestion stores what it can, says what it cannot, and keeps going:
+on SQLite and on PostgreSQL (which refuses more: NUL characters, over-long keys, huge integers)."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from trainui import protocol
+from trainui.ingest.sync import sync_result
+from trainui.store import Database
+from trainui.store import commands as command_store
+from trainui.store import projects as project_store
+from trainui.store import results as result_store
+from trainui.store.logs import read_logs
+from trainui.store.migrate import ensure_schema
+from trainui.trainer.logfile import LogWriter
+
+
+@pytest.fixture
+def db(db_url):
+    database = Database(db_url)
+    ensure_schema(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def project(db, tmp_path):
+    root = tmp_path / "project"
+    root.mkdir()
+    with db.session(write=True) as s:
+        created = project_store.create_project(s, str(root), "p")
+    return created["id"], root
+
+
+def result(db, rid, detail=False):
+    with db.session() as s:
+        return result_store.get_result(s, rid, detail=detail)
+
+
+def test_two_writers_corrupting_one_log_show_where_and_keep_every_entry_before(db, project):
+    """Two processes that both think they are rank 0 write one `log` (the torchrun mistake)."""
+    run = project[1] / "run"
+    run.mkdir()
+    first, second = LogWriter(str(run / "log"), flush_every=3), LogWriter(str(run / "log"), flush_every=3)
+    for i in range(30):
+        first.append({"iteration": i, "main/loss": 1.0 / (i + 1)})
+        second.append({"iteration": i, "main/loss": 1.0 / (i + 1), "note": "x" * (i % 7)})
+    first.close()
+    second.close()
+    data = (run / "log").read_bytes()
+    with pytest.raises(ValueError):
+        json.loads(data)
+    good = _valid_prefix(data)
+    rid = sync_result(db, project[0], str(run))  # just written, yet reported at once: the file is closed
+    r = result(db, rid)
+    assert r["entry_count"] == len(good) > 0
+    assert f"past byte {_stop_offset(data, good)}" in r["ingest_error"]
+    assert f"({len(good)} entries read before it" in r["ingest_error"]
+    series = read_logs(db, rid, ["main/loss"], max_points=1000)["series"]["main/loss"]
+    assert series["y"].tolist() == [e["main/loss"] for e in good]  # nothing before the damage is lost
+    sync_result(db, project[0], str(run))
+    assert result(db, rid)["entry_count"] == len(good)  # and nothing is stored twice
+
+
+def test_status_file_with_wrong_types_is_an_error_not_a_stall(db, project):
+    run = project[1] / "run"
+    run.mkdir()
+    (run / "log").write_text(json.dumps([{"iteration": 1, "loss": 1.0}]))
+    (run / ".trainui").mkdir()
+    for bad in ({"status": "running", "pid": "twelve"}, {"status": "running", "heartbeat_at": "soon"},
+                {"status": "running", "world_size": 0}, {"status": "running", "iteration": 10 ** 30},
+                {"status": "running", "commands": [1, 2]}, {"status": "exploded"}, [1, 2]):
+        (run / ".trainui" / "status.json").write_text(json.dumps(bad))
+        rid = sync_result(db, project[0], str(run))
+        r = result(db, rid)
+        assert r["ingest_error"] and "status.json" in r["ingest_error"], bad
+        assert r["entry_count"] == 1
+    good = protocol.JobStatus(status="finished", pid=1, host="elsewhere", heartbeat_at=time.time(), ended_at=time.time())
+    (run / ".trainui" / "status.json").write_text(json.dumps(good.to_json()))
+    sync_result(db, project[0], str(run))
+    r = result(db, rid)
+    assert r["ingest_error"] is None and r["status"] == "finished"
+
+
+def test_values_beyond_what_columns_hold_are_reported_and_the_rest_stored(db, project):
+    run = project[1] / "run"
+    run.mkdir()
+    long_key = "k" * 300
+    (run / "log").write_text(
+        '[{"iteration": 1, "%s": 1.0, "nul\\u0000key": 2.0, "huge": %s, "loss": 0.5}]' % (long_key, "9" * 400))
+    (run / "snapshot_iter_99999999999999999999999").write_bytes(b"x")
+    (run / "snapshot_iter_5").write_bytes(b"x")
+    (run / ".trainui").mkdir()
+    (run / ".trainui" / "assets.jsonl").write_text(
+        json.dumps({"tag": "t", "step": 10 ** 30, "path": "assets/a.png"}) + "\n"
+        + json.dumps({"tag": "t\u0000", "step": 1, "path": "assets/a.png"}) + "\n"
+        + json.dumps({"tag": "ok", "step": 2, "path": "assets/b.png"}) + "\n")
+    (run / "args").write_text(json.dumps({"name": "a\u0000b", "lr": 0.1}))
+    rid = sync_result(db, project[0], str(run))
+    r = result(db, rid, detail=True)
+    assert r["entry_count"] == 1
+    assert "2 metric keys not stored" in r["ingest_error"] and "2 unreadable lines" in r["ingest_error"]
+    assert r["last_values"]["loss"] == 0.5 and r["last_values"]["huge"] == "Infinity"
+    assert [s["iteration"] for s in r["snapshots"]] == [5]
+    assert r["args"] == {"name": "ab", "lr": 0.1}
+    with db.session() as s:
+        from trainui.store.files import list_assets
+        assert [a["tag"] for a in list_assets(s, rid)] == ["ok"]
+
+
+def test_command_answer_with_unusable_numbers_is_stored_safely(db, project):
+    run = project[1] / "run"
+    run.mkdir()
+    (run / "log").write_text(json.dumps([{"iteration": 1}]))
+    status = protocol.JobStatus(status="running", pid=0, host="elsewhere", heartbeat_at=time.time())
+    protocol.atomic_write_json(str(run / protocol.STATUS), status.to_json())
+    rid = sync_result(db, project[0], str(run))
+    with db.session(write=True) as s:
+        uid = command_store.create_command(s, rid, {"name": "evaluate"})["uid"]
+    sync_result(db, project[0], str(run))  # delivered into the inbox
+    assert (run / protocol.COMMANDS_INBOX / f"{uid}.json").is_file()
+    (run / protocol.COMMANDS_OUTBOX).mkdir(parents=True, exist_ok=True)
+    (run / protocol.COMMANDS_OUTBOX / f"{uid}.json").write_text(
+        '{"uid": "%s", "status": "SUCCESS", "iteration": %s, "ranks": "two", "body": {"loss": NaN, "t": "a\\u0000"}}'
+        % (uid, "1" * 40))
+    sync_result(db, project[0], str(run))
+    with db.session() as s:
+        (command,) = command_store.list_commands(s, rid)
+    assert command["status"] == "SUCCESS" and command["iteration"] is None and command["ranks"] == 1
+    assert command["response"] == {"loss": None, "t": "a"}
+    assert not (run / protocol.COMMANDS_INBOX / f"{uid}.json").exists()  # withdrawn once answered
+
+
+def _valid_prefix(data: bytes) -> list:
+    """The entries a careful reader can take from the start of a damaged array."""
+    decoder = json.JSONDecoder()
+    text = data.decode()
+    pos, out = text.index("[") + 1, []
+    while True:
+        while text[pos] in " \n,":
+            pos += 1
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except ValueError:
+            return out
+        out.append(value)
+
+
+def _stop_offset(data: bytes, good: list) -> int:
+    text = data.decode()
+    decoder = json.JSONDecoder()
+    pos = text.index("[") + 1
+    for _ in good:
+        while text[pos] in " \n,":
+            pos += 1
+        _, pos = decoder.raw_decode(text, pos)
+    return len(text[:pos].encode())  # just past the last entry that parses

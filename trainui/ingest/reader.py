@@ -1,0 +1,106 @@
+"""The file source: one result directory read from where the store stands into one ``ResultBatch``.
+
+Only file reading and parsing happen here, outside any transaction; the store applies the batch.
+The log is read a bounded number of bytes per turn, so one huge log never holds up the others.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass
+
+from .. import protocol
+from ..store.batch import AssetsPart, LogCursor, LogPart, Position, ResultBatch
+from .logreader import read_chunk
+from .parsers import (is_delivered, list_snapshots, read_args, read_asset_records, read_chainerui_commands,
+                      read_response, read_status)
+
+TORN_TAIL_GRACE = 2.0  # seconds a log may end in a half-written entry before it counts as damaged
+HOSTNAME = socket.gethostname()
+
+
+@dataclass
+class Read:
+    batch: ResultBatch
+    recheck_in: float | None = None  # read again after this many seconds even if nothing changes
+
+
+def read_result(project_id: int, result_dir: str, position: Position, max_bytes: int) -> Read:
+    log_path = os.path.join(result_dir, protocol.LOG)
+    if not os.path.isfile(log_path):
+        return Read(ResultBatch(project_id, result_dir, missing=True))
+    batch = ResultBatch(project_id, result_dir)
+    problems = batch.problems
+    args, problem = read_args(os.path.join(result_dir, protocol.ARGS))
+    batch.args = args
+    _note(problems, problem)
+    try:
+        batch.log, recheck_in = _read_log(log_path, position, max_bytes, problems)
+    except FileNotFoundError:  # deleted between the check above and the read: gone, not an error
+        return Read(ResultBatch(project_id, result_dir, missing=True))
+    batch.status, problem = read_status(result_dir)
+    _note(problems, problem)
+    batch.process_gone = batch.status is not None and process_gone(batch.status)
+    for uid in position.pending_commands:
+        answer = read_response(result_dir, uid)
+        if isinstance(answer, protocol.CommandResponse):
+            batch.answers.append(answer)
+        elif isinstance(answer, str):
+            problems.append(answer)
+        elif not is_delivered(result_dir, uid):
+            batch.undelivered.append(uid)
+    batch.snapshots = list_snapshots(result_dir)
+    batch.imported_commands = read_chainerui_commands(result_dir)
+    records, start, end, problem = read_asset_records(result_dir, position.assets_offset)
+    _note(problems, problem)
+    batch.assets = AssetsPart(start, end, records)
+    return Read(batch, recheck_in)
+
+
+def _read_log(log_path: str, position: Position, max_bytes: int, problems: list) -> tuple[LogPart | None, float | None]:
+    try:
+        chunk = read_chunk(log_path, position.log.offset, position.log.fingerprint, max_bytes)
+        mtime = os.path.getmtime(log_path)
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        problems.append(f"cannot read log: {error.strerror or error}")
+        return None, None
+    part = LogPart(entries=chunk.entries, first_entry=position.entry_count, start=position.log,
+                   end=LogCursor(chunk.end_offset, chunk.fingerprint), reset=chunk.reset, at_end=chunk.at_eof)
+    if chunk.stopped_at is None:
+        return part, None
+    entries_before = (0 if chunk.reset else position.entry_count) + len(chunk.entries)
+    if not chunk.at_eof:
+        if chunk.end_offset > chunk.start_offset:
+            return part, None  # the rest comes next turn
+        part.at_end = True  # nothing parses here and more follows: damaged in the middle
+    elif not chunk.closed and chunk.error != "log is not a JSON array":
+        age = time.time() - mtime
+        if age < TORN_TAIL_GRACE:
+            return part, TORN_TAIL_GRACE - age + 0.05  # most likely a writer in the middle of a flush
+        part.error = (f"log ends in an incomplete entry at byte {chunk.stopped_at} "
+                      f"({entries_before} entries read before it)")
+        return part, None
+    part.error = (f"log cannot be read past byte {chunk.stopped_at}: {chunk.error or 'unexpected content'} "
+                  f"({entries_before} entries read before it; nothing after that byte is shown)")
+    return part, None
+
+
+def process_gone(status: protocol.JobStatus) -> bool:
+    """Whether a running job's process is seen to be gone (it ran on this host): crash at once."""
+    if status.status != protocol.RUNNING or status.host != HOSTNAME or status.pid <= 0:
+        return False
+    try:
+        os.kill(status.pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
+
+
+def _note(problems: list, problem: str | None) -> None:
+    if problem:
+        problems.append(problem)

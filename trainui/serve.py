@@ -1,0 +1,218 @@
+"""What the `trainui` commands do, as plain functions the CLI and `trainui demo` both call: open the
+database, serve (web + ingestion, or either alone), register a project. Errors a user can fix
+are raised as ``UserError`` with one line that says what to do."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from .config import ConfigError, ServerConfig
+
+
+class UserError(Exception):
+    """A mistake in how trainui was called or set up; the message is the whole explanation."""
+
+
+@dataclass
+class Registered:
+    project: dict
+    created: bool  # False: the directory was registered already and is reused
+    results: int = 0
+
+
+def open_database(config: ServerConfig, create: bool = True, wait: bool = False):
+    """The database of ``config``, its schema checked. ``create=False`` (read-only commands) never
+    creates a file, a folder or a schema. ``wait=True`` (the long-running commands) waits for a
+    database server that cannot be reached yet, saying so once, instead of giving up."""
+    from sqlalchemy.exc import OperationalError
+
+    from .store import Database, StoreError
+    from .store.migrate import ensure_schema, safe_url
+
+    try:
+        db = Database(config.db_url, config.series_cache_bytes, create_folder=create)
+    except StoreError as error:
+        raise UserError(str(error)) from None
+    said = False
+    while True:
+        try:
+            ensure_schema(db, auto_create=create)
+            if said:
+                print("the database is reachable now", file=sys.stderr, flush=True)
+            return db
+        except StoreError as error:
+            db.dispose()
+            raise UserError(str(error)) from None
+        except OperationalError as error:
+            if not wait or db.is_sqlite:
+                db.dispose()
+                raise UserError(f"cannot open the database {safe_url(config.db_url)}: {_first_line(error)}") from None
+            if not said:
+                print(f"waiting for the database {safe_url(config.db_url)} ({_first_line(error)}); "
+                      "retrying every 2 s, Ctrl-C to give up", file=sys.stderr, flush=True)
+                said = True
+            time.sleep(2.0)
+
+
+def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve the UI and the API (and ingest, unless ``config.ingest`` is off) until SIGINT or
+    SIGTERM; both end it cleanly."""
+    from waitress.server import create_server
+
+    from .ingest import IngestionService
+    from .store.migrate import safe_url
+    from .web import create_app
+
+    configure_logging(config.log_level)
+    config.ensure_token()
+    db = open_database(config, wait=True)
+    ingestion = None
+    try:
+        app = create_app(config, db)
+        try:
+            wsgi = create_server(app, host=config.host, port=config.port, threads=config.threads, ident="trainui",
+                                 channel_timeout=120, clear_untrusted_proxy_headers=False)
+        except OSError as error:
+            raise UserError(_bind_error(config, error)) from None
+        if config.ingest:
+            ingestion = IngestionService(db, config.poll_interval, config.use_watchdog,
+                                         config.ingest_chunk_kb * 1024).start()
+        url = f"http://{_shown_host(config.host)}:{wsgi.effective_port}{config.base_url}"
+        if config.token:
+            url += f"?token={config.token}"
+        print(f"trainui serving on {url}  (database: {safe_url(config.db_url)}"
+              f"{'' if config.ingest else '; not ingesting: run `trainui ingest`'})", file=sys.stderr, flush=True)
+        if on_ready is not None:
+            on_ready(url)
+        with _stop_on_sigterm():
+            try:
+                wsgi.run()
+            except KeyboardInterrupt:
+                pass
+            finally:
+                wsgi.close()
+    finally:
+        if ingestion is not None:
+            ingestion.stop()
+        db.dispose()
+
+
+def ingest_forever(config: ServerConfig) -> None:
+    """`trainui ingest`: ingestion alone, until SIGINT or SIGTERM (with `server --no-ingest` replicas)."""
+    from .ingest import IngestionService
+    from .store.migrate import safe_url
+
+    configure_logging(config.log_level)
+    db = open_database(config, wait=True)
+    service = IngestionService(db, config.poll_interval, config.use_watchdog, config.ingest_chunk_kb * 1024)
+    print(f"trainui ingesting the projects of {safe_url(config.db_url)}", file=sys.stderr, flush=True)
+    done = threading.Event()
+    try:
+        with _stop_on_sigterm():
+            service.start()
+            try:
+                while not done.wait(3600):
+                    pass
+            except KeyboardInterrupt:
+                pass
+    finally:
+        service.stop()
+        db.dispose()
+
+
+def register_project(config: ServerConfig, directory: str, name: str | None = None, ingest: bool = True,
+                     on_found: Callable[[int], None] | None = None,
+                     on_done: Callable[[str], None] | None = None) -> Registered:
+    """Register ``directory`` (reused when it is registered already) and, with ``ingest``, bring
+    its results in now. Works while a server runs on the same database."""
+    from .ingest import IngestionService
+    from .ingest.discovery import find_result_dirs
+    from .store import Conflict, StoreError
+    from .store import projects as store
+
+    if not os.path.isdir(directory):
+        raise UserError(f"{directory} is not a directory")
+    db = open_database(config)
+    try:
+        try:
+            with db.session(write=True) as session:
+                found = store.find_project_by_path(session, directory)
+                registered = Registered(found, False) if found else Registered(
+                    store.create_project(session, directory, name), True)
+        except Conflict as error:
+            raise UserError(str(error)) from None
+        except StoreError as error:
+            raise UserError(str(error)) from None
+        if not ingest:
+            return registered
+        result_dirs = find_result_dirs(registered.project["path"])
+        if on_found is not None:
+            on_found(len(result_dirs))
+        service = IngestionService(db, config.poll_interval, use_watchdog=False,
+                                   chunk_bytes=config.ingest_chunk_kb * 1024)
+        service.run_until_idle(result_dirs, on_turn=lambda d, more: on_done(d) if on_done and not more else None)
+        registered.results = len(result_dirs)
+        return registered
+    finally:
+        db.dispose()
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper() if isinstance(level, str) else level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+class _stop_on_sigterm:
+    """SIGTERM ends the server the way Ctrl-C does (KeyboardInterrupt), so cleanup runs."""
+
+    def __enter__(self):
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, _interrupt)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+        return False
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _bind_error(config: ServerConfig, error: OSError) -> str:
+    import errno
+
+    if error.errno == errno.EADDRINUSE:
+        return (f"port {config.port} on {config.host} is in use (another trainui or program serves there); "
+                f"stop it or pick another port with --port")
+    if error.errno == errno.EADDRNOTAVAIL or isinstance(error, OSError) and "getaddrinfo" in str(error):
+        return f"cannot listen on {config.host}: this machine has no such address"
+    return f"cannot listen on {config.host}:{config.port}: {error.strerror or error}"
+
+
+def _shown_host(host: str) -> str:
+    """The address to open: a wildcard bind is reached through loopback on this machine."""
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line for line in str(getattr(error, "orig", error)).strip().splitlines() if line.strip()]
+    return lines[0][:300] if lines else type(error).__name__
+
+
+__all__ = ["ConfigError", "Registered", "UserError", "ingest_forever", "open_database", "register_project",
+           "serve"]

@@ -1,0 +1,210 @@
+"""The store's ingest API, one path for every source of results: ``position`` says where the store
+stands for a result directory, ``apply_batch`` applies what a source read from there, in one
+short write transaction, at most once (compare-and-set on the log position).
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import protocol
+from . import commands as command_store
+from . import files as file_store
+from . import metrics
+from .batch import Applied, LogCursor, LogPart, Position, ResultBatch
+from .changes import COMMAND, RESULT
+from .database import Database
+from .entries import shown_value, skipped_keys_problem, to_columns
+from .models import Command, Result, now
+
+JOB_FIELDS = ("world_size", "iteration", "epoch", "message", "commands", "hyperparams", "heartbeat_interval",
+              "pid", "host")
+
+
+def position(db: Database, project_id: int, path: str) -> Position:
+    """Where the store stands for the result directory ``path`` (result_id None: not known yet)."""
+    with db.session() as s:
+        r = _find(s, project_id, path)
+        if r is None:
+            return Position(result_id=None)
+        pending = s.scalars(select(Command.uid).where(Command.result_id == r.id,
+                                                      Command.status == protocol.PENDING)).all()
+        return Position(result_id=r.id, log=LogCursor(r.log_offset, r.log_fingerprint), entry_count=r.entry_count,
+                        assets_offset=r.assets_offset, pending_commands=tuple(pending), status=r.status,
+                        ingest_error=r.ingest_error)
+
+
+def apply_batch(db: Database, batch: ResultBatch) -> Applied:
+    """Apply ``batch`` in one transaction. A log part that does not start where the store stands is
+    not applied (``stale``): another reader got there first, and the source reads again."""
+    with db.session(write=True) as s:
+        r = _find(s, batch.project_id, batch.path, lock=True)
+        if r is None:
+            if batch.missing:
+                return Applied(result_id=None)
+            r = _create(s, batch.project_id, batch.path)
+        out = Applied(result_id=r.id)
+        problems = list(batch.problems)
+        status_before = r.status
+        changed = r.missing != batch.missing
+        r.missing = batch.missing
+        if batch.args is not None and batch.args != r.args:
+            r.args, changed = batch.args, True
+        if batch.log is not None:
+            applied = _apply_log(s, db, r, batch.log, problems)
+            out.stale = applied is None
+            changed |= bool(applied)
+        if batch.status is not None:
+            changed |= _apply_status(r, batch.status)
+        answered = _apply_answers(s, r, batch.answers)
+        cancelled = _end_if_dead(s, r, batch.process_gone)
+        changed |= r.status != status_before
+        if batch.snapshots is not None:
+            file_store.replace_snapshots(s, r.id, batch.snapshots)
+        if batch.imported_commands:
+            command_store.import_history(s, r.id, batch.imported_commands)
+        if batch.assets is not None and batch.assets.start in (r.assets_offset, 0):
+            if batch.assets.start < r.assets_offset:
+                file_store.clear_assets(s, r.id)
+            if batch.assets.records:
+                file_store.add_assets(s, r.id, batch.assets.records)
+            r.assets_offset = batch.assets.end
+        if not out.stale:  # a stale pass saw an older file: its opinion of the log is not news
+            error = "; ".join(dict.fromkeys(problems)) or None
+            out.error_changed = error != r.ingest_error
+            r.ingest_error, changed = error, changed or out.error_changed
+        out.ingest_error, out.entry_count = r.ingest_error, r.entry_count
+        out.withdraw = answered + cancelled
+        out.finished = r.status != protocol.RUNNING
+        if r.status == protocol.RUNNING and batch.undelivered:
+            out.deliver = [command_store.record_for(c) for c in command_store.pending_commands(s, r.id)
+                           if c.uid in set(batch.undelivered)]
+        if changed:
+            r.updated_at = time.time()
+            db.changes.publish(s, RESULT, r.id, r.project_id)
+        if answered or cancelled:
+            db.changes.publish(s, COMMAND, r.id, r.project_id)
+        return out
+
+
+def _find(s: Session, project_id: int, path: str, lock: bool = False) -> Result | None:
+    """The result at ``path``: in this project, else wherever it was first filed (a result never
+    moves between projects, also when a nested project is registered later)."""
+    query = select(Result).where(Result.path == path).order_by((Result.project_id != project_id), Result.id)
+    if lock:
+        query = query.with_for_update()
+    return s.scalars(query.limit(1)).first()
+
+
+def _create(s: Session, project_id: int, path: str) -> Result:
+    from .projects import project_path
+
+    base = project_path(s, project_id)
+    name = os.path.relpath(path, base) if base else os.path.basename(path)
+    r = Result(project_id=project_id, path=path, name=(name if name != "." else os.path.basename(path))[:255],
+               args={}, last_values={}, keys=[], job={}, created_at=now(), updated_at=now())
+    try:
+        with s.begin_nested():  # another process may create it at the same moment
+            s.add(r)
+    except IntegrityError:
+        return _find(s, project_id, path, lock=True)
+    return r
+
+
+def _apply_log(s: Session, db: Database, r: Result, part: LogPart, problems: list) -> bool | None:
+    """Store the part's entries; None when it is stale, else whether anything changed."""
+    if part.start is not None:  # a file source: its start must be exactly where the store stands
+        if (r.log_offset, r.log_fingerprint, r.entry_count) != (part.start.offset, part.start.fingerprint,
+                                                                part.first_entry):
+            return None
+        entries = part.entries
+    else:  # an entry-indexed source: entries the store holds are skipped, a gap is refused
+        if part.first_entry > r.entry_count and not part.reset:
+            return None
+        entries = part.entries if part.reset else part.entries[r.entry_count - part.first_entry:]
+    changed = False
+    if part.reset:
+        metrics.delete_points(s, r.id)
+        r.entry_count, r.last_values, r.keys = 0, {}, []
+        r.log_generation = (r.log_generation or 0) + 1
+        changed = True
+    if entries:
+        _store_entries(s, r, entries, problems)
+        changed = True
+    if part.end is not None:
+        r.log_offset, r.log_fingerprint = part.end.offset, part.end.fingerprint
+    if part.error:
+        problems.append(part.error)
+    return changed
+
+
+def _store_entries(s: Session, r: Result, entries: list, problems: list) -> None:
+    columns = to_columns(entries, r.entry_count)
+    last = dict(r.last_values or {})
+    for key, (_, values) in columns.points.items():
+        last[key] = shown_value(values[-1])  # a diverged run says so instead of showing null
+    metrics.append_points(s, r.id, columns.points)
+    r.entry_count += columns.count
+    r.last_values = last
+    new_keys = set(columns.points) - set(r.keys or [])
+    if new_keys:
+        r.keys = sorted(set(r.keys or []) | new_keys)
+    problem = skipped_keys_problem(columns.skipped_keys)
+    if problem:
+        problems.append(problem)
+
+
+def _apply_status(r: Result, status: protocol.JobStatus) -> bool:
+    """Returns whether something a viewer sees changed (a heartbeat alone is not news)."""
+    job = protocol.finite({k: v for k, v in status.to_json().items() if k in JOB_FIELDS})
+    changed = job != r.job or status.status != r.status
+    if job != r.job:
+        r.job = job
+    r.heartbeat_at = status.heartbeat_at or None
+    r.started_at = status.started_at or r.started_at
+    r.ended_at = status.ended_at
+    r.status = status.status
+    return changed
+
+
+def _apply_answers(s: Session, r: Result, answers: list[protocol.CommandResponse]) -> list[str]:
+    """Record the job's answers to pending commands; returns their uids (their inbox files can go)."""
+    if not answers:
+        return []
+    by_uid = {a.uid: a for a in answers}
+    done = []
+    for command in command_store.pending_commands(s, r.id):
+        answer = by_uid.get(command.uid)
+        if answer is not None:
+            command_store.apply_response(command, answer)
+            done.append(command.uid)
+    return done
+
+
+def _end_if_dead(s: Session, r: Result, process_gone: bool) -> list[str]:
+    """A running job whose heartbeat stopped (or whose process is gone) has crashed; a job that is not
+    running answers no more commands. Returns the uids of the commands cancelled."""
+    if r.status == protocol.RUNNING and (r.missing or process_gone or heartbeat_expired(r.job or {}, r.heartbeat_at)):
+        r.status = protocol.CRASHED
+        r.ended_at = r.heartbeat_at
+    if r.status == protocol.RUNNING:
+        return []
+    cancelled = []
+    for command in command_store.pending_commands(s, r.id):
+        command_store.cancel(command, f"the job {_ended_as(r.status)}; the command was never applied")
+        cancelled.append(command.uid)
+    return cancelled
+
+
+def heartbeat_expired(job: dict, heartbeat_at: float | None) -> bool:
+    interval = job.get("heartbeat_interval") or protocol.DEFAULT_HEARTBEAT_INTERVAL
+    return heartbeat_at is not None and time.time() - heartbeat_at > protocol.HEARTBEAT_TIMEOUT_FACTOR * interval
+
+
+def _ended_as(status: str | None) -> str:
+    return {protocol.CRASHED: "crashed", protocol.FINISHED: "finished", protocol.STOPPED: "was stopped"}.get(
+        status or "", "is gone")
