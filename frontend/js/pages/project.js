@@ -143,7 +143,7 @@ export function mountProject(root, { id: projectId }) {
     const runs = chartedRuns();
     if (view.tab === 'compare') compare.update(runs, metricKeys(results));
     // A chart of many overlapping runs shows no more with more points per run; it only costs more.
-    const maxPoints = runs.length > 50 ? 250 : runs.length > 20 ? 500 : 1000;
+    const maxPoints = runs.length > 20 ? 250 : 1000;
     store.configure({ keys: charts.neededKeys(), x: view.x, maxPoints });
     const changed = await store.sync(runs);
     if (stopped) return;
