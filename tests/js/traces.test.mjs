@@ -154,3 +154,9 @@ test('a constant series that starts to vary is redrawn (its axis range changes)'
   store.apply(1, answer(4, true, { lr: { x: [4], y: [0.001] } }), ['lr']);
   assert.equal(planAppend(same.records, same.extents, runs, store.seriesFor, spec), null);
 });
+
+test('CSV export writes NaN and infinities where the series has them', () => {
+  const series = { k: { x: [1, 2, 3, 4], y: [0.5, null, null, null], nonfinite: { x: [2, 3], value: ['NaN', '-Infinity'] } } };
+  const rows = seriesToCsv([{ id: 1, name: 'a' }], () => series, ['k'], 'iteration').trim().split('\n').slice(1);
+  assert.deepEqual(rows, ['1,a,k,1,0.5', '1,a,k,2,NaN', '1,a,k,3,-Infinity', '1,a,k,4,']);
+});
