@@ -43,6 +43,11 @@ def test_batch_answers_match_single_ones_and_revalidate(trainui_server, tmp_path
     assert changed.json()["results"][str(ids[2])]["cursor"] == 50
     single = requests.get(trainui_server.api_url + f"results/{ids[0]}/logs", timeout=10)
     assert requests.get(single.url, headers={"If-None-Match": single.headers["ETag"]}, timeout=10).status_code == 304
+    # Increments are asked once: not stored, no ETag.
+    for path in (f"results/{ids[0]}/logs?since=10", f"logs?results={ids[0]}:10,{ids[1]}"):
+        increment = requests.get(trainui_server.api_url + path, timeout=10)
+        assert increment.status_code == 200 and "ETag" not in increment.headers
+        assert increment.headers["Cache-Control"] == "no-store"
 
 
 def test_batch_rejects_what_it_cannot_read(trainui_server):

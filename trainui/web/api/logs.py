@@ -1,9 +1,9 @@
 """Metric series for charts: one result's (`/results/<id>/logs`) or several results' in one request
 (`/logs?results=`), so a page charting a hundred live runs asks once per tick, not a hundred times.
 
-Answers carry an ETag made of each result's entry count and log generation: a browser that comes
-back to a page of finished runs revalidates its cached answer and gets a 304 without the server
-decoding a single series."""
+Full answers carry an ETag made of each result's entry count and log generation: a browser that
+comes back to a page of finished runs revalidates its cached answer and gets a 304 without the
+server decoding a single series. Increments (`since`) are never asked twice: they are not stored."""
 from __future__ import annotations
 
 import hashlib
@@ -47,7 +47,10 @@ def _etag(result_ids: list[int]) -> tuple[str, Response | None]:
     return etag, None
 
 
-def _revalidate(response: Response, etag: str) -> Response:
+def _revalidate(response: Response, etag: str | None) -> Response:
+    if etag is None:
+        response.headers["Cache-Control"] = "no-store"
+        return response
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"  # always revalidated: live series change
     return response
@@ -66,7 +69,7 @@ def _keys() -> list[str]:
 @api.get("/results/<id:result_id>/logs")
 def get_logs(result_id: int):
     query, keys, since = _query(), _keys(), int_arg("since", 0, 0)
-    etag, not_modified = _etag([result_id])
+    etag, not_modified = _etag([result_id]) if not since else (None, None)
     if not_modified:
         return not_modified
     return _revalidate(json_response(read_logs(db(), result_id, keys, since=since, **query)), etag)
@@ -99,7 +102,8 @@ def get_logs_batch():
     exist is listed under `missing` instead of failing the others (it may have just been removed)."""
     query, keys = _query(), _keys()
     pairs = _parse_batch(request.args.get("results"))
-    etag, not_modified = _etag([rid for rid, _ in pairs])
+    full = not any(since for _, since in pairs)
+    etag, not_modified = _etag([rid for rid, _ in pairs]) if full else (None, None)
     if not_modified:
         return not_modified
     answers, missing = {}, []
