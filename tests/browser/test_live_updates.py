@@ -124,3 +124,21 @@ def test_a_posted_command_shows_at_once(trainui_server, page, tmp_path, start_jo
     polls = len([r for r in page.recorder.responses if r.url.endswith("/commands") and r.request.method == "GET"])
     assert polls > requests_before, "the answer came from looking again at the commands"
     assert page.recorder.errors == []
+
+
+def test_webgl_charts_of_many_runs_append_too(trainui_server, page, tmp_path):
+    """Charts of more than 24 lines use WebGL where it is fast; the software renderer here is
+    declared fast for the test, so the scattergl path (and its live appends) runs."""
+    root = tmp_path / "many"
+    names = [f"run{i:02d}" for i in range(26)]
+    project, ids = make_project(trainui_server, root, names, entries=20)
+    page.add_init_script("localStorage.setItem('trainui.webgl', JSON.stringify('fast'))")
+    page.goto(f"{trainui_server.url}projects/{project['id']}?chart=main%2Floss")
+    state = wait_until(lambda: (lambda s: s if s and len(s["mains"]) == 26 else None)(chart_state(page, 0)), timeout=60)
+    assert {m["type"] for m in state["mains"]} == {"scattergl"}
+    assert page.locator(".chart-card").first.get_attribute("data-gl") == "true"
+    reacts, extends = card_counts(page)
+    write_result(root / "run07", {**ARGS, "seed": 7}, curve(25, 0.1 / 8))
+    wait_until(lambda: next(m for m in chart_state(page, 0)["mains"] if m["rid"] == ids["run07"])["n"] == 25, timeout=30)
+    assert card_counts(page)[0] == reacts and card_counts(page)[1] > extends
+    assert page.recorder.errors == []

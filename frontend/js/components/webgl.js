@@ -2,8 +2,11 @@
  * Whether this browser can draw WebGL traces (scattergl, parcoords), and whether it draws them
  * fast. A software renderer (SwiftShader, llvmpipe: no GPU, or the GPU switched off) compiles
  * its shaders on the CPU: the first WebGL chart of a page then blocks it for seconds, where SVG
- * draws the same lines in a tenth of that. Checked once.
+ * draws the same lines in a tenth of that. Checked once. `localStorage['trainui.webgl'] = '"fast"'`
+ * (or '"slow"') overrides the guess.
  */
+import { loadSetting } from '../state/settings.js';
+
 let supported = null;
 let renderer = '';
 
@@ -31,5 +34,7 @@ export function webglSupported() {
 /** WebGL drawn by a GPU: worth it for charts of many lines and points. */
 export function webglFast() {
   probe();
+  const told = loadSetting('webgl');
+  if (told === 'fast' || told === 'slow') return supported && told === 'fast';
   return supported && !/swiftshader|llvmpipe|softpipe|software/i.test(renderer);
 }
