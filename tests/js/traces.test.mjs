@@ -1,7 +1,9 @@
 // Chart traces: one main line per run and key, faint raw under smoothing, bands, safe names.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { buildTraces, escapePlotly, runColor, countPoints } from '../../frontend/js/lib/traces.js';
+import { buildChart, escapePlotly, runColor, countPoints } from '../../frontend/js/lib/traces.js';
+
+const buildTraces = (...args) => buildChart(...args).traces;
 import { seriesToCsv } from '../../frontend/js/lib/csv.js';
 
 const runs = [{ id: 1, name: 'a' }, { id: 2, name: '<b>x</b>' }];
@@ -59,7 +61,7 @@ test('hover labels carry the run and key through meta, not the template text', (
   assert.deepEqual(mains(t).map((m) => m.showlegend), [true, false]);
 });
 
-import { buildChart, constantRange, planAppend, NONFINITE_MARK } from '../../frontend/js/lib/traces.js';
+import { constantRange, planAppend, NONFINITE_MARK } from '../../frontend/js/lib/traces.js';
 import { applyLogsResponse, emptySeriesState } from '../../frontend/js/lib/merge.js';
 import { emaSmooth } from '../../frontend/js/lib/smoothing.js';
 

@@ -128,11 +128,6 @@ export function buildChart(runs, seriesFor, spec, { smoothing = 0, gl = false, h
   return { traces, records, extents };
 }
 
-/** Only the traces (for callers that draw once). */
-export function buildTraces(runs, seriesFor, spec, options = {}) {
-  return buildChart(runs, seriesFor, spec, options).traces;
-}
-
 function widen(extent, ys, from = 0) {
   let out = extent;
   for (let i = from; i < ys.length; i++) {
