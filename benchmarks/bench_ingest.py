@@ -22,7 +22,7 @@ from trainui.config import ServerConfig  # noqa: E402
 from trainui.ingest.sync import sync_result  # noqa: E402
 from trainui.store import Database  # noqa: E402
 from trainui.store import projects  # noqa: E402
-from trainui.store.migrate import ensure_schema  # noqa: E402
+from trainui.store.schema import ensure_schema  # noqa: E402
 from trainui.web import create_app  # noqa: E402
 
 

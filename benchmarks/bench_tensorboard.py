@@ -4,7 +4,7 @@ The same 100k-entry x 5-metric run is written twice: as a Chainer-format `log` f
 a TensorBoard event file. Each round, alternating, measures the wall time:
 - trainui: `trainui project create -d DIR` into a brand-new database (created on the way), then
   `trainui server`, until `GET /results/<id>/logs?max_points=100000` returns all 5 series whole;
-- TensorBoard: `tensorboard --logdir DIR --samples_per_plugin scalars=0` (keep every point, as
+- TensorBoard: `tensorboard --logdir DIR --samples_per_plugin scalars=N` (keep every point, as
   trainui does), until `/data/plugin/scalars/scalars` returns every point of all 5 tags.
 
 Target: trainui in at most half of TensorBoard's time. Needs `pip install tensorboard`.
@@ -109,10 +109,11 @@ def time_trainui(logdir: Path, n: int, work: Path) -> float:
 
 
 def time_tensorboard(logdir: Path, n: int) -> float:
+    """TensorBoard keeps ``n`` samples per tag (every point; 0 would mean none are served)."""
     port = free_port()
     start = time.perf_counter()
     board = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--port", str(port),
-                              "--host", "127.0.0.1", "--samples_per_plugin", "scalars=0"],
+                              "--host", "127.0.0.1", "--samples_per_plugin", f"scalars={n}"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     session = requests.Session()
     try:

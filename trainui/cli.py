@@ -164,9 +164,10 @@ def db_upgrade(db_url, revision):
     """Migrate the database schema to the latest version (creates the database if needed)."""
     from .serve import UserError
     from .store import Database, StoreError
-    from .store.migrate import status, upgrade
+    from .store.migrate import check_revision, status, upgrade
 
     try:
+        check_revision(revision)
         database = Database(load_config(db_url=db_url).db_url)
         upgrade(database, revision)
         click.echo(f"database at revision {status(database)['current']}")

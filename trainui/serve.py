@@ -33,7 +33,7 @@ def open_database(config: ServerConfig, create: bool = True, wait: bool = False)
     from sqlalchemy.exc import OperationalError
 
     from .store import Database, StoreError
-    from .store.migrate import ensure_schema, safe_url
+    from .store.schema import ensure_schema, safe_url
 
     try:
         db = Database(config.db_url, config.series_cache_bytes, create_folder=create)
@@ -66,18 +66,22 @@ def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -
     from waitress.server import create_server
 
     from .ingest import IngestionService
-    from .store.migrate import safe_url
+    from .store.schema import safe_url
     from .web import create_app
 
     configure_logging(config.log_level)
     config.ensure_token()
+    _check_address(config)  # a mistyped host or a busy port is said before anything is created
     db = open_database(config, wait=True)
     ingestion = None
     try:
         app = create_app(config, db)
         try:
+            # Large answers (a whole series) stay in memory and go out in big writes: waitress's
+            # defaults spill anything over 1 MB to a temporary file and send it 18 kB at a time.
             wsgi = create_server(app, host=config.host, port=config.port, threads=config.threads, ident="trainui",
-                                 channel_timeout=120, clear_untrusted_proxy_headers=False)
+                                 channel_timeout=120, clear_untrusted_proxy_headers=False,
+                                 outbuf_overflow=64 * 1024 * 1024, send_bytes=256 * 1024)
         except OSError as error:
             raise UserError(_bind_error(config, error)) from None
         if config.ingest:
@@ -106,7 +110,7 @@ def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -
 def ingest_forever(config: ServerConfig) -> None:
     """`trainui ingest`: ingestion alone, until SIGINT or SIGTERM (with `server --no-ingest` replicas)."""
     from .ingest import IngestionService
-    from .store.migrate import safe_url
+    from .store.schema import safe_url
 
     configure_logging(config.log_level)
     db = open_database(config, wait=True)
@@ -154,8 +158,9 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
         result_dirs = find_result_dirs(registered.project["path"])
         if on_found is not None:
             on_found(len(result_dirs))
+        # one result at a time here, nothing live to be fair to: bigger turns, fewer transactions
         service = IngestionService(db, config.poll_interval, use_watchdog=False,
-                                   chunk_bytes=config.ingest_chunk_kb * 1024)
+                                   chunk_bytes=max(config.ingest_chunk_kb * 1024, 8 * 1024 * 1024))
         service.run_until_idle(result_dirs, on_turn=lambda d, more: on_done(d) if on_done and not more else None)
         registered.results = len(result_dirs)
         return registered
@@ -189,13 +194,28 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def _check_address(config: ServerConfig) -> None:
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(config.host or None, config.port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        raise UserError(_bind_error(config, error)) from None
+
+
 def _bind_error(config: ServerConfig, error: OSError) -> str:
     import errno
+    import socket
 
     if error.errno == errno.EADDRINUSE:
         return (f"port {config.port} on {config.host} is in use (another trainui or program serves there); "
                 f"stop it or pick another port with --port")
-    if error.errno == errno.EADDRNOTAVAIL or isinstance(error, OSError) and "getaddrinfo" in str(error):
+    if error.errno == errno.EADDRNOTAVAIL or isinstance(error, socket.gaierror):
         return f"cannot listen on {config.host}: this machine has no such address"
     return f"cannot listen on {config.host}:{config.port}: {error.strerror or error}"
 

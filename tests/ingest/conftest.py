@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from trainui.store import Database
-from trainui.store.migrate import ensure_schema
+from trainui.store.schema import ensure_schema
 from trainui.store import projects as project_store
 
 

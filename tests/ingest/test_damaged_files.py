@@ -14,7 +14,7 @@ from trainui.store import commands as command_store
 from trainui.store import projects as project_store
 from trainui.store import results as result_store
 from trainui.store.logs import read_logs
-from trainui.store.migrate import ensure_schema
+from trainui.store.schema import ensure_schema
 from trainui.trainer.logfile import LogWriter
 
 

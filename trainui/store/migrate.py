@@ -1,4 +1,5 @@
-"""Alembic driven from code, so `trainui db upgrade` works from an installed wheel."""
+"""Alembic driven from code, so `trainui db upgrade` works from an installed wheel. The everyday
+schema check is store.schema's (no alembic import)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from .database import Database
-from .errors import Invalid, SchemaOutOfDate
+from .errors import Invalid
+from .schema import safe_url
 
 
 def migrations_dir() -> Path:
@@ -21,10 +23,11 @@ def migrations_dir() -> Path:
     raise FileNotFoundError("trainui's migrations folder is missing from this installation")
 
 
-def alembic_config(db: Database) -> Config:
+def alembic_config(db: Database | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
-    config.set_main_option("sqlalchemy.url", db.url.replace("%", "%%"))
+    if db is not None:
+        config.set_main_option("sqlalchemy.url", db.url.replace("%", "%%"))
     return config
 
 
@@ -33,6 +36,7 @@ def upgrade(db: Database, revision: str = "head") -> None:
     work done). An unknown revision is ``Invalid``."""
     from alembic.util import CommandError
 
+    check_revision(revision)
     config = alembic_config(db)
     # The write lock up front (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock): a second
     # process waits here, then finds the schema at the revision and has nothing to do.
@@ -44,6 +48,18 @@ def upgrade(db: Database, revision: str = "head") -> None:
             command.upgrade(config, revision)
         except CommandError as error:
             raise Invalid(f"cannot upgrade to {revision!r}: {error}") from None
+
+
+def check_revision(revision: str) -> None:
+    """An unknown revision is ``Invalid``; checked before connecting, so a typo creates nothing."""
+    from alembic.util import CommandError
+
+    if revision in ("head", "heads", "base"):
+        return
+    try:
+        ScriptDirectory.from_config(alembic_config()).get_revision(revision)
+    except CommandError as error:
+        raise Invalid(f"cannot upgrade to {revision!r}: {error}") from None
 
 
 def head_revision(db: Database) -> str | None:
@@ -58,28 +74,3 @@ def current_revision(db: Database) -> str | None:
 def status(db: Database) -> dict:
     current, head = current_revision(db), head_revision(db)
     return {"url": safe_url(db.url), "current": current, "head": head, "up_to_date": current == head}
-
-
-def ensure_schema(db: Database, auto_create: bool = True) -> None:
-    """A brand-new database is created on first use; an existing older one is refused with the fix."""
-    current, head = current_revision(db), head_revision(db)
-    if current == head:
-        return
-    if current is None and auto_create and _is_empty(db):
-        upgrade(db)  # takes the schema lock; a process that lost the race finds the schema done
-        return
-    raise SchemaOutOfDate(
-        f"the database schema is at {current or 'no version'}, this trainui needs {head}: "
-        f"run `trainui db upgrade{'' if db.is_sqlite else ' --db URL'}` first")
-
-
-def _is_empty(db: Database) -> bool:
-    from sqlalchemy import inspect
-
-    return not inspect(db.engine).get_table_names()
-
-
-def safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
