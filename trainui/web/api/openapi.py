@@ -120,7 +120,10 @@ PATHS = {
                                                    cursor={"type": "integer"}, incremental={"type": "boolean"},
                                                    series={"type": "object", "additionalProperties": _ref("Series")})},
                                       missing={"type": "array", "items": {"type": "integer"},
-                                               "description": "requested ids that name no result"}))}},
+                                               "description": "requested ids that name no result"})) | {
+                    "304": {"description": "not modified: a full answer (no cursors) carries an ETag of its "
+                                           "results' entry counts; If-None-Match with it answers 304 while "
+                                           "nothing was written"}}}},
     "/results/{result_id}/commands": {
         "parameters": [_id("result_id")],
         "get": {"summary": "Commands of a result",
