@@ -118,6 +118,25 @@ PATHS = {
                 "responses": _ok(_obj(result_id={"type": "integer"}, x={"type": "string"},
                                       cursor={"type": "integer"}, incremental={"type": "boolean"},
                                       series={"type": "object", "additionalProperties": _ref("Series")}))}},
+    "/logs": {
+        "get": {"summary": "Metric series of several results in one request (a page charting many live runs)",
+                "parameters": [_q("results", {"type": "string"}, "comma-separated result ids, each optionally with "
+                                  "':<cursor>' of a previous answer, e.g. 12,13:340 (at most 500)"),
+                               _q("keys", {"type": "string"}, "comma-separated keys; default all"),
+                               _q("x", {"type": "string"}, "numeric x key; default iteration"),
+                               _q("max_points", {"type": "integer", "minimum": 2, "maximum": 100000}),
+                               _q("x_min", {"type": "number"}), _q("x_max", {"type": "number"})],
+                "responses": _ok(_obj(x={"type": "string"},
+                                      results={"type": "object", "description": "per result id, the answer of "
+                                               "/results/{result_id}/logs without result_id and x",
+                                               "additionalProperties": _obj(
+                                                   cursor={"type": "integer"}, incremental={"type": "boolean"},
+                                                   series={"type": "object", "additionalProperties": _ref("Series")})},
+                                      missing={"type": "array", "items": {"type": "integer"},
+                                               "description": "requested ids that name no result"})) | {
+                    "304": {"description": "not modified: a full answer (no cursors) carries an ETag of its "
+                                           "results' entry counts; If-None-Match with it answers 304 while "
+                                           "nothing was written"}}}},
     "/results/{result_id}/commands": {
         "parameters": [_id("result_id")],
         "get": {"summary": "Commands of a result",
