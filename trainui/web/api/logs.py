@@ -24,7 +24,7 @@ MAX_BATCH_RESULTS = 500
 
 
 def _versions(result_ids: list[int]) -> list[str]:
-    """Each result's entry count and log generation ("-": no such result), read in one session."""
+    """Each result's identity, entry count and log generation ("-": no such result), in one session."""
     out = []
     with db().session() as s:
         for result_id in result_ids:
@@ -33,7 +33,8 @@ def _versions(result_ids: list[int]) -> list[str]:
             except NotFound:
                 out.append("-")
             else:
-                out.append(f"{result_id}:{result['entry_count']}:{result['log_generation']}")
+                # created_at too: SQLite may give a deleted result's id to a new one
+                out.append(f"{result_id}:{result['created_at']}:{result['entry_count']}:{result['log_generation']}")
     return out
 
 
