@@ -40,7 +40,7 @@ def server_options(command):
         click.option("--allowed-hosts", default=None, metavar="NAMES",
                      help="Comma-separated host names the server answers besides the bound address and "
                           "loopback names (e.g. the name a reverse proxy forwards)."),
-        click.option("--threads", default=None, type=click.IntRange(1, 64), help="Request threads [default: 8]."),
+        click.option("--threads", default=None, type=click.IntRange(1, 64), help="Request threads [default: 24]."),
     ]):
         command = option(command)
     return command

@@ -1,6 +1,8 @@
 """Results: one row per result directory, with what the table shows (args, last values, status)."""
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -68,6 +70,7 @@ def update_result(session: Session, result_id: int, changes: dict) -> dict:
         if not isinstance(changes["unregistered"], bool):
             raise Invalid("'unregistered' must be true or false")
         r.unregistered = changes["unregistered"]
+    r.updated_at = time.time()
     session.flush()
     database_of(session).changes.publish(session, RESULT, r.id, r.project_id)
     return result_dict(r)

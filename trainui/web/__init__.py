@@ -8,6 +8,7 @@ from werkzeug.routing import IntegerConverter
 from ..config import ServerConfig
 from ..store.database import Database
 from .api.runs import long_poll_slots
+from .api.stream import stream_slots
 from .auth import install_auth
 from .errors import register_error_handlers
 from .guard import RequestGuard
@@ -30,6 +31,7 @@ def create_app(config: ServerConfig, db: Database) -> Flask:
     app.config["TRAINUI"] = config
     app.extensions["trainui.db"] = db
     app.extensions["trainui.long_polls"] = long_poll_slots(config.threads)
+    app.extensions["trainui.streams"] = stream_slots(config.threads)
     app.json.sort_keys = False
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(pages)

@@ -3,9 +3,9 @@
  * to look; the pages fetch *what* changed through the usual endpoints (`logs?since=`, the
  * results list, a result, its commands) and update only what changed.
  *
- * Today the feed polls (`polling-feed.js`). The server's event stream (`GET /api/v1/stream`,
- * text/event-stream) will feed the same notices to the same `onNotice`, and this module falls
- * back to polling by itself whenever the stream is not there or breaks. The contract:
+ * The server's event stream (`GET /api/v1/stream`, text/event-stream; `stream-feed.js`) feeds
+ * the notices; this module falls back to polling (`polling-feed.js`) by itself whenever the
+ * stream is not there or breaks. The contract:
  *
  *   startChangeFeed(watch, onNotice) -> feed
  *     watch:    {project: id}  (the project page)  or  {result: id}  (the result page)
@@ -31,7 +31,26 @@
  * showing R; "command C of result R answered" maps to {topic: 'commands', resultId: R}.
  */
 import { startPollingFeed } from './polling-feed.js';
+import { startStreamFeed } from './stream-feed.js';
 
+/** The stream when the browser and the server can have one, else (and from the moment it breaks) polling. */
 export function startChangeFeed(watch, onNotice) {
-  return startPollingFeed(watch, onNotice);
+  let current = null;
+  let live = false;
+  const show = () => { document.documentElement.dataset.liveFeed = current.kind; }; // for the curious, and tests
+  const usePolling = () => {
+    current = startPollingFeed(watch, onNotice);
+    current.setLive(live);
+    show();
+  };
+  if (typeof EventSource === 'undefined') usePolling();
+  else current = startStreamFeed(watch, onNotice, { onFailure: usePolling });
+  show();
+  return {
+    get kind() { return current.kind; },
+    setLive(value) { live = !!value; current.setLive(value); },
+    expect(topic) { current.expect(topic); },
+    settle(topic) { current.settle(topic); },
+    stop() { current.stop(); },
+  };
 }
