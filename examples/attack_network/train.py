@@ -1,7 +1,7 @@
 """Train the NIPS'17 attack network against frozen classifiers, logged and steered with trainui.
 
-    python examples/attack_network/train.py --out results/attack --smoke
-    torchrun --nproc_per_node=2 examples/attack_network/train.py --out results/attack --smoke
+    python examples/attack_network/train.py --smoke
+    torchrun --standalone --nproc_per_node=2 examples/attack_network/train.py --smoke --out results/attack_network/attack-ddp
 
 Steps: load images; train (or reuse from ``--cache``) the target classifiers, each its own
 trainui result; train the attack network with DDP, one target classifier per rank; compare it
@@ -37,9 +37,11 @@ FULL = dict(size=32, clf_epochs=30, iterations=5000, batch_size=128, width=16, d
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="trainui result directory of the attack network")
+    parser.add_argument("--out", default=os.path.join("results", "attack_network", "attack"),
+                        help="trainui result directory of the attack network (its parent is the project)")
     parser.add_argument("--smoke", action="store_true", help="small, fast settings for CPUs and CI")
-    parser.add_argument("--data", default=None, help="folder-per-class image directory (default: sklearn digits)")
+    parser.add_argument("--data", default=None,
+                        help="folder-per-class image directory (default: the digits in examples/data)")
     parser.add_argument("--channels", type=int, default=1, choices=(1, 3), help="1 grey, 3 RGB (with --data)")
     parser.add_argument("--cache", default=None,
                         help="where trained classifiers (each a trainui result) are kept; default: --out's parent")
