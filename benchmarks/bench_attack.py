@@ -48,6 +48,7 @@ def train(args) -> float:
     print("$ " + " ".join(cmd[3:]), flush=True)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])))
     started = time.perf_counter()
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(os.path.join(os.path.dirname(os.path.abspath(args.out)), "bench_attack_output.txt"), "w") as output:
         proc = subprocess.run(cmd, env=env, stdout=output, stderr=subprocess.STDOUT)
     if proc.returncode:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKE_TIMEOUT = 1200  # seconds per README smoke block; the slowest (attack network) takes 2 to 4 minutes
+SMOKE_TIMEOUT = 1800  # seconds per README smoke block; the slowest (attack network) takes 3 to 6 minutes
 FENCED_BASH = re.compile(r"```bash\n(.*?)```", re.S)
 
 
