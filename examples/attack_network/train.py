@@ -30,8 +30,8 @@ from images import load_images
 from visuals import triplet_grid
 
 # --smoke: about a minute and a half on 2 CPU cores with 2 ranks, classifier training included.
-SMOKE = dict(size=16, clf_epochs=8, iterations=100, batch_size=64, width=8, depth=2, norm="none", lr=2e-3,
-             log_every=10, eval_every=25, image_every=25)
+SMOKE = dict(size=16, clf_epochs=6, iterations=80, batch_size=64, width=8, depth=2, norm="none", lr=2e-3,
+             log_every=10, eval_every=20, image_every=20)
 # The default size: what benchmarks/bench_attack.py measures on a 2-core CPU (README.md has its figures
 # and a bigger GPU configuration).
 FULL = dict(size=16, clf_epochs=15, iterations=1200, batch_size=64, width=8, depth=2, norm="none", lr=2e-3,
@@ -62,7 +62,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--epsilons", default="0.1,0.2,0.3", help="one output head per epsilon (pixels in [0,1])")
     parser.add_argument("--baseline-iterations", type=int, default=10)
     parser.add_argument("--bench-images", type=int, default=0,
-                        help="test images in the final comparison (0: all; --smoke: 160)")
+                        help="test images in the final comparison (0: all; --smoke: 128)")
     parser.add_argument("--bench-batch-size", type=int, default=64,
                         help="batch size of every method in the final comparison")
     parser.add_argument("--seed", type=int, default=0)
@@ -79,7 +79,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         if getattr(args, key) is None:
             setattr(args, key, value)
     if args.smoke and not args.bench_images:
-        args.bench_images = 160
+        args.bench_images = 128
     args.epsilons = [float(e) for e in args.epsilons.split(",")]
     args.targets = [t for t in args.targets.split(",") if t]
     args.held_out = [t for t in args.held_out.split(",") if t]
