@@ -90,8 +90,9 @@ def row(path: str, log: list[dict]) -> dict:
 
 def qm9_table(rows: dict[str, dict]) -> str:
     first = next(iter(rows.values()))
-    lines = [f"QM9 ({first['args']['n_train']:,} training / {first['args']['n_validation']:,} validation / "
-             f"{first['args']['n_test']:,} test molecules), multi-task HOMO + LUMO + gap, test MAE in eV",
+    a = first["args"]
+    lines = [f"QM9: {a['n_molecules']:,} molecules featurized ({a['skipped_molecules']} skipped); {a['n_train']:,} training / "
+             f"{a['n_validation']:,} validation / {a['n_test']:,} test; multi-task HOMO + LUMO + gap, test MAE in eV",
              "| model | hidden x layers | parameters | epochs | HOMO | LUMO | gap | train time |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     final = first["final"]
@@ -107,8 +108,9 @@ def qm9_table(rows: dict[str, dict]) -> str:
 
 def tox21_table(rows: dict[str, dict]) -> str:
     first = next(iter(rows.values()))
-    lines = [f"Tox21 ({first['args']['n_train']:,} training / {first['args']['n_validation']:,} validation / "
-             f"{first['args']['n_test']:,} test molecules), 12 tasks, test ROC-AUC",
+    a = first["args"]
+    lines = [f"Tox21: {a['n_train']:,} training / {a['n_validation']:,} validation / {a['n_test']:,} test molecules "
+             f"(of the featurized ones; SchNet skips those without a conformer), 12 tasks, test ROC-AUC",
              "| model | hidden x layers | parameters | epochs | mean over tasks | pooled | molecules skipped | train time |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for model, r in rows.items():
