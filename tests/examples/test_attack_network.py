@@ -236,7 +236,7 @@ def test_bound_is_checked_on_every_batch_and_figures_are_logged(smoke_run):
 def example_modules():
     """The example's modules, imported by their script-style names and forgotten afterwards
     (generic names such as ``images`` must not shadow another test's modules)."""
-    names = ("attack_net", "images", "baselines")
+    names = ("attack_net", "images", "baselines", "classifiers")
     before = set(sys.modules)
     sys.path.insert(0, str(EXAMPLE))
     try:
@@ -284,3 +284,19 @@ def test_data_directory_of_labelled_images(example_modules, tmp_path):
     assert split.class_names == ["cat", "dog"]
     assert split.train_x.shape == (8, 3, 16, 16) and split.test_x.shape == (2, 3, 16, 16)
     assert 0 <= float(split.train_x.min()) and float(split.train_x.max()) <= 1
+
+
+def test_adversarial_training_replaces_half_of_each_batch_within_the_budget(example_modules):
+    classifiers = example_modules["classifiers"]
+    assert classifiers.is_adversarial("adv_cnn") and classifiers.architecture("adv_cnn") == "cnn"
+    with pytest.raises(SystemExit, match="unknown classifier"):
+        classifiers.architecture("adv_resnet")
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3))
+    x = torch.rand(8, 1, 4, 4)
+    mixed = classifiers.adversarial_batch(model, x, torch.Generator().manual_seed(0))
+    assert torch.equal(mixed[:4], x[:4])  # the clean half
+    delta = (mixed[4:] - x[4:]).abs()
+    assert float(delta.max()) <= classifiers.ADVERSARIAL_MAX_EPS + 1e-6 and float(delta.max()) > 0
+    assert float(mixed.min()) >= 0 and float(mixed.max()) <= 1
+    assert model.training  # the model's mode is restored
