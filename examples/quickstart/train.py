@@ -16,6 +16,7 @@ the snapshot was taken.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -109,6 +110,18 @@ def main(argv=None) -> int:
         dist.init_process_group("gloo")
     rank = dist.get_rank() if distributed else 0
     world = dist.get_world_size() if distributed else 1
+    train(args, rank, world, distributed)
+    if distributed:
+        # The model (DDP), the optimizer and the run are gone with train()'s frame: nothing holds
+        # the process group any more, so it is really torn down here, not during interpreter
+        # shutdown (where gloo may abort the process).
+        gc.collect()
+        dist.barrier()  # no rank tears its connections down while another still uses them
+        dist.destroy_process_group()
+    return 0
+
+
+def train(args, rank: int, world: int, distributed: bool) -> None:
     torch.manual_seed(args.seed)
     torch.set_num_threads(1)  # a tiny MLP: more threads only contend with the other ranks
 
@@ -167,10 +180,6 @@ def main(argv=None) -> int:
                 break
     print(f"rank {rank} ended at iteration {iteration} epoch {epoch}"
           f"{' (stopped)' if run.stop_requested else ''}", flush=True)
-    if distributed:
-        dist.barrier()  # no rank tears its connections down while another still uses them
-        dist.destroy_process_group()
-    return 0
 
 
 if __name__ == "__main__":
