@@ -10,6 +10,7 @@ import numpy as np
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
+from .block_summary import block_summary_columns
 from .downsample import bucket_extremes, minmax_indices
 from .models import MetricBlock
 from .series_cache import CachedSeries, SeriesCache
@@ -50,13 +51,13 @@ def append_points(session: Session, result_id: int, columns: dict[str, tuple[lis
                 values = last.vals + new_val[:take].tobytes()
                 updates.append({"b_result_id": result_id, "b_key": key, "b_block_no": last.block_no,
                                 "count": last.count + take, "indices": indices, "values": values,
-                                **_extremes(np.frombuffer(indices, INDEX_DTYPE), np.frombuffer(values, VALUE_DTYPE))})
+                                **_summaries(np.frombuffer(indices, INDEX_DTYPE), np.frombuffer(values, VALUE_DTYPE))})
                 new_idx, new_val = new_idx[take:], new_val[take:]
         for start in range(0, len(new_idx), BLOCK_SIZE):
             chunk_idx, chunk_val = new_idx[start:start + BLOCK_SIZE], new_val[start:start + BLOCK_SIZE]
             inserts.append({"result_id": result_id, "key": key, "block_no": block_no, "count": len(chunk_idx),
                             "first_index": int(chunk_idx[0]), "indices": chunk_idx.tobytes(),
-                            "values": chunk_val.tobytes(), **_extremes(chunk_idx, chunk_val)})
+                            "values": chunk_val.tobytes(), **_summaries(chunk_idx, chunk_val)})
             block_no += 1
     if updates:
         session.execute(
@@ -64,10 +65,17 @@ def append_points(session: Session, result_id: int, columns: dict[str, tuple[lis
                                  table.c.block_no == bindparam("b_block_no"))
             .values(count=bindparam("count"), indices=bindparam("indices"), values=bindparam("values"),
                     min_value=bindparam("min_value"), min_index=bindparam("min_index"),
-                    max_value=bindparam("max_value"), max_index=bindparam("max_index")),
+                    max_value=bindparam("max_value"), max_index=bindparam("max_index"),
+                    last_index=bindparam("last_index"), nan_count=bindparam("nan_count"),
+                    segments=bindparam("segments")),
             updates)
     if inserts:
         session.execute(table.insert(), inserts)
+
+
+def _summaries(indices: np.ndarray, values: np.ndarray) -> dict:
+    """Every summary column of a block: its extremes, and the finer ones of block_summary."""
+    return {**_extremes(indices, values), **block_summary_columns(indices, values)}
 
 
 def _extremes(indices: np.ndarray, values: np.ndarray) -> dict:

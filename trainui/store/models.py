@@ -94,6 +94,13 @@ class MetricBlock(Base):
     min_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     max_value: Mapped[float | None] = mapped_column(Float, nullable=True)
     max_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Finer summaries (store.block_summary): the block's last entry, how many of its values are
+    # NaN, and per 64-point segment its extremes, their entries and its first NaN, packed (768
+    # bytes). A zoomed window is answered from these without decoding the blocks it spans. NULL
+    # in blocks written before revision 0003: those are decoded instead.
+    last_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    nan_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    segments: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class Command(Base):
