@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+BLOCK_SIZE = 1024  # points per stored block
 SEGMENT_SIZE = 64
 # One stored record per segment. nan_entry is -1 when the segment holds no NaN; min and max are
 # NaN (and their entries the segment's first) when it holds nothing else.
@@ -67,13 +68,15 @@ def block_summary_columns(indices: np.ndarray, values: np.ndarray) -> dict:
     return {"last_index": int(indices[-1]), "nan_count": int(np.isnan(values).sum()), "segments": packed.tobytes()}
 
 
-def segment_units(packed: bytes, count: int) -> np.ndarray:
-    """A block's stored segments as units (the count of each follows from the block's)."""
-    stored = np.frombuffer(packed, SEGMENT_DTYPE)
+def segment_units(packed: list[bytes], counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Blocks' stored segments as units, in the given order, and the position in ``packed`` of the
+    block each unit comes from. A segment's count follows from its block's."""
+    stored = np.frombuffer(b"".join(packed), SEGMENT_DTYPE)
+    per_block = np.array([len(p) // SEGMENT_DTYPE.itemsize for p in packed], dtype=np.int64)
     out = np.empty(len(stored), UNIT_DTYPE)
     for name in SEGMENT_DTYPE.names:
         out[name] = stored[name]
     out["count"] = SEGMENT_SIZE
-    if len(out):
-        out["count"][-1] = count - (len(out) - 1) * SEGMENT_SIZE
-    return out
+    last = np.cumsum(per_block) - 1
+    out["count"][last[per_block > 0]] = (counts - (per_block - 1) * SEGMENT_SIZE)[per_block > 0]
+    return out, np.repeat(np.arange(len(packed)), per_block)

@@ -1,0 +1,100 @@
+"""Reading metric blocks back: a whole series (through the decoded-series cache), the blocks
+that hold a range of entries, or chosen blocks by number. Only these decode the packed arrays."""
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .models import MetricBlock
+from .series_cache import CachedSeries, SeriesCache
+
+INDEX_DTYPE = np.dtype("<i8")
+VALUE_DTYPE = np.dtype("<f8")
+IN_CHUNK = 500  # block numbers per IN (...) list
+
+
+def read_series_cached(session: Session, cache: SeriesCache, result_id: int, key: str, version
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """The whole series, reading from the database only the blocks added since the last call.
+    ``version`` identifies the result's log (its creation and log generation)."""
+    cached = cache.get(result_id, key, version)
+    first_block = cached.last_block_no if cached is not None else 0
+    rows = session.execute(
+        select(MetricBlock.block_no, MetricBlock.count, MetricBlock.indices, MetricBlock.values)
+        .where(MetricBlock.result_id == result_id, MetricBlock.key == key, MetricBlock.block_no >= first_block)
+        .order_by(MetricBlock.block_no)).all()
+    if cached is not None:
+        unchanged = len(rows) == 1 and rows[0].count == cached.last_block_count
+        if unchanged or not rows:
+            return cached.indices, cached.values
+        keep = len(cached.indices) - cached.last_block_count
+        head_idx, head_val = cached.indices[:keep], cached.values[:keep]
+    else:
+        if not rows:
+            return np.empty(0, INDEX_DTYPE), np.empty(0, VALUE_DTYPE)
+        head_idx, head_val = np.empty(0, INDEX_DTYPE), np.empty(0, VALUE_DTYPE)
+    indices = np.concatenate([head_idx, np.frombuffer(b"".join(r.indices for r in rows), dtype=INDEX_DTYPE)])
+    values = np.concatenate([head_val, np.frombuffer(b"".join(r.values for r in rows), dtype=VALUE_DTYPE)])
+    cache.put(result_id, key, CachedSeries(version, indices, values, rows[-1].block_no, rows[-1].count))
+    return indices, values
+
+
+def read_entry_range(session: Session, result_id: int, key: str, low: int, high: int | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The points of entries ``low``..``high`` (inclusive; no ``high``: to the end), decoding only
+    the blocks that may hold them."""
+    t = MetricBlock.__table__
+    where = (t.c.result_id == result_id, t.c.key == key)
+    first_block = (select(func.coalesce(func.max(t.c.block_no), 0)).where(*where, t.c.first_index <= low)
+                   .scalar_subquery())
+    query = select(t.c.indices, t.c["values"].label("vals")).where(*where, t.c.block_no >= first_block)
+    if high is not None:
+        query = query.where(t.c.first_index <= high)
+    rows = session.execute(query.order_by(t.c.block_no)).all()
+    indices = np.frombuffer(b"".join(r.indices for r in rows), dtype=INDEX_DTYPE)
+    values = np.frombuffer(b"".join(r.vals for r in rows), dtype=VALUE_DTYPE)
+    start = int(np.searchsorted(indices, low))
+    stop = len(indices) if high is None else int(np.searchsorted(indices, high, side="right"))
+    return indices[start:stop], values[start:stop]
+
+
+def decode_blocks(session: Session, result_id: int, key: str, block_nos) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Chosen blocks of a key, decoded: block number -> (entry indices, values)."""
+    t = MetricBlock.__table__
+    wanted = sorted(set(int(b) for b in block_nos))
+    out = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        for r in session.execute(select(t.c.block_no, t.c.indices, t.c["values"].label("vals"))
+                                 .where(t.c.result_id == result_id, t.c.key == key,
+                                        t.c.block_no.in_(wanted[start:start + IN_CHUNK]))):
+            out[r.block_no] = (np.frombuffer(r.indices, INDEX_DTYPE), np.frombuffer(r.vals, VALUE_DTYPE))
+    return out
+
+
+def stored_segments(session: Session, result_id: int, key: str, block_nos: np.ndarray) -> list[bytes]:
+    """Chosen blocks' packed segment summaries (block_summary), without their points, in the
+    order of ``block_nos`` (sorted). Read as one range of block numbers when they are most of it."""
+    t = MetricBlock.__table__
+    where = (t.c.result_id == result_id, t.c.key == key)
+    if not len(block_nos):
+        return []
+    found = {}
+    low, high = int(block_nos[0]), int(block_nos[-1])
+    if 2 * len(block_nos) >= high - low + 1:
+        chunks = [select(t.c.block_no, t.c.segments).where(*where, t.c.block_no.between(low, high))]
+    else:
+        wanted = block_nos.tolist()
+        chunks = [select(t.c.block_no, t.c.segments).where(*where, t.c.block_no.in_(wanted[i:i + IN_CHUNK]))
+                  for i in range(0, len(wanted), IN_CHUNK)]
+    for query in chunks:
+        found.update((r.block_no, r.segments) for r in session.execute(query))
+    return [found[b] for b in block_nos.tolist()]
+
+
+def values_at(indices: np.ndarray, values: np.ndarray, entries: np.ndarray) -> np.ndarray:
+    """The values at ``entries`` (NaN where the series has no point there)."""
+    if not len(indices):
+        return np.full(len(entries), np.nan)
+    pos = np.minimum(np.searchsorted(indices, entries), len(indices) - 1)
+    return np.where(indices[pos] == entries, values[pos], np.nan)
