@@ -72,6 +72,19 @@ def decode_blocks(session: Session, result_id: int, key: str, block_nos) -> dict
     return out
 
 
+def block_values(session: Session, result_id: int, key: str, block_nos) -> dict[int, np.ndarray]:
+    """Chosen blocks' values alone (their entries not decoded): block number -> values."""
+    t = MetricBlock.__table__
+    wanted = sorted(set(int(b) for b in block_nos))
+    out = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        for r in session.execute(select(t.c.block_no, t.c["values"].label("vals"))
+                                 .where(t.c.result_id == result_id, t.c.key == key,
+                                        t.c.block_no.in_(wanted[start:start + IN_CHUNK]))):
+            out[r.block_no] = np.frombuffer(r.vals, VALUE_DTYPE)
+    return out
+
+
 def stored_segments(session: Session, result_id: int, key: str, block_nos: np.ndarray) -> list[bytes]:
     """Chosen blocks' packed segment summaries (block_summary), without their points, in the
     order of ``block_nos`` (sorted). Read as one range of block numbers when they are most of it."""

@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .block_reads import INDEX_DTYPE, VALUE_DTYPE, decode_blocks, read_series_cached, values_at
+from .block_reads import INDEX_DTYPE, VALUE_DTYPE, block_values, decode_blocks, read_series_cached, values_at
 from .models import MetricBlock
 from .series_cache import SeriesCache
 
@@ -69,24 +69,44 @@ class EntryWindow:
 
 class XValues:
     """x at entries of the window: from a decoded whole x series, or from the x blocks that hold
-    them, each decoded once per query."""
+    them, each read once per query. A block with one point per entry is read for its values
+    only: the point of entry e is at e - first."""
 
     def __init__(self, session: Session, result_id: int, x_key: str, firsts: np.ndarray, numbers: np.ndarray,
-                 decoded: dict, whole: tuple[np.ndarray, np.ndarray] | None = None):
+                 dense: np.ndarray, decoded: dict, whole: tuple[np.ndarray, np.ndarray] | None = None):
         self.session, self.result_id, self.x_key = session, result_id, x_key
-        self.firsts, self.numbers, self.decoded, self.whole = firsts, numbers, decoded, whole
+        self.firsts, self.numbers, self.dense, self.decoded, self.whole = firsts, numbers, dense, decoded, whole
+        self.values: dict[int, np.ndarray] = {}
 
     def at(self, entries: np.ndarray) -> np.ndarray:
         if self.whole is not None:
             return values_at(*self.whole, entries)
+        out = np.full(len(entries), np.nan)
         if not len(entries) or not len(self.firsts):
-            return np.full(len(entries), np.nan)
-        holding = np.unique(self.numbers[np.maximum(np.searchsorted(self.firsts, entries, side="right") - 1, 0)])
-        missing = [b for b in holding.tolist() if b not in self.decoded]
-        if missing:
+            return out
+        holder = np.maximum(np.searchsorted(self.firsts, entries, side="right") - 1, 0)
+        by_position = self.dense[holder]
+        wanted = np.unique(self.numbers[holder[by_position]]).tolist()
+        missing = [b for b in wanted if b not in self.values and b not in self.decoded]
+        self.values.update(block_values(self.session, self.result_id, self.x_key, missing))
+        for b in wanted:
+            if b not in self.values:
+                self.values[b] = self.decoded[b][1]
+        if by_position.any():
+            sizes = np.array([len(self.values[b]) for b in wanted], dtype=np.int64)
+            base = np.zeros(len(self.numbers), dtype=np.int64)
+            base[np.searchsorted(self.numbers, wanted)] = np.cumsum(sizes) - sizes
+            flat = np.concatenate([self.values[b] for b in wanted])
+            chosen = holder[by_position]
+            out[by_position] = flat[base[chosen] + entries[by_position] - self.firsts[chosen]]
+        searched = ~by_position
+        if searched.any():
+            blocks = np.unique(self.numbers[holder[searched]]).tolist()
+            missing = [b for b in blocks if b not in self.decoded]
             self.decoded.update(decode_blocks(self.session, self.result_id, self.x_key, missing))
-        parts = [self.decoded[b] for b in holding.tolist()]
-        return values_at(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), entries)
+            out[searched] = values_at(np.concatenate([self.decoded[b][0] for b in blocks]),
+                                      np.concatenate([self.decoded[b][1] for b in blocks]), entries[searched])
+        return out
 
 
 def find_window(session: Session, cache: SeriesCache, result: dict, x_key: str, x_min: float | None,
@@ -98,7 +118,7 @@ def find_window(session: Session, cache: SeriesCache, result: dict, x_key: str, 
     if fits or cache.get(result["id"], x_key, version) is not None:
         whole = read_series_cached(session, cache, result["id"], x_key, version)
         return _from_series(*whole, x_min, x_max), XValues(session, result["id"], x_key, NO_ENTRIES, NO_ENTRIES,
-                                                           {}, whole)
+                                                           np.zeros(0, bool), {}, whole)
     return _from_blocks(session, result["id"], x_key, x_min, x_max)
 
 
@@ -128,21 +148,23 @@ def _from_blocks(session: Session, result_id: int, x_key: str, x_min, x_max) -> 
         where.append(or_(t.c.min_value.is_(None), t.c.min_value <= x_max))
     rows = session.execute(select(t.c.block_no, t.c.count, t.c.first_index, t.c.last_index, t.c.nan_count,
                                   t.c.min_value, t.c.max_value).where(*where).order_by(t.c.block_no)).all()
+    if not rows:
+        return EntryWindow(NO_ENTRIES, NO_ENTRIES, NO_ENTRIES), XValues(
+            session, result_id, x_key, NO_ENTRIES, NO_ENTRIES, np.zeros(0, bool), {})
+    numbers, count, firsts, lasts, nan_count, lows, highs = (np.array(c, dtype=float if i >= 3 else np.int64)
+                                                               for i, c in enumerate(zip(*rows)))
     low, high = -np.inf if x_min is None else x_min, np.inf if x_max is None else x_max
-    inside = [r.last_index is not None and r.nan_count == 0 and r.count == r.last_index - r.first_index + 1
-              and r.min_value is not None and r.max_value is not None and low <= r.min_value and r.max_value <= high
-              for r in rows]
-    decoded = decode_blocks(session, result_id, x_key, [r.block_no for r, whole in zip(rows, inside) if not whole])
+    # NULL (not summarised, or infinite) is NaN here: such blocks are never whole
+    dense = (lasts - firsts + 1 == count) & (nan_count == 0)
+    inside = dense & (lows >= low) & (highs <= high)
+    decoded = decode_blocks(session, result_id, x_key, numbers[~inside])
     singles = []
     for block_no in sorted(decoded):
         indices, values = decoded[block_no]
         singles.append(indices[~np.isnan(values) & (values >= low) & (values <= high)])
-    whole_rows = [r for r, whole in zip(rows, inside) if whole]
-    runs = _merge([r.first_index for r in whole_rows], [r.last_index for r in whole_rows])
+    runs = _merge(firsts[inside].tolist(), lasts[inside].astype(np.int64).tolist())
     window = EntryWindow(*runs, np.concatenate(singles) if singles else NO_ENTRIES)
-    firsts = np.array([r.first_index for r in rows], dtype=np.int64)
-    numbers = np.array([r.block_no for r in rows], dtype=np.int64)
-    return window, XValues(session, result_id, x_key, firsts, numbers, decoded)
+    return window, XValues(session, result_id, x_key, firsts, numbers, dense, decoded)
 
 
 def _merge(firsts: list[int], lasts: list[int]) -> tuple[np.ndarray, np.ndarray]:
