@@ -27,10 +27,11 @@ def entries():
 
 
 @pytest.fixture(params=["x-from-blocks", "x-from-cache"])
-def stored(request, tmp_path, entries):
-    """A database holding the entries; x read from its blocks (no cache) or decoded whole (cached)."""
+def stored(request, db_url, tmp_path, entries):
+    """A database (SQLite, PostgreSQL) holding the entries; x read from its blocks (no cache) or
+    decoded whole (cached)."""
     cache_bytes = 0 if request.param == "x-from-blocks" else 64 * 1024 * 1024
-    db = Database(f"sqlite:///{tmp_path / 'trainui.db'}", series_cache_bytes=cache_bytes)
+    db = Database(db_url, series_cache_bytes=cache_bytes)
     ensure_schema(db)
     (tmp_path / "project").mkdir()
     result_id = store(db, tmp_path / "project", entries)
