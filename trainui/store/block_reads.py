@@ -3,15 +3,17 @@ that hold a range of entries, or chosen blocks by number. Only these decode the 
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from .block_summary import GROUP_BLOCKS, group_units
 from .models import MetricBlock
 from .series_cache import CachedSeries, SeriesCache
 
 INDEX_DTYPE = np.dtype("<i8")
 VALUE_DTYPE = np.dtype("<f8")
 IN_CHUNK = 500  # block numbers per IN (...) list
+RANGE_CHUNK = 200  # block ranges per statement (SQLite bounds how deep an expression nests)
 
 
 def read_series_cached(session: Session, cache: SeriesCache, result_id: int, key: str, version
@@ -46,9 +48,7 @@ def read_entry_range(session: Session, result_id: int, key: str, low: int, high:
     the blocks that may hold them."""
     t = MetricBlock.__table__
     where = (t.c.result_id == result_id, t.c.key == key)
-    first_block = (select(func.coalesce(func.max(t.c.block_no), 0)).where(*where, t.c.first_index <= low)
-                   .scalar_subquery())
-    query = select(t.c.indices, t.c["values"].label("vals")).where(*where, t.c.block_no >= first_block)
+    query = select(t.c.indices, t.c["values"].label("vals")).where(*where, t.c.block_no >= block_holding(t, where, low))
     if high is not None:
         query = query.where(t.c.first_index <= high)
     rows = session.execute(query.order_by(t.c.block_no)).all()
@@ -57,6 +57,51 @@ def read_entry_range(session: Session, result_id: int, key: str, low: int, high:
     start = int(np.searchsorted(indices, low))
     stop = len(indices) if high is None else int(np.searchsorted(indices, high, side="right"))
     return indices[start:stop], values[start:stop]
+
+
+def block_holding(t, where, entry: int):
+    """SQL: the number of the block holding ``entry`` (0 if none starts before it). Walked from
+    the series' end, so an increment's, near the end, is found in a row or two."""
+    found = select(t.c.block_no).where(*where, t.c.first_index <= entry).order_by(t.c.block_no.desc()).limit(1)
+    return func.coalesce(found.scalar_subquery(), 0)
+
+
+def read_groups(session: Session, result_id: int, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """The key's group summaries and the numbers of the blocks carrying them (each group's last),
+    looked up by primary key: a 100M-entry series has 1,500 of them among 98,000 blocks."""
+    t = MetricBlock.__table__
+    where = (t.c.result_id == result_id, t.c.key == key)
+    top = session.execute(select(func.max(t.c.block_no)).where(*where)).scalar()
+    closing = list(range(GROUP_BLOCKS - 1, (top if top is not None else -1) + 1, GROUP_BLOCKS))
+    found = []
+    for start in range(0, len(closing), IN_CHUNK):
+        found += session.execute(select(t.c.block_no, t.c.group_summary).where(
+            *where, t.c.block_no.in_(closing[start:start + IN_CHUNK]), t.c.group_summary.isnot(None))).all()
+    found.sort()
+    return group_units([r.group_summary for r in found]), np.array([r.block_no for r in found], dtype=np.int64)
+
+
+def in_block_ranges(t, ranges: list[tuple[int, int | None]]):
+    """SQL: block numbers within any of ``ranges`` (inclusive; an upper bound None: to the end)."""
+    return or_(*(t.c.block_no >= low if high is None else t.c.block_no.between(low, high) for low, high in ranges))
+
+
+def block_ranges_outside(closing: np.ndarray, low: int = 0, high: int | None = None) -> list[tuple[int, int | None]]:
+    """Block ranges within low..high (None: to the end) left once the groups ending at
+    ``closing`` (sorted) are taken out."""
+    ranges, start = [], low
+    for last in closing.tolist():
+        first = last - GROUP_BLOCKS + 1
+        if last < start:
+            continue
+        if high is not None and first > high:
+            break
+        if first > start:
+            ranges.append((start, first - 1))
+        start = last + 1
+    if high is None or start <= high:
+        ranges.append((start, high))
+    return ranges
 
 
 def decode_blocks(session: Session, result_id: int, key: str, block_nos) -> dict[int, tuple[np.ndarray, np.ndarray]]:

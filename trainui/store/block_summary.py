@@ -1,10 +1,12 @@
 """Summaries of runs of points: extremes, the entries holding them, the first NaN.
 
-Each stored block carries one per 64-point segment (``SEGMENT_SIZE``), packed in its ``segments``
-column, so that a chart of a window of any size is drawn from summaries instead of decoding the
-window: a 2% window of a 5M-entry series spans ~100 blocks, 1,600 segments. The same records
-summarise points decoded on the fly (a block that the window cuts, or one written before
-summaries existed), so one bucketing code serves both.
+Three resolutions: each stored block carries one per 64-point segment (``SEGMENT_SIZE``, its
+``segments`` column) besides its own min/max columns, and the last block of each full group of
+``GROUP_BLOCKS`` blocks carries one of the whole group (``group_summary``). A chart of a window
+of any size is drawn from the coarsest that still gives each bucket two or more: a 2% window of
+a 5M-entry series spans ~100 blocks, 1,600 segments; a whole 100M-entry series 1,500 groups.
+The same records summarise points decoded on the fly (a block that the window cuts, or one
+written before summaries existed), so one bucketing code serves all.
 
 Values are packed as they are (binary), so infinities and NaN survive in the segments, unlike
 the block's min/max columns, which some databases cannot hold infinite.
@@ -13,14 +15,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from .downsample import grouped_extremes
+
 BLOCK_SIZE = 1024  # points per stored block
 SEGMENT_SIZE = 64
+GROUP_BLOCKS = 64  # blocks per group: 65,536 points
 # One stored record per segment. nan_entry is -1 when the segment holds no NaN; min and max are
 # NaN (and their entries the segment's first) when it holds nothing else.
 SEGMENT_DTYPE = np.dtype([("first_entry", "<i8"), ("min_entry", "<i8"), ("max_entry", "<i8"),
                           ("nan_entry", "<i8"), ("min", "<f8"), ("max", "<f8")])
 # A unit of a chart's bucketing: a stored segment, a whole block, or decoded points, with its count.
 UNIT_DTYPE = np.dtype(SEGMENT_DTYPE.descr + [("count", "<i8")])
+# A group's summary: a unit, with its last entry and its NaN count (whether its points are one per entry).
+GROUP_DTYPE = np.dtype(UNIT_DTYPE.descr + [("last_entry", "<i8"), ("nan_count", "<i8")])
 
 
 def summarize(indices: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
@@ -80,3 +87,22 @@ def segment_units(packed: list[bytes], counts: np.ndarray) -> tuple[np.ndarray, 
     last = np.cumsum(per_block) - 1
     out["count"][last[per_block > 0]] = (counts - (per_block - 1) * SEGMENT_SIZE)[per_block > 0]
     return out, np.repeat(np.arange(len(packed)), per_block)
+
+
+def group_summary(packed: list[bytes], counts: np.ndarray, nan_counts: np.ndarray, last_entry: int) -> bytes:
+    """One ``GROUP_DTYPE`` record of consecutive blocks, from their stored segments."""
+    units, _ = segment_units(packed, counts)
+    arg_low, arg_high = grouped_extremes(units["min"], units["max"], np.zeros(len(units), np.int64))
+    nan = units["nan_entry"][units["nan_entry"] >= 0]
+    out = np.zeros(1, GROUP_DTYPE)
+    out["first_entry"], out["last_entry"] = units["first_entry"][0], last_entry
+    out["min"], out["min_entry"] = units["min"][arg_low], units["min_entry"][arg_low]
+    out["max"], out["max_entry"] = units["max"][arg_high], units["max_entry"][arg_high]
+    out["nan_entry"] = nan[0] if len(nan) else -1
+    out["count"], out["nan_count"] = int(counts.sum()), int(nan_counts.sum())
+    return out.tobytes()
+
+
+def group_units(packed: list[bytes]) -> np.ndarray:
+    """Stored group summaries as records."""
+    return np.frombuffer(b"".join(packed), GROUP_DTYPE)

@@ -15,7 +15,9 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .block_reads import INDEX_DTYPE, VALUE_DTYPE, block_values, decode_blocks, read_series_cached, values_at
+from .block_reads import (INDEX_DTYPE, RANGE_CHUNK, VALUE_DTYPE, block_ranges_outside, block_values, decode_blocks,
+                          in_block_ranges, read_groups, read_series_cached, values_at)
+from .block_summary import BLOCK_SIZE, GROUP_BLOCKS
 from .models import MetricBlock
 from .series_cache import SeriesCache
 
@@ -67,41 +69,50 @@ class EntryWindow:
         return hit
 
 
+@dataclass(frozen=True)
+class XPieces:
+    """Where the x points of the window's entries are stored: pieces of entries starting at
+    ``first`` in block ``block``; in a dense piece (one point per entry, full blocks but maybe the
+    last) entry e is point (e - first) % BLOCK_SIZE of block ``block + (e - first) // BLOCK_SIZE``."""
+    first: np.ndarray
+    block: np.ndarray
+    dense: np.ndarray
+
+
+NO_PIECES = XPieces(NO_ENTRIES, NO_ENTRIES, np.zeros(0, bool))
+
+
 class XValues:
     """x at entries of the window: from a decoded whole x series, or from the x blocks that hold
-    them, each read once per query. A block with one point per entry is read for its values
-    only: the point of entry e is at e - first."""
+    them, each read once per query (a dense block for its values only)."""
 
-    def __init__(self, session: Session, result_id: int, x_key: str, firsts: np.ndarray, numbers: np.ndarray,
-                 dense: np.ndarray, decoded: dict, whole: tuple[np.ndarray, np.ndarray] | None = None):
+    def __init__(self, session: Session, result_id: int, x_key: str, pieces: XPieces, decoded: dict,
+                 whole: tuple[np.ndarray, np.ndarray] | None = None):
         self.session, self.result_id, self.x_key = session, result_id, x_key
-        self.firsts, self.numbers, self.dense, self.decoded, self.whole = firsts, numbers, dense, decoded, whole
+        self.pieces, self.decoded, self.whole = pieces, decoded, whole
         self.values: dict[int, np.ndarray] = {}
 
     def at(self, entries: np.ndarray) -> np.ndarray:
         if self.whole is not None:
             return values_at(*self.whole, entries)
         out = np.full(len(entries), np.nan)
-        if not len(entries) or not len(self.firsts):
+        if not len(entries) or not len(self.pieces.first):
             return out
-        holder = np.maximum(np.searchsorted(self.firsts, entries, side="right") - 1, 0)
-        by_position = self.dense[holder]
-        wanted = np.unique(self.numbers[holder[by_position]]).tolist()
-        missing = [b for b in wanted if b not in self.values and b not in self.decoded]
-        self.values.update(block_values(self.session, self.result_id, self.x_key, missing))
-        for b in wanted:
-            if b not in self.values:
-                self.values[b] = self.decoded[b][1]
+        piece = np.maximum(np.searchsorted(self.pieces.first, entries, side="right") - 1, 0)
+        offset = entries - self.pieces.first[piece]
+        by_position = self.pieces.dense[piece]
+        block = self.pieces.block[piece] + np.where(by_position, offset // BLOCK_SIZE, 0)
         if by_position.any():
-            sizes = np.array([len(self.values[b]) for b in wanted], dtype=np.int64)
-            base = np.zeros(len(self.numbers), dtype=np.int64)
-            base[np.searchsorted(self.numbers, wanted)] = np.cumsum(sizes) - sizes
-            flat = np.concatenate([self.values[b] for b in wanted])
-            chosen = holder[by_position]
-            out[by_position] = flat[base[chosen] + entries[by_position] - self.firsts[chosen]]
+            wanted = np.unique(block[by_position])
+            missing = [b for b in wanted.tolist() if b not in self.values and b not in self.decoded]
+            self.values.update(block_values(self.session, self.result_id, self.x_key, missing))
+            parts = [self.values[b] if b in self.values else self.decoded[b][1] for b in wanted.tolist()]
+            sizes = np.array([len(p) for p in parts], dtype=np.int64)
+            base = (np.cumsum(sizes) - sizes)[np.searchsorted(wanted, block[by_position])]
+            out[by_position] = np.concatenate(parts)[base + offset[by_position] % BLOCK_SIZE]
         searched = ~by_position
         if searched.any():
-            blocks = np.unique(self.numbers[holder[searched]]).tolist()
+            blocks = np.unique(block[searched]).tolist()
             missing = [b for b in blocks if b not in self.decoded]
             self.decoded.update(decode_blocks(self.session, self.result_id, self.x_key, missing))
             out[searched] = values_at(np.concatenate([self.decoded[b][0] for b in blocks]),
@@ -117,8 +128,7 @@ def find_window(session: Session, cache: SeriesCache, result: dict, x_key: str, 
     fits = result["entry_count"] * (INDEX_DTYPE.itemsize + VALUE_DTYPE.itemsize) <= cache.max_bytes // 4
     if fits or cache.get(result["id"], x_key, version) is not None:
         whole = read_series_cached(session, cache, result["id"], x_key, version)
-        return _from_series(*whole, x_min, x_max), XValues(session, result["id"], x_key, NO_ENTRIES, NO_ENTRIES,
-                                                           np.zeros(0, bool), {}, whole)
+        return _from_series(*whole, x_min, x_max), XValues(session, result["id"], x_key, NO_PIECES, {}, whole)
     return _from_blocks(session, result["id"], x_key, x_min, x_max)
 
 
@@ -140,20 +150,29 @@ def _runs(entries: np.ndarray) -> EntryWindow:
 
 
 def _from_blocks(session: Session, result_id: int, x_key: str, x_min, x_max) -> tuple[EntryWindow, XValues]:
+    """Groups of blocks first: a group inside the range is a run, one outside is skipped; the
+    blocks of the groups the range cuts, and of no group, are read and sorted out the same way."""
+    low, high = -np.inf if x_min is None else x_min, np.inf if x_max is None else x_max
+    groups, closing = read_groups(session, result_id, x_key)
+    group_dense = (groups["last_entry"] - groups["first_entry"] + 1 == groups["count"]) & (groups["nan_count"] == 0)
+    group_inside = group_dense & (groups["min"] >= low) & (groups["max"] <= high)
+    group_outside = (groups["count"] == groups["nan_count"]) | (groups["max"] < low) | (groups["min"] > high)
+    ranges = block_ranges_outside(closing[group_inside | group_outside])
     t = MetricBlock.__table__
     where = [t.c.result_id == result_id, t.c.key == x_key, t.c.min_index.isnot(None)]  # all-NaN: no point
     if x_min is not None:  # a NULL extreme is infinite: the block may reach into the range
         where.append(or_(t.c.max_value.is_(None), t.c.max_value >= x_min))
     if x_max is not None:
         where.append(or_(t.c.min_value.is_(None), t.c.min_value <= x_max))
-    rows = session.execute(select(t.c.block_no, t.c.count, t.c.first_index, t.c.last_index, t.c.nan_count,
-                                  t.c.min_value, t.c.max_value).where(*where).order_by(t.c.block_no)).all()
-    if not rows:
-        return EntryWindow(NO_ENTRIES, NO_ENTRIES, NO_ENTRIES), XValues(
-            session, result_id, x_key, NO_ENTRIES, NO_ENTRIES, np.zeros(0, bool), {})
-    numbers, count, firsts, lasts, nan_count, lows, highs = (np.array(c, dtype=float if i >= 3 else np.int64)
-                                                               for i, c in enumerate(zip(*rows)))
-    low, high = -np.inf if x_min is None else x_min, np.inf if x_max is None else x_max
+    rows = []
+    for start in range(0, len(ranges), RANGE_CHUNK):
+        rows += session.execute(select(t.c.block_no, t.c.count, t.c.first_index, t.c.last_index, t.c.nan_count,
+                                       t.c.min_value, t.c.max_value)
+                                .where(*where, in_block_ranges(t, ranges[start:start + RANGE_CHUNK]))).all()
+    rows.sort()
+    numbers, count, firsts, lasts, nan_count, lows, highs = (
+        (np.array(c, dtype=float if i >= 3 else np.int64) for i, c in enumerate(zip(*rows))) if rows
+        else (np.zeros(0, dtype=np.int64 if i < 3 else float) for i in range(7)))
     # NULL (not summarised, or infinite) is NaN here: such blocks are never whole
     dense = (lasts - firsts + 1 == count) & (nan_count == 0)
     inside = dense & (lows >= low) & (highs <= high)
@@ -162,9 +181,17 @@ def _from_blocks(session: Session, result_id: int, x_key: str, x_min, x_max) -> 
     for block_no in sorted(decoded):
         indices, values = decoded[block_no]
         singles.append(indices[~np.isnan(values) & (values >= low) & (values <= high)])
-    runs = _merge(firsts[inside].tolist(), lasts[inside].astype(np.int64).tolist())
-    window = EntryWindow(*runs, np.concatenate(singles) if singles else NO_ENTRIES)
-    return window, XValues(session, result_id, x_key, firsts, numbers, dense, decoded)
+    run_first = np.concatenate([groups["first_entry"][group_inside], firsts[inside]])
+    run_last = np.concatenate([groups["last_entry"][group_inside], lasts[inside].astype(np.int64)])
+    order = np.argsort(run_first, kind="stable")
+    window = EntryWindow(*_merge(run_first[order].tolist(), run_last[order].tolist()),
+                         np.concatenate(singles) if singles else NO_ENTRIES)
+    piece_first = np.concatenate([groups["first_entry"][group_inside], firsts])
+    order = np.argsort(piece_first, kind="stable")
+    pieces = XPieces(piece_first[order],
+                     np.concatenate([closing[group_inside] - GROUP_BLOCKS + 1, numbers])[order],
+                     np.concatenate([np.ones(int(group_inside.sum()), bool), dense])[order])
+    return window, XValues(session, result_id, x_key, pieces, decoded)
 
 
 def _merge(firsts: list[int], lasts: list[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -93,12 +93,16 @@ class MetricBlock(Base):
     min_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     max_value: Mapped[float | None] = mapped_column(Float, nullable=True)
     max_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    # Finer summaries (store.block_summary): the block's last entry, how many of its values are
-    # NaN, and per 64-point segment its extremes, their entries and its first NaN, packed (768
-    # bytes). NULL in blocks written before revision 0003: those are decoded instead.
+    # Finer and coarser summaries (store.block_summary): the block's last entry, how many of its
+    # values are NaN, and per 64-point segment its extremes, their entries and its first NaN,
+    # packed (768 bytes). NULL in blocks written before revision 0003: those are decoded instead.
     last_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     nan_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     segments: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # On the last block of each full group of 64 (block_no % 64 == 63): the same summary of the
+    # whole group (65,536 points, 72 bytes), so that a series of 100M entries is charted from
+    # 1,500 rows.
+    group_summary: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # The points, last: SQLite keeps a row's first bytes in its page and the rest in a chain of
     # overflow pages, so every column above is read without walking the 16 kB of points.
     indices: Mapped[bytes] = mapped_column(LargeBinary)

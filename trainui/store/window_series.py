@@ -8,11 +8,12 @@ bucket's true minimum and maximum over the window's points.
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .block_reads import INDEX_DTYPE, VALUE_DTYPE, decode_blocks, stored_segments
-from .block_summary import BLOCK_SIZE, SEGMENT_SIZE, UNIT_DTYPE, segment_units, summarize
+from .block_reads import (INDEX_DTYPE, RANGE_CHUNK, VALUE_DTYPE, block_holding, block_ranges_outside, decode_blocks,
+                          in_block_ranges, read_groups, stored_segments)
+from .block_summary import BLOCK_SIZE, GROUP_BLOCKS, SEGMENT_SIZE, UNIT_DTYPE, segment_units, summarize
 from .downsample import exact_answer, grouped_extremes, groups_by_count, spread
 from .entry_window import EntryWindow, XValues
 from .models import MetricBlock
@@ -38,7 +39,7 @@ def window_units(session: Session, result_id: int, key: str, window: EntryWindow
     if rows is None:
         return NO_UNITS
     buckets = max(1, max_points // 2)
-    if len(rows["block_no"]) >= 2 * buckets:
+    if rows["groups"] is not None or len(rows["block_no"]) >= 2 * buckets:
         unit_size = BLOCK_SIZE
     elif int((-(-rows["count"] // SEGMENT_SIZE)).sum()) >= 2 * buckets:
         unit_size = SEGMENT_SIZE
@@ -48,6 +49,9 @@ def window_units(session: Session, result_id: int, key: str, window: EntryWindow
     plain = covered & (unit_size == BLOCK_SIZE) & (rows["nan_count"] == 0) & rows["finite"]
     segmented = covered & ~plain
     parts, origins = [_block_units(rows, plain)], [rows["block_no"][plain]]
+    if rows["groups"] is not None:
+        parts.append(_group_units(rows["groups"]))
+        origins.append(rows["group_closing"])
     wanted = rows["block_no"][segmented]
     packed = ([rows["segments"][i] for i in np.flatnonzero(segmented)] if rows["segments"] is not None
               else stored_segments(session, result_id, key, wanted))
@@ -117,27 +121,49 @@ def _block_units(rows: dict, chosen: np.ndarray) -> np.ndarray:
     return units
 
 
+def _group_units(groups: np.ndarray) -> np.ndarray:
+    units = np.empty(len(groups), UNIT_DTYPE)
+    for name in UNIT_DTYPE.names:
+        units[name] = groups[name]
+    return units
+
+
 def _blocks_in(session: Session, result_id: int, key: str, window: EntryWindow, max_points: int) -> dict | None:
-    """The key's blocks holding entries of the window, as columns of their summaries. Their packed
+    """The key's blocks holding entries of the window, as columns of their summaries, found
+    through its group summaries. When the window holds whole groups enough for every bucket, those
+    groups are the units (``groups``) and only the blocks outside them are listed. Blocks' packed
     segments come along when the window is too short for whole blocks to serve as units."""
     if window.empty:
         return None
     low, high = window.span
-    with_segments = (high - low) // BLOCK_SIZE + 2 < 2 * max(1, max_points // 2)
+    buckets = max(1, max_points // 2)
+    groups, closing = read_groups(session, result_id, key)
+    covered = ((groups["last_entry"] >= low) & (groups["first_entry"] <= high)
+               & window.covers(groups["first_entry"], groups["last_entry"]))
+    use_groups = int(covered.sum()) >= 2 * buckets
+    before, after = closing[groups["last_entry"] < low], closing[groups["first_entry"] > high]
+    ranges = block_ranges_outside(closing[covered] if use_groups else closing[:0],
+                                  int(before[-1]) + 1 if len(before) else 0,
+                                  int(after[0]) - GROUP_BLOCKS if len(after) else None)
+    with_segments = not use_groups and (high - low) // BLOCK_SIZE + 2 < 2 * buckets
     t = MetricBlock.__table__
-    where = (t.c.result_id == result_id, t.c.key == key)
-    first_block = (select(func.coalesce(func.max(t.c.block_no), 0)).where(*where, t.c.first_index <= low)
-                   .scalar_subquery())
+    where = [t.c.result_id == result_id, t.c.key == key, t.c.first_index <= high]
+    if not len(closing):  # no groups to bound the span with: from the block holding its start
+        where.append(t.c.block_no >= block_holding(t, where[:2], low))
     columns = [t.c.block_no, t.c.count, t.c.first_index, t.c.last_index, t.c.nan_count, t.c.min_value,
                t.c.min_index, t.c.max_value, t.c.max_index] + ([t.c.segments] if with_segments else [])
-    found = session.execute(select(*columns).where(*where, t.c.block_no >= first_block, t.c.first_index <= high)
-                            .order_by(t.c.block_no)).all()
-    if not found:
+    found = []
+    for start in range(0, len(ranges), RANGE_CHUNK):
+        found += session.execute(select(*columns).where(*where, in_block_ranges(t, ranges[start:start + RANGE_CHUNK]))
+                                 ).all()
+    found.sort(key=lambda r: r.block_no)
+    if not found and not use_groups:
         return None
-    block_no, count, first, last, nan_count, low_value, low_entry, high_value, high_entry, *segments = zip(*found)
+    block_no, count, first, last, nan_count, low_value, low_entry, high_value, high_entry, *segments = (
+        zip(*found) if found else ([] for _ in columns))
     first = np.array(first, dtype=np.int64)
     # A block written before revision 0003 has no last_index: it reaches at most to the next block.
-    reach = np.r_[first[1:] - 1, np.iinfo(np.int64).max]
+    reach = np.r_[first[1:] - 1, np.iinfo(np.int64).max] if len(first) else first
     rows = {
         "block_no": np.array(block_no, dtype=np.int64),
         "count": np.array(count, dtype=np.int64),
@@ -154,4 +180,6 @@ def _blocks_in(session: Session, result_id: int, key: str, window: EntryWindow, 
     keep = window.touches(rows["first"], rows["last"])
     chosen = {name: column[keep] for name, column in rows.items()}
     chosen["segments"] = [p for p, k in zip(segments[0], keep.tolist()) if k] if segments else None
+    chosen["groups"] = groups[covered] if use_groups else None
+    chosen["group_closing"] = closing[covered] if use_groups else None
     return chosen

@@ -1,4 +1,4 @@
-"""finer block summaries: each metric block's last entry, NaN count and per-segment extremes
+"""multi-resolution block summaries: each metric block's last entry, NaN count, per-segment extremes, and a summary of each group of 64 blocks
 
 Blocks written before this revision keep NULL there: reads decode those blocks instead (the
 answers are the same, only slower), and the last block of each series gets its summaries at
@@ -24,7 +24,7 @@ branch_labels = None
 depends_on = None
 
 SUMMARIES_FIRST = ("result_id", "key", "block_no", "count", "first_index", "min_value", "min_index", "max_value",
-                   "max_index", "last_index", "nan_count", "segments", "indices", "values")
+                   "max_index", "last_index", "nan_count", "segments", "group_summary", "indices", "values")
 
 
 def upgrade() -> None:
@@ -34,10 +34,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('last_index', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('nan_count', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('segments', sa.LargeBinary(), nullable=True))
+        batch_op.add_column(sa.Column('group_summary', sa.LargeBinary(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('metric_blocks', schema=None) as batch_op:
+        batch_op.drop_column('group_summary')
         batch_op.drop_column('segments')
         batch_op.drop_column('nan_count')
         batch_op.drop_column('last_index')
