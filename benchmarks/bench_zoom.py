@@ -6,6 +6,9 @@ Targets (trainui issue 12):
 2. The whole-series view of that series (no range).
 3. The project page's first look: 50 results x 100k entries x 3 keys in one
    `GET /logs?results=...&max_points=250`, answered within 1 s after the first visit.
+4. With --huge N (e.g. 100000000; a 3.4 GB database, built in ~4 min): the whole view and
+   windows of an N-entry series, drawn from the group summaries (no baseline: decoding it
+   whole takes seconds and gigabytes).
 
 Each figure is printed next to a baseline measured in the same run on the same database: the
 decode-everything computation these answers replaced (read every block of x and y, pair them,
@@ -98,6 +101,7 @@ def main() -> None:
     parser.add_argument("--results", type=int, default=50, help="results of the first look")
     parser.add_argument("--result-entries", type=int, default=100_000, help="entries of each of those")
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--huge", type=int, default=0, help="entries of an extra, huge series (0: none)")
     parser.add_argument("--db", help="an existing benchmark database to reuse (SQLite path)")
     args = parser.parse_args()
 
@@ -114,6 +118,9 @@ def main() -> None:
         for r in range(args.results):
             make_result(db, project_id, str(path.parent / "project" / f"run{r:02d}"), args.result_entries, KEYS,
                         seed=100 + r)
+        if args.huge:
+            make_result(db, project_id, str(path.parent / "project" / "huge"), args.huge, ("main/loss",), seed=2,
+                        chunk=500_000)
         print(f"built {path} in {time.perf_counter() - started:.0f} s")
     with db.session() as s:
         from trainui.store.models import Result
@@ -155,7 +162,20 @@ def main() -> None:
           f"max {ms(max(again))} (target < 1 s)")
     print(f"   baseline (decode everything, every visit): median {ms(statistics.median(old))}; "
           f"{statistics.median(old) / statistics.median(again):.1f}x faster")
+    if "huge" in ids:
+        bench_huge(client, ids["huge"], args.huge, args.repeat, rng)
     db.dispose()
+
+
+def bench_huge(client, result_id: int, n: int, repeat: int, rng) -> None:
+    print(f"\n4. a {n:,}-entry series, max_points=1000")
+    base = f"/api/v1/results/{result_id}/logs?keys=main/loss&max_points=1000"
+    whole = [timed(lambda: get(client, base)) for _ in range(repeat)]
+    print(f"   whole series: median {ms(statistics.median(whole))}, first {ms(whole[0])}")
+    for share in (0.5, 0.02, 0.001):
+        lows = rng.integers(0, int(n * (1 - share)), repeat).tolist()
+        times = [timed(lambda low=low: get(client, f"{base}&x_min={low}&x_max={low + n * share - 1}")) for low in lows]
+        print(f"   a {share:.1%} window: median {ms(statistics.median(times))}, max {ms(max(times))}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""multi-resolution block summaries: each metric block's last entry, NaN count, per-segment extremes, and a summary of each group of 64 blocks
+"""multi-resolution block summaries: each block's last entry, NaN count and per-segment extremes; group summaries
+
+Each metric block gets its last entry, its NaN count and the extremes of each of its 64-point
+segments; the last block of each full group of 64 blocks gets a summary of the whole group.
 
 Blocks written before this revision keep NULL there: reads decode those blocks instead (the
 answers are the same, only slower), and the last block of each series gets its summaries at

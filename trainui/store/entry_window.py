@@ -1,11 +1,12 @@
 """Which entries a chart's x range holds, found without decoding the x series.
 
 A y point belongs to a chart when its entry also holds a non-NaN x inside the range. The x
-key's blocks answer that from their summaries: a block whose extremes lie inside the range,
-that holds no NaN and one point per entry (``count == last - first + 1``) puts its whole entry
-run in the window; a block wholly outside is skipped; only the blocks the range cuts (two, for
-a monotonic x) are decoded. Nothing assumes x monotonic: a non-monotonic x cuts more blocks,
-which are decoded, so the answer is the same, only slower.
+key's summaries answer that, coarsest first: a group of 64 blocks, or a block, whose extremes
+lie inside the range, that holds no NaN and one point per entry (``count == last - first + 1``)
+puts its whole entry run in the window; one wholly outside is skipped; a group the range cuts
+is looked at block by block, and only the blocks the range cuts (two, for a monotonic x) are
+decoded. Nothing assumes x monotonic: a non-monotonic x cuts more, which is decoded, so the
+answer is the same, only slower.
 """
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """One key's chart over a window of entries, from the coarsest summaries that still give every
-bucket two units or more: whole blocks (their min/max columns), else 64-point segments (packed
-with each block), else the decoded points themselves (a window of fewer than max_points
-segments: at most a few dozen blocks). Blocks that the window cuts, and blocks written before
-the segments existed, are decoded and summarised the same way, so every answer keeps each
-bucket's true minimum and maximum over the window's points.
+bucket two units or more: groups of 64 blocks, else whole blocks (their min/max columns), else
+64-point segments (packed with each block), else the decoded points themselves (a window of
+fewer than max_points segments: at most a few dozen blocks). Blocks that the window cuts, and
+blocks written before the summaries existed, are decoded and summarised the same way, so every
+answer keeps each bucket's true minimum and maximum over the window's points.
 """
 from __future__ import annotations
 
@@ -122,6 +122,7 @@ def _block_units(rows: dict, chosen: np.ndarray) -> np.ndarray:
 
 
 def _group_units(groups: np.ndarray) -> np.ndarray:
+    """Whole groups as units, from their stored summaries."""
     units = np.empty(len(groups), UNIT_DTYPE)
     for name in UNIT_DTYPE.names:
         units[name] = groups[name]
