@@ -170,7 +170,7 @@ def _from_blocks(session: Session, result_id: int, x_key: str, x_min, x_max) -> 
         rows += session.execute(select(t.c.block_no, t.c.count, t.c.first_index, t.c.last_index, t.c.nan_count,
                                        t.c.min_value, t.c.max_value)
                                 .where(*where, in_block_ranges(t, ranges[start:start + RANGE_CHUNK]))).all()
-    rows.sort()
+    rows.sort(key=lambda row: row[0])
     numbers, count, firsts, lasts, nan_count, lows, highs = (
         (np.array(c, dtype=float if i >= 3 else np.int64) for i, c in enumerate(zip(*rows))) if rows
         else (np.zeros(0, dtype=np.int64 if i < 3 else float) for i in range(7)))

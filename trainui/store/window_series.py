@@ -1,5 +1,6 @@
 """One key's chart over a window of entries, from the coarsest summaries that still give every
-bucket two units or more: groups of 64 blocks, else whole blocks (their min/max columns), else
+bucket two units or more (groups: one for every other bucket, as the next level down reads 64
+times as many rows): groups of 64 blocks, else whole blocks (their min/max columns), else
 64-point segments (packed with each block), else the decoded points themselves (a window of
 fewer than max_points segments: at most a few dozen blocks). Blocks that the window cuts, and
 blocks written before the summaries existed, are decoded and summarised the same way, so every
@@ -141,7 +142,8 @@ def _blocks_in(session: Session, result_id: int, key: str, window: EntryWindow, 
     groups, closing = read_groups(session, result_id, key)
     covered = ((groups["last_entry"] >= low) & (groups["first_entry"] <= high)
                & window.covers(groups["first_entry"], groups["last_entry"]))
-    use_groups = int(covered.sum()) >= 2 * buckets
+    # Groups serve once they give half the buckets asked for: below that, blocks (64 times as many rows).
+    use_groups = int(covered.sum()) >= max(1, buckets // 2)
     before, after = closing[groups["last_entry"] < low], closing[groups["first_entry"] > high]
     ranges = block_ranges_outside(closing[covered] if use_groups else closing[:0],
                                   int(before[-1]) + 1 if len(before) else 0,
@@ -157,7 +159,7 @@ def _blocks_in(session: Session, result_id: int, key: str, window: EntryWindow, 
     for start in range(0, len(ranges), RANGE_CHUNK):
         found += session.execute(select(*columns).where(*where, in_block_ranges(t, ranges[start:start + RANGE_CHUNK]))
                                  ).all()
-    found.sort(key=lambda r: r.block_no)
+    found.sort(key=lambda row: row[0])
     if not found and not use_groups:
         return None
     block_no, count, first, last, nan_count, low_value, low_entry, high_value, high_entry, *segments = (
