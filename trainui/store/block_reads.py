@@ -6,7 +6,7 @@ import numpy as np
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from .block_summary import GROUP_BLOCKS, group_units
+from .block_summary import BLOCK_SIZE, GROUP_BLOCKS, group_units
 from .models import MetricBlock
 from .series_cache import CachedSeries, SeriesCache
 
@@ -14,6 +14,7 @@ INDEX_DTYPE = np.dtype("<i8")
 VALUE_DTYPE = np.dtype("<f8")
 IN_CHUNK = 500  # block numbers per IN (...) list
 RANGE_CHUNK = 200  # block ranges per statement (SQLite bounds how deep an expression nests)
+GROUPS_WORTH_READING = 4  # up to an entry before 4 groups' worth, a key's groups are not looked up
 
 
 def read_series_cached(session: Session, cache: SeriesCache, result_id: int, key: str, version
@@ -66,18 +67,21 @@ def block_holding(t, where, entry: int):
     return func.coalesce(found.scalar_subquery(), 0)
 
 
-def read_groups(session: Session, result_id: int, key: str) -> tuple[np.ndarray, np.ndarray]:
-    """The key's group summaries and the numbers of the blocks carrying them (each group's last),
-    looked up by primary key: a 100M-entry series has 1,500 of them among 98,000 blocks."""
+def read_groups(session: Session, result_id: int, key: str, up_to_entry: int) -> tuple[np.ndarray, np.ndarray]:
+    """The key's group summaries starting at or before ``up_to_entry`` and the first one after,
+    with the numbers of the blocks carrying them (each group's last), looked up by primary key: a
+    100M-entry series has 1,500 of them among 98,000 blocks. Block b holds points 1024 b on, so
+    it starts at entry 1024 b or later: no group past the one after can start by ``up_to_entry``."""
     t = MetricBlock.__table__
-    where = (t.c.result_id == result_id, t.c.key == key)
-    top = session.execute(select(func.max(t.c.block_no)).where(*where)).scalar()
-    closing = list(range(GROUP_BLOCKS - 1, (top if top is not None else -1) + 1, GROUP_BLOCKS))
+    if up_to_entry < GROUPS_WORTH_READING * GROUP_BLOCKS * BLOCK_SIZE:
+        return group_units([]), np.empty(0, np.int64)  # a few groups at most: their blocks are read instead
+    closing = list(range(GROUP_BLOCKS - 1, up_to_entry // BLOCK_SIZE + 2 * GROUP_BLOCKS, GROUP_BLOCKS))
     found = []
     for start in range(0, len(closing), IN_CHUNK):
         found += session.execute(select(t.c.block_no, t.c.group_summary).where(
-            *where, t.c.block_no.in_(closing[start:start + IN_CHUNK]), t.c.group_summary.isnot(None))).all()
-    found.sort()
+            t.c.result_id == result_id, t.c.key == key, t.c.block_no.in_(closing[start:start + IN_CHUNK]),
+            t.c.group_summary.isnot(None))).all()
+    found.sort(key=lambda row: row[0])
     return group_units([r.group_summary for r in found]), np.array([r.block_no for r in found], dtype=np.int64)
 
 

@@ -130,7 +130,7 @@ def find_window(session: Session, cache: SeriesCache, result: dict, x_key: str, 
     if fits or cache.get(result["id"], x_key, version) is not None:
         whole = read_series_cached(session, cache, result["id"], x_key, version)
         return _from_series(*whole, x_min, x_max), XValues(session, result["id"], x_key, NO_PIECES, {}, whole)
-    return _from_blocks(session, result["id"], x_key, x_min, x_max)
+    return _from_blocks(session, result["id"], x_key, x_min, x_max, result["entry_count"])
 
 
 def _from_series(indices: np.ndarray, values: np.ndarray, x_min, x_max) -> EntryWindow:
@@ -150,11 +150,12 @@ def _runs(entries: np.ndarray) -> EntryWindow:
     return EntryWindow(entries[np.r_[0, breaks + 1]], entries[np.r_[breaks, len(entries) - 1]], NO_ENTRIES)
 
 
-def _from_blocks(session: Session, result_id: int, x_key: str, x_min, x_max) -> tuple[EntryWindow, XValues]:
+def _from_blocks(session: Session, result_id: int, x_key: str, x_min, x_max, entry_count: int
+                 ) -> tuple[EntryWindow, XValues]:
     """Groups of blocks first: a group inside the range is a run, one outside is skipped; the
     blocks of the groups the range cuts, and of no group, are read and sorted out the same way."""
     low, high = -np.inf if x_min is None else x_min, np.inf if x_max is None else x_max
-    groups, closing = read_groups(session, result_id, x_key)
+    groups, closing = read_groups(session, result_id, x_key, entry_count)
     group_dense = (groups["last_entry"] - groups["first_entry"] + 1 == groups["count"]) & (groups["nan_count"] == 0)
     group_inside = group_dense & (groups["min"] >= low) & (groups["max"] <= high)
     group_outside = (groups["count"] == groups["nan_count"]) | (groups["max"] < low) | (groups["min"] > high)

@@ -139,7 +139,7 @@ def _blocks_in(session: Session, result_id: int, key: str, window: EntryWindow, 
         return None
     low, high = window.span
     buckets = max(1, max_points // 2)
-    groups, closing = read_groups(session, result_id, key)
+    groups, closing = read_groups(session, result_id, key, high)
     covered = ((groups["last_entry"] >= low) & (groups["first_entry"] <= high)
                & window.covers(groups["first_entry"], groups["last_entry"]))
     # Groups serve once they give half the buckets asked for: below that, blocks (64 times as many rows).
