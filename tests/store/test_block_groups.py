@@ -9,7 +9,7 @@ from window_checks import check_answer, check_units, make_entries, store, window
 
 from trainui.store import Database
 from trainui.store.block_summary import BLOCK_SIZE, GROUP_BLOCKS, group_units
-from trainui.store.entry_window import find_window
+from trainui.store.entry_window import WHOLE_X_ENTRIES, find_window
 from trainui.store.logs import read_logs
 from trainui.store.models import MetricBlock
 from trainui.store.results import get_result
@@ -25,10 +25,11 @@ def entries():
     return make_entries(N, seed=11, sprinkled_gaps=False)  # entries lacking iteration: in group 1 only
 
 
-@pytest.fixture(params=["x-from-blocks", "x-from-cache"])
-def stored(request, tmp_path, entries):
-    cache_bytes = 0 if request.param == "x-from-blocks" else 256 * 1024 * 1024
-    db = Database(f"sqlite:///{tmp_path / 'trainui.db'}", series_cache_bytes=cache_bytes)
+@pytest.fixture
+def stored(tmp_path, entries):
+    """A series this long has its x read block by block (WHOLE_X_ENTRIES), whatever the cache."""
+    assert N > WHOLE_X_ENTRIES
+    db = Database(f"sqlite:///{tmp_path / 'trainui.db'}")
     ensure_schema(db)
     (tmp_path / "project").mkdir()
     result_id = store(db, tmp_path / "project", entries)

@@ -23,6 +23,7 @@ from .models import MetricBlock
 from .series_cache import SeriesCache
 
 NO_ENTRIES = np.empty(0, INDEX_DTYPE)
+WHOLE_X_ENTRIES = 4 * GROUP_BLOCKS * BLOCK_SIZE  # up to 262,144 entries (4 MB): x decoded whole, cached
 
 
 @dataclass(frozen=True)
@@ -124,10 +125,11 @@ class XValues:
 def find_window(session: Session, cache: SeriesCache, result: dict, x_key: str, x_min: float | None,
                 x_max: float | None) -> tuple[EntryWindow, XValues]:
     """The window of entries with x in [x_min, x_max] (a missing bound: open) and a way to read x
-    there. An x series that the decoded-series cache holds, or could hold, is used whole."""
+    there. A short x series (a few MB) is decoded whole and kept in the decoded-series cache: the
+    next chart of that result reads it from memory; longer ones are read block by block."""
     version = (result["created_at"], result["log_generation"])
     fits = result["entry_count"] * (INDEX_DTYPE.itemsize + VALUE_DTYPE.itemsize) <= cache.max_bytes // 4
-    if fits or cache.get(result["id"], x_key, version) is not None:
+    if fits and result["entry_count"] <= WHOLE_X_ENTRIES:
         whole = read_series_cached(session, cache, result["id"], x_key, version)
         return _from_series(*whole, x_min, x_max), XValues(session, result["id"], x_key, NO_PIECES, {}, whole)
     return _from_blocks(session, result["id"], x_key, x_min, x_max, result["entry_count"])
