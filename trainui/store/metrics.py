@@ -1,8 +1,9 @@
 """Metric series stored as packed blocks of (entry index, value) per key.
 
 A block holds up to BLOCK_SIZE points. Appending touches only the last block of each key, so
-adding one point costs O(1) regardless of the series length; reading a series reads
-len / BLOCK_SIZE rows.
+adding one point costs O(1) regardless of the series length. Each block keeps summaries of its
+points (extremes, per-segment extremes: block_summary), from which charts of any window are
+drawn without decoding the series.
 """
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ import numpy as np
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
-from .downsample import bucket_extremes, minmax_indices
+from .block_reads import INDEX_DTYPE, VALUE_DTYPE, read_entry_range
+from .block_summary import BLOCK_SIZE, GROUP_BLOCKS, block_summary_columns, group_summary
+from .downsample import exact_answer
+from .entry_window import find_window
 from .models import MetricBlock
-from .series_cache import CachedSeries, SeriesCache
-
-BLOCK_SIZE = 1024
-INDEX_DTYPE = np.dtype("<i8")
-VALUE_DTYPE = np.dtype("<f8")
+from .series_cache import SeriesCache
+from .window_series import window_answer
 
 
 def append_points(session: Session, result_id: int, columns: dict[str, tuple[list[int], list[float]]]) -> None:
@@ -50,13 +51,13 @@ def append_points(session: Session, result_id: int, columns: dict[str, tuple[lis
                 values = last.vals + new_val[:take].tobytes()
                 updates.append({"b_result_id": result_id, "b_key": key, "b_block_no": last.block_no,
                                 "count": last.count + take, "indices": indices, "values": values,
-                                **_extremes(np.frombuffer(indices, INDEX_DTYPE), np.frombuffer(values, VALUE_DTYPE))})
+                                **_summaries(np.frombuffer(indices, INDEX_DTYPE), np.frombuffer(values, VALUE_DTYPE))})
                 new_idx, new_val = new_idx[take:], new_val[take:]
         for start in range(0, len(new_idx), BLOCK_SIZE):
             chunk_idx, chunk_val = new_idx[start:start + BLOCK_SIZE], new_val[start:start + BLOCK_SIZE]
             inserts.append({"result_id": result_id, "key": key, "block_no": block_no, "count": len(chunk_idx),
                             "first_index": int(chunk_idx[0]), "indices": chunk_idx.tobytes(),
-                            "values": chunk_val.tobytes(), **_extremes(chunk_idx, chunk_val)})
+                            "values": chunk_val.tobytes(), **_summaries(chunk_idx, chunk_val)})
             block_no += 1
     if updates:
         session.execute(
@@ -64,10 +65,42 @@ def append_points(session: Session, result_id: int, columns: dict[str, tuple[lis
                                  table.c.block_no == bindparam("b_block_no"))
             .values(count=bindparam("count"), indices=bindparam("indices"), values=bindparam("values"),
                     min_value=bindparam("min_value"), min_index=bindparam("min_index"),
-                    max_value=bindparam("max_value"), max_index=bindparam("max_index")),
+                    max_value=bindparam("max_value"), max_index=bindparam("max_index"),
+                    last_index=bindparam("last_index"), nan_count=bindparam("nan_count"),
+                    segments=bindparam("segments")),
             updates)
     if inserts:
         session.execute(table.insert(), inserts)
+    _summarise_groups(session, result_id, [(u["b_key"], u["b_block_no"], u["count"]) for u in updates]
+                      + [(i["key"], i["block_no"], i["count"]) for i in inserts])
+
+
+def _summarise_groups(session: Session, result_id: int, written: list[tuple[str, int, int]]) -> None:
+    """Blocks that complete a group of GROUP_BLOCKS full blocks get the group's summary, made from
+    the group's stored segments (one read of 64 small columns per 65,536 points)."""
+    t = MetricBlock.__table__
+    closing = [(key, block_no) for key, block_no, count in written
+               if count == BLOCK_SIZE and block_no % GROUP_BLOCKS == GROUP_BLOCKS - 1]
+    summaries = []
+    for key, block_no in closing:
+        rows = session.execute(select(t.c.count, t.c.nan_count, t.c.last_index, t.c.segments)
+                               .where(t.c.result_id == result_id, t.c.key == key,
+                                      t.c.block_no.between(block_no - GROUP_BLOCKS + 1, block_no))
+                               .order_by(t.c.block_no)).all()
+        if len(rows) < GROUP_BLOCKS or any(r.segments is None for r in rows):
+            continue  # a block written before revision 0003 has no segments: the group stays unsummarised
+        summaries.append({"b_key": key, "b_block_no": block_no, "group_summary": group_summary(
+            [r.segments for r in rows], np.array([r.count for r in rows]), np.array([r.nan_count for r in rows]),
+            rows[-1].last_index)})
+    if summaries:
+        session.execute(t.update().where(t.c.result_id == result_id, t.c.key == bindparam("b_key"),
+                                         t.c.block_no == bindparam("b_block_no"))
+                        .values(group_summary=bindparam("group_summary")), summaries)
+
+
+def _summaries(indices: np.ndarray, values: np.ndarray) -> dict:
+    """Every summary column of a block: its extremes, and the finer ones of block_summary."""
+    return {**_extremes(indices, values), **block_summary_columns(indices, values)}
 
 
 def _extremes(indices: np.ndarray, values: np.ndarray) -> dict:
@@ -90,32 +123,6 @@ def delete_points(session: Session, result_id: int) -> None:
     session.execute(delete(MetricBlock).where(MetricBlock.result_id == result_id))
 
 
-def read_series_cached(session: Session, cache: SeriesCache, result_id: int, key: str, version
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """The whole series, reading from the database only the blocks added since the last call.
-    ``version`` identifies the result's log (its creation and log generation)."""
-    cached = cache.get(result_id, key, version)
-    first_block = cached.last_block_no if cached is not None else 0
-    rows = session.execute(
-        select(MetricBlock.block_no, MetricBlock.count, MetricBlock.indices, MetricBlock.values)
-        .where(MetricBlock.result_id == result_id, MetricBlock.key == key, MetricBlock.block_no >= first_block)
-        .order_by(MetricBlock.block_no)).all()
-    if cached is not None:
-        unchanged = len(rows) == 1 and rows[0].count == cached.last_block_count
-        if unchanged or not rows:
-            return cached.indices, cached.values
-        keep = len(cached.indices) - cached.last_block_count
-        head_idx, head_val = cached.indices[:keep], cached.values[:keep]
-    else:
-        if not rows:
-            return np.empty(0, INDEX_DTYPE), np.empty(0, VALUE_DTYPE)
-        head_idx, head_val = np.empty(0, INDEX_DTYPE), np.empty(0, VALUE_DTYPE)
-    indices = np.concatenate([head_idx, np.frombuffer(b"".join(r.indices for r in rows), dtype=INDEX_DTYPE)])
-    values = np.concatenate([head_val, np.frombuffer(b"".join(r.values for r in rows), dtype=VALUE_DTYPE)])
-    cache.put(result_id, key, CachedSeries(version, indices, values, rows[-1].block_no, rows[-1].count))
-    return indices, values
-
-
 def series_against(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray]
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Pair a y series with the x values logged in the same entries (entries lacking either are dropped)."""
@@ -135,129 +142,27 @@ def query_series(session: Session, cache: SeriesCache, result: dict, keys: list[
                  max_points: int, x_min: float | None = None, x_max: float | None = None, since: int = 0) -> dict:
     """The series of ``keys`` against ``x_key``, each cut to at most ``max_points`` points.
 
-    With ``since``, only entries from that index on (a live chart's increment). Series come from
-    the cache plus the blocks added since it was filled. A whole very long series (enough entries
-    that every bucket spans two blocks or more) is drawn from the blocks' stored extremes, without
-    decoding the blocks.
+    With ``since``, only entries from that index on (a live chart's increment: a block or two).
+    Otherwise the entries with x in [x_min, x_max] (the whole series without a range) are found
+    from the x key's block summaries, and each key's chart is drawn from its own summaries over
+    those entries (window_series), decoding only what the range cuts.
     """
-    result_id = result["id"]
-    version = (result["created_at"], result["log_generation"])
+    if since:
+        return _increments(session, result["id"], keys, x_key, max_points, x_min, x_max, since)
+    window, x = find_window(session, cache, result, x_key, x_min, x_max)
+    return {key: window_answer(session, result["id"], key, window, x, max_points) for key in keys}
 
-    def read(key):
-        indices, values = read_series_cached(session, cache, result_id, key, version)
-        if since:
-            start = int(np.searchsorted(indices, since))
-            indices, values = indices[start:], values[start:]
-        return indices, values
 
-    from_summaries = (since == 0 and x_min is None and x_max is None
-                      and result["entry_count"] >= BLOCK_SIZE * max_points)
-    x_series, x_lookup, out = None, None, {}
+def _increments(session: Session, result_id: int, keys: list[str], x_key: str, max_points: int,
+                x_min: float | None, x_max: float | None, since: int) -> dict:
+    x_series = read_entry_range(session, result_id, x_key, since)
+    out = {}
     for key in keys:
-        if from_summaries:
-            x_lookup = x_lookup or _XLookup(session, cache, result_id, x_key, version)
-            summary = _series_from_summaries(session, result_id, key, max_points, x_lookup)
-            if summary is not None:
-                out[key] = summary
-                continue
-        if x_series is None:
-            x_series = read(x_key)
-        xs, ys = series_against(x_series, read(key))
+        xs, ys = series_against(x_series, read_entry_range(session, result_id, key, since))
         keep = ~np.isnan(xs)
         if x_min is not None:
             keep &= xs >= x_min
         if x_max is not None:
             keep &= xs <= x_max
-        if not keep.all():
-            xs, ys = xs[keep], ys[keep]
-        nonfinite = _nonfinite_points(xs, ys, max_points)
-        picked = minmax_indices(ys, max_points)
-        total = len(xs)
-        if picked is not None:
-            xs, ys = xs[picked], ys[picked]
-        out[key] = {"x": xs, "y": ys, "total": total, "downsampled": picked is not None, "nonfinite": nonfinite}
+        out[key] = exact_answer(xs[keep], ys[keep], max_points)
     return out
-
-
-def _nonfinite_points(xs: np.ndarray, ys: np.ndarray, max_points: int) -> dict:
-    """Where the series is NaN or infinite, which JSON cannot carry (y is null there): x and a label
-    ("NaN", "Infinity", "-Infinity") per point, spread evenly over at most ``max_points`` of them."""
-    bad = np.flatnonzero(~np.isfinite(ys))
-    if len(bad) > max_points:
-        bad = bad[np.linspace(0, len(bad) - 1, max_points).astype(np.int64)]
-    values = ys[bad]
-    labels = np.where(np.isnan(values), "NaN", np.where(values > 0, "Infinity", "-Infinity"))
-    return {"x": xs[bad], "value": labels.tolist()}
-
-
-def _series_from_summaries(session: Session, result_id: int, key: str, max_points: int,
-                           x_lookup: "_XLookup") -> dict | None:
-    """Min/max buckets of whole blocks, from each block's stored extremes; None if too short."""
-    t = MetricBlock.__table__
-    rows = session.execute(select(t.c.count, t.c.min_value, t.c.min_index, t.c.max_value, t.c.max_index)
-                           .where(t.c.result_id == result_id, t.c.key == key).order_by(t.c.block_no)).all()
-    buckets = max(1, max_points // 2)
-    if len(rows) < 2 * buckets:
-        return None
-    if any(r.min_index is not None and (r.min_value is None or r.max_value is None) for r in rows):
-        return None  # an infinite extreme: the exact path handles it
-    low = np.array([np.nan if r.min_value is None else r.min_value for r in rows])
-    high = np.array([np.nan if r.max_value is None else r.max_value for r in rows])
-    arg_low, arg_high = bucket_extremes(low, high, buckets)
-    valid = ~np.isnan(low[arg_low])  # a bucket of NaN only has nothing to show
-    min_entry = np.array([rows[i].min_index for i in arg_low[valid]], dtype=np.int64)
-    max_entry = np.array([rows[i].max_index for i in arg_high[valid]], dtype=np.int64)
-    min_value, max_value = low[arg_low[valid]], high[arg_high[valid]]
-    max_first = max_entry < min_entry  # each bucket's pair in entry order
-    entries = np.stack([np.where(max_first, max_entry, min_entry), np.where(max_first, min_entry, max_entry)],
-                       axis=1).reshape(-1)
-    values = np.stack([np.where(max_first, max_value, min_value), np.where(max_first, min_value, max_value)],
-                      axis=1).reshape(-1)
-    xs = x_lookup.at(entries)
-    keep = ~np.isnan(xs)
-    return {"x": xs[keep], "y": values[keep], "total": int(sum(r.count for r in rows)), "downsampled": True,
-            "nonfinite": {"x": [], "value": []}}  # NaN is not summarised per block yet
-
-
-class _XLookup:
-    """x values at chosen entry indices, decoding only the x blocks that hold them."""
-
-    def __init__(self, session: Session, cache: SeriesCache, result_id: int, x_key: str, version):
-        self.session, self.result_id, self.x_key = session, result_id, x_key
-        self.cached = cache.get(result_id, x_key, version)
-        self.blocks: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self.first = None
-
-    def at(self, entries: np.ndarray) -> np.ndarray:
-        if self.cached is not None:
-            return _values_at(self.cached.indices, self.cached.values, entries)
-        t = MetricBlock.__table__
-        where = (t.c.result_id == self.result_id, t.c.key == self.x_key)
-        if self.first is None:
-            rows = self.session.execute(select(t.c.block_no, t.c.first_index).where(*where)
-                                        .order_by(t.c.block_no)).all()
-            self.first = (np.array([r.first_index for r in rows], dtype=np.int64),
-                          np.array([r.block_no for r in rows], dtype=np.int64))
-        firsts, numbers = self.first
-        if not len(firsts):
-            return np.full(len(entries), np.nan)
-        containing = numbers[np.maximum(np.searchsorted(firsts, entries, side="right") - 1, 0)]
-        missing = sorted(set(containing.tolist()) - set(self.blocks))
-        for start in range(0, len(missing), 500):
-            for r in self.session.execute(select(t.c.block_no, t.c.indices, t.c["values"].label("vals"))
-                                          .where(*where, t.c.block_no.in_(missing[start:start + 500]))):
-                self.blocks[r.block_no] = (np.frombuffer(r.indices, INDEX_DTYPE), np.frombuffer(r.vals, VALUE_DTYPE))
-        out = np.full(len(entries), np.nan)
-        for i, (entry, block_no) in enumerate(zip(entries.tolist(), containing.tolist())):
-            indices, values = self.blocks[block_no]
-            pos = int(np.searchsorted(indices, entry))
-            if pos < len(indices) and indices[pos] == entry:
-                out[i] = values[pos]
-        return out
-
-
-def _values_at(indices: np.ndarray, values: np.ndarray, entries: np.ndarray) -> np.ndarray:
-    pos = np.minimum(np.searchsorted(indices, entries), max(len(indices) - 1, 0))
-    if not len(indices):
-        return np.full(len(entries), np.nan)
-    return np.where(indices[pos] == entries, values[pos], np.nan)

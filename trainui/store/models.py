@@ -76,8 +76,9 @@ class Result(Base):
 
 
 class MetricBlock(Base):
-    """Up to BLOCK_SIZE points of one key of one result: entry indices and values as packed arrays.
-    Appending a point touches one small row; reading a 100k-point series reads ~100 rows."""
+    """Up to BLOCK_SIZE points of one key of one result: entry indices and values as packed arrays,
+    after summaries of them. Appending a point touches one small row; reading a 100k-point series
+    reads ~100 rows; a chart of any window of it reads only summaries (store.window_series)."""
 
     __tablename__ = "metric_blocks"
 
@@ -86,14 +87,26 @@ class MetricBlock(Base):
     block_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
     first_index: Mapped[int] = mapped_column(Integer)
-    indices: Mapped[bytes] = mapped_column(LargeBinary)
-    values: Mapped[bytes] = mapped_column(LargeBinary)
-    # The block's extremes and the entries holding them (NULL when every value is NaN): a chart of
-    # a very long series is drawn from these summaries without decoding the blocks.
+    # The block's extremes and the entries holding them (NULL when every value is NaN; a NULL
+    # value with its entry set is an infinity, which not every database stores).
     min_value: Mapped[float | None] = mapped_column(Float, nullable=True)
     min_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     max_value: Mapped[float | None] = mapped_column(Float, nullable=True)
     max_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Finer and coarser summaries (store.block_summary): the block's last entry, how many of its
+    # values are NaN, and per 64-point segment its extremes, their entries and its first NaN,
+    # packed (768 bytes). NULL in blocks written before revision 0003: those are decoded instead.
+    last_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    nan_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    segments: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # On the last block of each full group of 64 (block_no % 64 == 63): the same summary of the
+    # whole group (65,536 points, 72 bytes), so that a series of 100M entries is charted from
+    # 1,500 rows.
+    group_summary: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # The points, last: SQLite keeps a row's first bytes in its page and the rest in a chain of
+    # overflow pages, so every column above is read without walking the 16 kB of points.
+    indices: Mapped[bytes] = mapped_column(LargeBinary)
+    values: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Command(Base):
