@@ -85,6 +85,11 @@ class Outgoing:
         self._answered = set()
         self._log_seen = self._args_sent = self._status_sent = self._snapshots_sent = None
 
+    def resend_status(self) -> None:
+        """Send the status with the next batch even if unchanged: after an outage the server needs
+        the heartbeat at once, not at the job's next beat."""
+        self._status_sent = None
+
     # ------------------------------------------------------------------------------ batches
     def next_batch(self, full: bool = True) -> Batch | None:
         """The next request body, or None when the server has everything read so far.

@@ -35,12 +35,13 @@ class Refused(Exception):
 
 
 class Api:
-    """One trainui server's API, as one job token (or none, on a loopback server without one)."""
+    """One trainui server's API, as one token (or none, on a loopback server started without one)."""
 
-    def __init__(self, server: str, token: str | None = None, timeout: float = 30.0):
+    def __init__(self, server: str, token: str | None = None, timeout: float = 30.0, agent: str = "trainui-job"):
         self.server = normalize_server(server)
         self.token = token or None
         self.timeout = timeout
+        self.agent = agent
         self._opener = urllib.request.build_opener()
 
     def call(self, method: str, path: str, body: Any = None, *, query: dict | None = None,
@@ -52,7 +53,7 @@ class Api:
             url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
         if body is not None:
             data = encode_json(body)
-        headers = {"Accept": "application/json", "User-Agent": "trainui-job"}
+        headers = {"Accept": "application/json", "User-Agent": self.agent}
         if data is not None:
             headers["Content-Type"] = content_type
         if self.token:

@@ -32,6 +32,7 @@ POLL_WAIT = 20.0  # seconds a command long-poll may wait on the server
 KNOWN_PENDING_PAUSE = 0.5  # the server answers at once while commands the job holds are pending
 MAX_RETRY_AFTER = 10.0
 SAVE_INTERVAL = 1.0
+RETRY_AT_MOST_EVERY = 2.0  # seconds: a server back from an outage is found within this
 SAFE_UID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$")  # a command uid becomes a file name
 
 
@@ -203,7 +204,7 @@ class Uploader:
 
     # ------------------------------------------------------------------------------ shipping
     def _ship_loop(self) -> None:
-        backoff = Backoff()
+        backoff = Backoff(maximum=RETRY_AT_MOST_EVERY)
         next_full = 0.0
         while True:
             closing = self._closing.is_set()
@@ -226,7 +227,9 @@ class Uploader:
                 self.notes.once(f"upload error: {type(error).__name__}: {error}")
                 self._pause(backoff.next())
                 continue
-            self.notes.reachable()
+            if backoff.failures:
+                self.notes.reachable()
+                self.shipper.outgoing.resend_status()
             backoff.reset()
             if full:
                 next_full = time.monotonic() + FULL_SCAN_INTERVAL
@@ -250,7 +253,7 @@ class Uploader:
 
     # ------------------------------------------------------------------------------ commands
     def _poll_loop(self) -> None:
-        backoff = Backoff()
+        backoff = Backoff(maximum=RETRY_AT_MOST_EVERY)
         known: set[str] = set()
         while not self._closing.is_set():
             result_id = self.shipper.result_id

@@ -1,0 +1,68 @@
+"""Fixtures for remote jobs: a real server on a fixed port (so it can be SIGKILLed and started again
+at the same address), job tokens made with the real CLI, and jobs joined to it by TRAINUI_* only."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAINER_TESTS = os.path.join(os.path.dirname(HERE), "trainer")
+for folder in (HERE, TRAINER_TESTS):
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Remote:
+    """A server, a project name and a job token for it: what a remote job is given."""
+
+    server: object  # tests/conftest.py TrainuiServer
+    project: str
+    token: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url.rstrip("/")
+
+    def job_env(self, **extra) -> dict:
+        from trainui_job_helpers import job_env
+
+        return job_env(TRAINUI_SERVER=self.url, TRAINUI_PROJECT=self.project, TRAINUI_TOKEN=self.token, **extra)
+
+    def client(self):
+        import trainui
+
+        return trainui.Client(self.url)  # the server runs on loopback without --token: full access
+
+
+def make_token(server, role: str, project: str | None = None) -> str:
+    """`trainui token create` against the server's own database; the token is the first line."""
+    cmd = [sys.executable, "-m", "trainui.cli", "token", "create", "--role", role]
+    if project:
+        cmd += ["--project", project]
+    done = subprocess.run(cmd, env=server.env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()[0].strip()
+
+
+@pytest.fixture
+def remote(start_server, tmp_path) -> Remote:
+    """A started server on a port of its own (kill() and start() keep the address), a project and a
+    job token for it. The project's directory is empty: jobs write elsewhere (tmp_path/"job-host")."""
+    port = free_port()
+    server = start_server(extra_args=("--port", str(port), "--threads", "16"), root=tmp_path / "server")
+    registered = tmp_path / "registered"
+    registered.mkdir()
+    server.create_project(registered, "remote-project")
+    return Remote(server, "remote-project", make_token(server, "job", "remote-project"))
