@@ -38,7 +38,8 @@ class Remote:
     def job_env(self, **extra) -> dict:
         from trainui_job_helpers import job_env
 
-        return job_env(TRAINUI_SERVER=self.url, TRAINUI_PROJECT=self.project, TRAINUI_TOKEN=self.token, **extra)
+        settings = {"TRAINUI_SERVER": self.url, "TRAINUI_PROJECT": self.project, "TRAINUI_TOKEN": self.token}
+        return job_env(**{**settings, **extra})
 
     def client(self):
         import trainui

@@ -219,7 +219,7 @@ class Uploader:
                 continue
             except Refused as error:
                 self.notes.refused(error)
-                if closing and self.shipper.result_id is not None:
+                if closing:
                     break  # asking again in the last seconds will not change the answer
                 self._pause(max(backoff.next(), 5.0))
                 continue
