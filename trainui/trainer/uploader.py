@@ -27,6 +27,7 @@ from trainui.trainer.upload_state import UploadState, load_state, read_state, sa
 
 FINAL_FLUSH_SECONDS = 15.0  # close() waits at most this long for the server to take the rest
 SHIP_INTERVAL = 0.1  # seconds between looks at the log and status when nothing is happening
+BATCH_INTERVAL = 0.25  # a live job sends at most about this often: fewer, fuller batches for a busy server
 FULL_SCAN_INTERVAL = 0.5  # seconds between looks at args, snapshots, answers and images
 POLL_WAIT = 20.0  # seconds a command long-poll may wait on the server
 KNOWN_PENDING_PAUSE = 0.5  # the server answers at once while commands the job holds are pending
@@ -78,6 +79,7 @@ class Shipper:
         self.result_id: int | None = None  # confirmed by the server in this process
         self.pending_commands = 0  # PENDING commands the server reported with the last batch
         self.count_at_connect: int | None = None  # the server's entry count when first found
+        self.backlog = False  # the last batch did not reach the end of the log: send the next at once
         self._saved_at = 0.0
 
     def connect(self) -> int:
@@ -120,6 +122,7 @@ class Shipper:
                 self._forget_run_if_gone(refused)
                 raise
             self.outgoing.acknowledge(batch, answer)
+            self.backlog = batch.log is not None and not batch.log.at_eof
             if isinstance(answer, dict) and type(answer.get("pending")) is int:
                 self.pending_commands = answer["pending"]
             sent = True
@@ -233,12 +236,12 @@ class Uploader:
             backoff.reset()
             if full:
                 next_full = time.monotonic() + FULL_SCAN_INTERVAL
-            if sent:
+            if sent and (closing or self.shipper.backlog):
                 continue
             if closing:
                 self.caught_up = True
                 break
-            self._wake.wait(SHIP_INTERVAL)
+            self._wake.wait(BATCH_INTERVAL if sent else SHIP_INTERVAL)
             self._wake.clear()
         try:
             self.shipper.save(force=True)
