@@ -39,7 +39,12 @@ setup(
     extras_require={
         "postgres": ["psycopg2-binary>=2.9"],
         # torch itself is not listed: install the build that fits your machine first (CPU/CUDA).
-        "examples": ["scikit-learn>=1.3", "rdkit>=2023.9", "pillow>=9"],
+        # The quickstart (what `trainui demo` runs) and the attack network need only the base install.
+        "examples": ["pillow>=9"],  # the attack network's --data DIR of image files
+        "chem": ["rdkit>=2023.9"],  # the GNN example (molecule graphs, Tox21 conformers)
+        "qm9": ["qm9pack>=1.0.3"],  # the GNN example's --data qm9-full: all 130,831 QM9 molecules, ~100 MB
+        # a maintained attack library, to check the attack example's FGSM / I-FGSM / MI-FGSM against
+        "attack-reference": ["adversarial-robustness-toolbox>=1.17"],
         "lightning": ["lightning>=2.2"],
         "test": [
             "pytest>=8",

@@ -41,7 +41,7 @@ def server_options(command):
         click.option("--allowed-hosts", default=None, metavar="NAMES",
                      help="Comma-separated host names the server answers besides the bound address and "
                           "loopback names (e.g. the name a reverse proxy forwards)."),
-        click.option("--threads", default=None, type=click.IntRange(1, 64), help="Request threads [default: 8]."),
+        click.option("--threads", default=None, type=click.IntRange(1, 64), help="Request threads [default: 24]."),
     ]):
         command = option(command)
     return command
@@ -150,6 +150,80 @@ def project_list(db_url):
     for r in rows:
         click.echo(f"{r['id']:>4}  {r['name']:<{width}}  {r['result_count']:>5} results  "
                    f"{r['running_count']:>3} running  {r['path']}")
+
+
+@main.group()
+def token() -> None:
+    """Access tokens with roles: viewer (reads), operator (also commands and edits), job (creates
+    and writes runs in one project, for remote jobs), admin."""
+
+
+@token.command("create")
+@click.option("--role", required=True, type=click.Choice(["viewer", "operator", "job", "admin"]))
+@click.option("--project", default=None, help="The project a job token writes to (required for --role job).")
+@click.option("--label", default="", help="A note to tell tokens apart in `trainui token list`.")
+@DB_OPTION
+@user_errors
+def token_create(role, project, label, db_url):
+    """Make a token and print it (only its hash is kept: it is shown this once)."""
+    from .serve import UserError, open_database
+    from .store import StoreError
+    from .store import tokens as store
+
+    db = open_database(load_config(db_url=db_url))
+    try:
+        with db.session(write=True) as session:
+            made, info = store.create_token(session, role, project, label)
+    except StoreError as error:
+        raise UserError(str(error)) from None
+    finally:
+        db.dispose()
+    click.echo(made)
+    scope = f" for project {info['project']!r}" if info["project"] else ""
+    click.echo(f"token {info['id']}: {role}{scope}. Keep it secret; it is not shown again. A read-only link: "
+               f"http://HOST:PORT/?token=<the token> (viewer).", err=True)
+
+
+@token.command("list")
+@DB_OPTION
+@user_errors
+def token_list(db_url):
+    """List tokens (never the tokens themselves)."""
+    from .serve import open_database
+    from .store import tokens as store
+
+    db = open_database(load_config(db_url=db_url), create=False)
+    try:
+        with db.session() as session:
+            rows = store.list_tokens(session)
+    finally:
+        db.dispose()
+    if not rows:
+        click.echo("no tokens yet: trainui token create --role viewer")
+    for t in rows:
+        click.echo(f"{t['id']:>4}  {t['role']:<8}  {t['project'] or '-':<20}  {'revoked' if t['revoked'] else 'active':<7}  "
+                   f"{t['label']}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@DB_OPTION
+@user_errors
+def token_revoke(token_id, db_url):
+    """Revoke a token: it stops working within seconds, on every server of this database."""
+    from .serve import UserError, open_database
+    from .store import StoreError
+    from .store import tokens as store
+
+    db = open_database(load_config(db_url=db_url), create=False)
+    try:
+        with db.session(write=True) as session:
+            store.revoke_token(session, token_id)
+    except StoreError as error:
+        raise UserError(str(error)) from None
+    finally:
+        db.dispose()
+    click.echo(f"token {token_id} revoked")
 
 
 @main.group()

@@ -74,7 +74,7 @@ class ServerConfig:
     base_url: str = "/"
     token: str | None = None
     allowed_hosts: tuple[str, ...] = ()  # Host names accepted besides the bound address (and loopback names)
-    threads: int = 8
+    threads: int = 24  # each open event stream or waiting long poll holds one (a third / a quarter at most)
     poll_interval: float = 2.0  # seconds between polling passes (where file events do not arrive)
     use_watchdog: bool = True
     ingest: bool = True  # False: serve only (`--no-ingest`); `trainui ingest` does the ingestion

@@ -77,11 +77,11 @@ def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -
     try:
         app = create_app(config, db)
         try:
-            # Large answers (a whole series) stay in memory and go out in big writes: waitress's
-            # defaults spill anything over 1 MB to a temporary file and send it 18 kB at a time.
+            # Large answers (a whole series) stay in memory: waitress's default spills anything
+            # over 1 MB of pending output to a temporary file.
             wsgi = create_server(app, host=config.host, port=config.port, threads=config.threads, ident="trainui",
                                  channel_timeout=120, clear_untrusted_proxy_headers=False,
-                                 outbuf_overflow=64 * 1024 * 1024, send_bytes=256 * 1024)
+                                 outbuf_overflow=64 * 1024 * 1024)
         except OSError as error:
             raise UserError(_bind_error(config, error)) from None
         if config.ingest:

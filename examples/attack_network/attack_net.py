@@ -28,8 +28,10 @@ def _block(cin: int, cout: int, stride: int = 1, norm: bool = True) -> nn.Sequen
 class AttackNetwork(nn.Module):
     """Encoder-decoder (U-Net style) with ``len(epsilons)`` output heads."""
 
-    def __init__(self, channels: int, epsilons: list[float], width: int = 16, depth: int = 2, norm: bool = True):
+    def __init__(self, channels: int, epsilons: list[float], width: int = 16, depth: int = 2, norm: bool = True,
+                 use_hint: bool = True):
         super().__init__()
+        self.use_hint = use_hint
         block = partial(_block, norm=norm)
         self.epsilons = [float(e) for e in epsilons]
         self.channels, self.depth = channels, depth
@@ -41,6 +43,10 @@ class AttackNetwork(nn.Module):
         self.up = nn.ModuleList(nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2) for i in reversed(range(depth)))
         self.merge = nn.ModuleList(block(2 * widths[i], widths[i]) for i in reversed(range(depth)))
         self.heads = nn.ModuleList(nn.Conv2d(widths[0], channels, 3, padding=1) for _ in self.epsilons)
+
+    def make_hint(self, classifier: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """The gradient hint from ``classifier``; zeros (and no classifier pass) for a hint-free network."""
+        return gradient_hint(classifier, x) if self.use_hint else torch.zeros_like(x)
 
     def forward(self, x: torch.Tensor, hint: torch.Tensor) -> list[torch.Tensor]:
         """Adversarial images in [0, 1], one per epsilon, each within epsilon of ``x`` in L-infinity."""

@@ -2,22 +2,25 @@
 
 Data parallel for the attack network (DDP averages its gradients), model parallel across the
 classifier ensemble (each rank backpropagates through a different frozen classifier), as in
-PFN's 128-GPU ChainerMN run. With fewer ranks than targets a rank cycles through its share,
-one target per iteration, so a single process still trains against every target.
+PFN's 128-GPU ChainerMN run. With fewer ranks than targets a rank attacks every target of its
+share in each iteration (multi-target: one optimizer step for the summed losses), so a single
+process trains against the same ensemble as many ranks would. The per-epsilon losses are
+weighted (``eps_weights``): the smallest budget is the hardest and gains most from more weight.
 """
 from __future__ import annotations
 
 import time
 from collections import defaultdict
+from contextlib import nullcontext
 
 import torch
 import torch.nn as nn
 
-from attack_net import AttackNetwork, attack_loss, check_linf_bound, gradient_hint
-from evaluation import Target
+from attack_net import AttackNetwork, attack_loss, check_linf_bound
+from evaluation import Classifier
 
 
-def share(targets: list[Target], rank: int, world_size: int) -> list[Target]:
+def share(targets: list[Classifier], rank: int, world_size: int) -> list[Classifier]:
     """This rank's targets: a disjoint slice when there are enough targets, else one reused target."""
     if world_size <= len(targets):
         return targets[rank::world_size]
@@ -28,9 +31,11 @@ class RankTrainer:
     """Runs training iterations and accumulates this rank's statistics between two log calls."""
 
     def __init__(self, ddp_net: nn.Module, net: AttackNetwork, optimizer: torch.optim.Optimizer,
-                 targets: list[Target], train_x: torch.Tensor, train_y: torch.Tensor, batch_size: int,
-                 seed: int, device: torch.device):
+                 targets: list[Classifier], train_x: torch.Tensor, train_y: torch.Tensor, batch_size: int,
+                 seed: int, device: torch.device, eps_weights: list[float] | None = None):
         self.ddp_net, self.net, self.optimizer, self.targets = ddp_net, net, optimizer, targets
+        weights = torch.tensor(eps_weights or [1.0] * len(net.epsilons), dtype=torch.float32)
+        self.eps_weights = (weights / weights.sum()).to(device)
         self.train_x, self.train_y, self.batch_size, self.device = train_x, train_y, batch_size, device
         self.generator = torch.Generator().manual_seed(seed)
         self.bound_checks = 0
@@ -45,8 +50,19 @@ class RankTrainer:
     def step(self, iteration: int) -> None:
         index = torch.randint(len(self.train_x), (self.batch_size,), generator=self.generator)
         x, y = self.train_x[index].to(self.device), self.train_y[index].to(self.device)
-        target = self.targets[iteration % len(self.targets)]
-        hint = gradient_hint(target.model, x)
+        self.optimizer.zero_grad(set_to_none=True)
+        for k, target in enumerate(self.targets):
+            # DDP averages gradients over ranks at a backward; with several targets per rank only the
+            # last backward of the iteration synchronises, the earlier ones accumulate locally.
+            last = k == len(self.targets) - 1
+            with (nullcontext() if last or not hasattr(self.ddp_net, "no_sync") else self.ddp_net.no_sync()):
+                self._attack(target, x, y)
+        self.optimizer.step()
+        self.images += len(x)
+
+    def _attack(self, target: Classifier, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Forward and backward for one target; the gradients add up over this rank's targets."""
+        hint = self.net.make_hint(target.model, x)
         outputs = self.ddp_net(x, hint)
         for eps, x_adv in zip(self.net.epsilons, outputs):
             self.max_delta_ratio = max(self.max_delta_ratio, check_linf_bound(x, x_adv.detach(), eps))
@@ -54,11 +70,10 @@ class RankTrainer:
         logits = target.model(torch.cat(outputs)).view(len(outputs), len(x), -1)
         with torch.no_grad():
             clean_prediction = target.model(x).argmax(1)
-        loss = torch.stack([attack_loss(l, clean_prediction) for l in logits]).mean()
-        self.optimizer.zero_grad(set_to_none=True)
+        losses = torch.stack([attack_loss(l, clean_prediction) for l in logits])
+        loss = (losses * self.eps_weights).sum() / len(self.targets)
         loss.backward()
-        self.optimizer.step()
-        self._record(target, x, y, outputs, logits, clean_prediction, loss.item())
+        self._record(target, x, y, outputs, logits, clean_prediction, float(losses.detach().mean()))
 
     @torch.no_grad()
     def _record(self, target, x, y, outputs, logits, clean_prediction, loss) -> None:
@@ -69,7 +84,6 @@ class RankTrainer:
             self._add(f"main/success/eps{eps:g}", fooled, int(correct.sum()))
             self._add(f"main/success/{target.name}/eps{eps:g}", fooled, int(correct.sum()))
             self._add(f"main/delta_ratio/eps{eps:g}", float((x_adv - x).abs().mean()) / eps)
-        self.images += len(x)
 
     def _add(self, key: str, value: float, count: int = 1) -> None:
         self.sums[key] += value

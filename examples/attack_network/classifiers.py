@@ -1,9 +1,14 @@
 """The frozen target classifiers: architectures, training (logged as trainui results) and the cache.
 
 The attack is only as interesting as the models it fools, so the example trains several
-architectures of different families (a fully-connected net, a small and a wide CNN): the
-attack network is trained against some of them and its transfer to a held-out one shows
-whether it learned something about the data rather than one model's quirks.
+architectures of different families (a fully-connected net, a small and a wide CNN) and an
+adversarially trained CNN: the attack network is trained against some of them, and its success
+on the held-out ones (which it never saw, as the NIPS'17 defenses were unknown to the attacks)
+shows whether it learned something about the data rather than one model's quirks. The
+adversarially trained defense is what most competition defenses were: a classifier trained on
+its own adversarial examples (Kurakin et al. 2017, *Adversarial machine learning at scale*:
+half of each batch replaced by FGSM images at a random epsilon, with the model's own predictions
+as labels to avoid label leaking).
 Each classifier's training is its own trainui result (curves for loss and accuracy) inside
 the cache directory; a finished classifier is reused by any later run with the same data and
 architecture, so the attack experiments do not pay for classifier training twice.
@@ -61,12 +66,37 @@ ARCHITECTURES = {
     "cnn": lambda c, s, k: CNN(c, s, k, width=24),
     "wide_cnn": lambda c, s, k: CNN(c, s, k, width=48),
 }
+ADVERSARIAL_PREFIX = "adv_"  # adv_cnn, adv_mlp, ...: that architecture, adversarially trained
+ADVERSARIAL_MAX_EPS = 0.3  # the training epsilons are drawn from U(0, 0.3): every budget the example attacks with
 
 
-def build(arch: str, data: ImageSplit) -> nn.Module:
+def is_adversarial(name: str) -> bool:
+    return name.startswith(ADVERSARIAL_PREFIX)
+
+
+def architecture(name: str) -> str:
+    arch = name[len(ADVERSARIAL_PREFIX):] if is_adversarial(name) else name
     if arch not in ARCHITECTURES:
-        raise SystemExit(f"unknown classifier {arch!r}; choose from {', '.join(ARCHITECTURES)}")
-    return ARCHITECTURES[arch](data.channels, data.size, data.num_classes)
+        choices = [*ARCHITECTURES, *(ADVERSARIAL_PREFIX + a for a in ARCHITECTURES)]
+        raise SystemExit(f"unknown classifier {name!r}; choose from {', '.join(choices)}")
+    return arch
+
+
+def build(name: str, data: ImageSplit) -> nn.Module:
+    return ARCHITECTURES[architecture(name)](data.channels, data.size, data.num_classes)
+
+
+def adversarial_batch(model: nn.Module, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """The second half of ``x`` replaced by FGSM images of the model as it is now, epsilon ~ U(0, 0.3)."""
+    half = len(x) // 2
+    clean, attacked = x[:half], x[half:].detach().requires_grad_(True)
+    eps = torch.rand(len(attacked), *[1] * (x.dim() - 1), generator=generator) * ADVERSARIAL_MAX_EPS
+    was_training = model.training
+    model.eval()
+    logits = model(attacked)
+    (grad,) = torch.autograd.grad(F.cross_entropy(logits, logits.argmax(1).detach(), reduction="sum"), attacked)
+    model.train(was_training)
+    return torch.cat([clean, (attacked + eps * grad.sign()).clamp(0.0, 1.0).detach()])
 
 
 def cache_key(arch: str, data_source: str, data: ImageSplit, epochs: int, seed: int) -> str:
@@ -77,7 +107,7 @@ def cache_key(arch: str, data_source: str, data: ImageSplit, epochs: int, seed: 
 
 def ensure_trained(arch: str, result_dir: str, data: ImageSplit, epochs: int, seed: int, lr: float = 2e-3,
                    batch_size: int = 64) -> None:
-    """Train ``arch`` into ``result_dir`` unless its weights are already there.
+    """Train classifier ``arch`` (e.g. ``cnn``, ``adv_cnn``) into ``result_dir`` unless its weights are there.
 
     The weights file is written last and atomically, so its presence means a complete
     classifier; a directory left by an interrupted run is cleared and trained again.
@@ -85,12 +115,15 @@ def ensure_trained(arch: str, result_dir: str, data: ImageSplit, epochs: int, se
     if os.path.exists(os.path.join(result_dir, WEIGHTS_FILE)):
         return
     shutil.rmtree(result_dir, ignore_errors=True)
+    print(f"training classifier {arch} into {result_dir}", flush=True)
     torch.manual_seed(seed)
+    adversarial = is_adversarial(arch)
     model = build(arch, data)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     iterations_per_epoch = -(-len(data.train_x) // batch_size)
     args = {"arch": arch, "epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed,
-            "size": data.size, "channels": data.channels, "role": "target classifier for examples/attack_network"}
+            "size": data.size, "channels": data.channels, "role": "target classifier for examples/attack_network",
+            "adversarial_training": f"FGSM, half of each batch, eps ~ U(0, {ADVERSARIAL_MAX_EPS})" if adversarial else "none"}
     generator = torch.Generator().manual_seed(seed)
     iteration = 0
     with trainui.Run(out=result_dir, args=args, model=model, optimizer=optimizer,
@@ -100,6 +133,8 @@ def ensure_trained(arch: str, result_dir: str, data: ImageSplit, epochs: int, se
             model.train()
             for index in torch.randperm(len(data.train_x), generator=generator).split(batch_size):
                 x, y = data.train_x[index], data.train_y[index]
+                if adversarial:
+                    x = adversarial_batch(model, x, generator)
                 logits = model(x)
                 loss = F.cross_entropy(logits, y)
                 optimizer.zero_grad(set_to_none=True)

@@ -1,11 +1,13 @@
 """Train the NIPS'17 attack network against frozen classifiers, logged and steered with trainui.
 
-    python examples/attack_network/train.py --out results/attack --smoke
-    torchrun --nproc_per_node=2 examples/attack_network/train.py --out results/attack --smoke
+    python examples/attack_network/train.py --smoke
+    torchrun --standalone --nproc_per_node=2 examples/attack_network/train.py --smoke --out results/attack_network/attack-ddp
 
-Steps: load images; train (or reuse from ``--cache``) the target classifiers, each its own
-trainui result; train the attack network with DDP, one target classifier per rank; compare it
-with FGSM, iterative FGSM and MI-FGSM on the test images; print and log the table.
+Steps: load images; train (or reuse from ``--cache``) the classifiers, each its own trainui
+result; train the attack network with DDP against the training targets (one per rank, or all of
+a rank's share each iteration); compare it with FGSM, iterative FGSM and MI-FGSM on the test
+images, white-box on the training targets and black-box (transfer) on the held-out classifiers,
+an adversarially trained defense among them; print, log and write the table (evaluation.json).
 See README.md next to this file for what the figures mean.
 """
 from __future__ import annotations
@@ -23,35 +25,51 @@ import dist_utils
 import report
 from attack_net import AttackNetwork
 from attack_training import RankTrainer, merge_stats, share
-from evaluation import Target, benchmark, evaluate_attack_network, generate
+from evaluation import Classifier, compare, comparison_jobs, evaluate_attack_network, generate
 from images import load_images
 from visuals import triplet_grid
 
 # --smoke: about a minute and a half on 2 CPU cores with 2 ranks, classifier training included.
-SMOKE = dict(size=16, clf_epochs=8, iterations=100, batch_size=64, width=8, depth=2, norm="none", lr=2e-3,
-             log_every=10, eval_every=25, image_every=25)
-# The default ("real size"): for GPUs; see README.md for a multi-GPU command line.
-FULL = dict(size=32, clf_epochs=30, iterations=5000, batch_size=128, width=16, depth=3, norm="batch", lr=1e-3,
-            log_every=50, eval_every=500, image_every=500)
+SMOKE = dict(size=16, clf_epochs=6, iterations=80, batch_size=64, width=8, depth=2, norm="none", lr=2e-3,
+             log_every=10, eval_every=20, image_every=20)
+# The default size: what benchmarks/bench_attack.py measures on a 2-core CPU (README.md has its figures
+# and a bigger GPU configuration).
+FULL = dict(size=16, clf_epochs=15, iterations=1200, batch_size=64, width=8, depth=2, norm="none", lr=2e-3,
+            log_every=20, eval_every=200, image_every=200)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="trainui result directory of the attack network")
+    parser.add_argument("--out", default=os.path.join("results", "attack_network", "attack"),
+                        help="trainui result directory of the attack network (its parent is the project)")
     parser.add_argument("--smoke", action="store_true", help="small, fast settings for CPUs and CI")
-    parser.add_argument("--data", default=None, help="folder-per-class image directory (default: sklearn digits)")
+    parser.add_argument("--data", default=None,
+                        help="folder-per-class image directory (default: the digits in examples/data)")
     parser.add_argument("--channels", type=int, default=1, choices=(1, 3), help="1 grey, 3 RGB (with --data)")
     parser.add_argument("--cache", default=None,
                         help="where trained classifiers (each a trainui result) are kept; default: --out's parent")
     parser.add_argument("--targets", default="cnn,wide_cnn", help="classifiers the attack network trains against")
-    parser.add_argument("--held-out", default="mlp", help="classifier used only to measure transfer")
+    parser.add_argument("--held-out", default="mlp,adv_cnn",
+                        help="classifiers no method sees, scored for transfer (adv_<arch>: adversarially trained)")
+    parser.add_argument("--hint-from", default=None,
+                        help="training target whose gradient is the attack network's hint on held-out "
+                             "classifiers (default: the first of --targets)")
+    parser.add_argument("--hint", choices=("gradient", "none"), default="gradient",
+                        help="the attack network's extra input: a classifier's input gradient (PFN's hint), or none "
+                             "(the image alone: no classifier pass at attack time)")
+    parser.add_argument("--eps-weights", default="3,1,1",
+                        help="weights of the per-epsilon losses (the smallest budget is the hardest to learn)")
     parser.add_argument("--epsilons", default="0.1,0.2,0.3", help="one output head per epsilon (pixels in [0,1])")
     parser.add_argument("--baseline-iterations", type=int, default=10)
     parser.add_argument("--bench-images", type=int, default=0,
-                        help="test images in the final comparison (0: all; --smoke: 160)")
+                        help="test images in the final comparison (0: all; --smoke: 128)")
+    parser.add_argument("--bench-batch-size", type=int, default=64,
+                        help="batch size of every method in the final comparison")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    parser.add_argument("--threads", type=int, default=0, help="torch threads per rank (0: cores / local ranks)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads per rank; on a shared CPU one thread per process is fastest for "
+                             "models this small (use more ranks for more cores)")
     parser.add_argument("--resume", default=None, help="snapshot_iter_<N>.pt to continue from")
     for key, value in FULL.items():
         parser.add_argument("--" + key.replace("_", "-"), type=type(value), default=None,
@@ -61,11 +79,19 @@ def parse_args(argv=None) -> argparse.Namespace:
         if getattr(args, key) is None:
             setattr(args, key, value)
     if args.smoke and not args.bench_images:
-        args.bench_images = 160
+        args.bench_images = 128
     args.epsilons = [float(e) for e in args.epsilons.split(",")]
     args.targets = [t for t in args.targets.split(",") if t]
-    if not args.targets or len(set(args.targets)) != len(args.targets) or args.held_out in args.targets:
-        parser.error("--targets needs distinct classifiers, and --held-out must not be one of them")
+    args.held_out = [t for t in args.held_out.split(",") if t]
+    names = args.targets + args.held_out
+    if not args.targets or len(set(names)) != len(names):
+        parser.error("--targets needs classifiers, all distinct, and --held-out must not repeat one of them")
+    args.hint_from = args.hint_from or args.targets[0]
+    if args.hint_from not in args.targets:
+        parser.error("--hint-from must be one of --targets: held-out classifiers are unknown to the attack")
+    args.eps_weights = [float(w) for w in args.eps_weights.split(",")]
+    if args.eps_weights and len(args.eps_weights) != len(args.epsilons):
+        parser.error("--eps-weights needs one weight per epsilon")
     args.cache = args.cache or os.path.dirname(os.path.abspath(args.out))
     return args
 
@@ -85,7 +111,7 @@ def prepare_classifiers(args, data, rank: int, world_size: int) -> dict[str, str
     Each classifier's trainui.Run is then a plain single-process run, and ranks train in
     parallel; ``dist_utils.init`` waits for every rank, so no one loads an unfinished file.
     """
-    names = args.targets + [args.held_out]
+    names = args.targets + args.held_out
     dirs = {name: os.path.join(args.cache, classifiers.cache_key(name, args.data, data, args.clf_epochs, args.seed))
             for name in names}
     for index, name in enumerate(names):
@@ -97,8 +123,7 @@ def prepare_classifiers(args, data, rank: int, world_size: int) -> dict[str, str
 def main(argv=None) -> None:
     args = parse_args(argv)
     rank, world_size, local_rank = dist_utils.world()
-    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", 1))
-    torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 1) // local_world))
+    torch.set_num_threads(args.threads)
     device = pick_device(args.device, local_rank)
     data = load_images(args.data, args.size, args.channels, seed=args.seed)
     if rank == 0:
@@ -107,15 +132,16 @@ def main(argv=None) -> None:
     dist_utils.init(world_size, device)
 
     loaded = {name: classifiers.load(name, path, data) for name, path in classifier_dirs.items()}
-    models = {name: model.to(device) for name, (model, _) in loaded.items()}
-    targets = [Target(name, models[name], models[name], loaded[name][1]) for name in args.targets]
-    held_out = Target(args.held_out, models[args.held_out], models[args.targets[0]], loaded[args.held_out][1],
-                      held_out=True)
-    everyone = targets + [held_out]
+    targets = [Classifier(name, loaded[name][0].to(device), loaded[name][1], classifiers.is_adversarial(name))
+               for name in args.targets]
+    held_out = [Classifier(name, loaded[name][0].to(device), loaded[name][1], classifiers.is_adversarial(name),
+                           held_out=True) for name in args.held_out]
+    hint_model = next(t.model for t in targets if t.name == args.hint_from)
+    everyone = targets + held_out
 
     torch.manual_seed(args.seed)  # identical initial weights on every rank (DDP also broadcasts them)
     net = AttackNetwork(data.channels, args.epsilons, width=args.width, depth=args.depth,
-                        norm=args.norm == "batch").to(device)
+                        norm=args.norm == "batch", use_hint=args.hint == "gradient").to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=args.lr)
     start = 0
     if args.resume:
@@ -123,7 +149,7 @@ def main(argv=None) -> None:
     ddp_net = DistributedDataParallel(net, device_ids=[local_rank] if device.type == "cuda" else None) \
         if world_size > 1 else net
     trainer = RankTrainer(ddp_net, net, optimizer, share(targets, rank, world_size), data.train_x, data.train_y,
-                          args.batch_size, seed=args.seed * 1000 + rank, device=device)
+                          args.batch_size, seed=args.seed * 1000 + rank, device=device, eps_weights=args.eps_weights)
     test_x, test_y = data.test_x.to(device), data.test_y.to(device)
     images_per_epoch = len(data.train_x)
 
@@ -150,46 +176,45 @@ def main(argv=None) -> None:
             if iteration % args.log_every == 0 or last:
                 values.update(merge_stats(dist_utils.gather(trainer.take_stats(), world_size)))
             if iteration % args.eval_every == 0 or last:
-                values.update(evaluate(net, everyone, targets, test_x, test_y, rank, world_size))
+                values.update(evaluate(net, targets, held_out, hint_model, test_x, test_y, rank, world_size))
             if values:
                 run.log(values, iteration=iteration, epoch=epoch)
             if rank == 0 and (iteration % args.image_every == 0 or last):
                 log_triplets(run, net, targets[0], test_x[:8], iteration)
             if stop:
                 break
-        final_report(args, run, net, everyone, test_x, test_y, rank, world_size, iteration, epoch)
+        final_report(args, run, net, targets, held_out, hint_model, test_x, test_y, rank, world_size, iteration, epoch)
     dist_utils.shutdown()
 
 
-def evaluate(net, everyone, targets, test_x, test_y, rank, world_size) -> dict[str, float]:
-    """Held-out test images; the classifiers are split across ranks and the results gathered."""
-    values = {}
-    for part in dist_utils.gather(evaluate_attack_network(net, everyone[rank::world_size], test_x, test_y), world_size):
-        values.update(part)
-    for eps in net.epsilons:
-        rates = [values[f"validation/success/{t.name}/eps{eps:g}"] for t in targets]
-        values[f"validation/success/eps{eps:g}"] = sum(rates) / len(rates)
-    return values
+def evaluate(net, targets, held_out, hint_model, test_x, test_y, rank, world_size) -> dict[str, float]:
+    """Held-out test images; rank 0 evaluates (a few hundred images), the others wait for the gather."""
+    values = evaluate_attack_network(net, targets, held_out, hint_model, test_x, test_y) if rank == 0 else {}
+    return dist_utils.gather(values, world_size)[0]
 
 
-def log_triplets(run, net: AttackNetwork, target: Target, x: torch.Tensor, iteration: int) -> None:
+def log_triplets(run, net: AttackNetwork, target: Classifier, x: torch.Tensor, iteration: int) -> None:
     net.eval()
-    outputs = generate(net, target, x)
+    outputs = generate(net, target.model, x)
     net.train()
     for eps, x_adv in zip(net.epsilons, outputs):
         run.log_image(f"triplet_eps{eps:g}", triplet_grid(x, x_adv, eps), step=iteration)
 
 
-def final_report(args, run, net, everyone, test_x, test_y, rank, world_size, iteration, epoch) -> None:
-    """The table of the attack network against the baselines; each rank benchmarks its classifiers."""
+def final_report(args, run, net, targets, held_out, hint_model, test_x, test_y, rank, world_size, iteration,
+                 epoch) -> None:
+    """White-box and transfer rows of every method; the jobs (one per target, one for transfer) are shared by rank."""
     n = args.bench_images or len(test_x)
-    rows = benchmark(net, everyone[rank::world_size], test_x[:n], test_y[:n], iterations=args.baseline_iterations)
+    jobs = comparison_jobs(targets, held_out)
+    rows = [row for job in jobs[rank::world_size]
+            for row in compare(net, job, targets, held_out, hint_model, test_x[:n], test_y[:n],
+                               iterations=args.baseline_iterations, batch_size=args.bench_batch_size)]
     rows = [row for part in dist_utils.gather(rows, world_size) for row in part]
     summary = report.summarise(rows)
     if rank == 0:
         table = report.format_table(rows, summary)
         print("\n" + table, flush=True)
-        print(f"wrote {report.write_baselines(args.out, rows, summary, table)}", flush=True)
+        print(f"wrote {report.write_evaluation(args.out, rows, summary, table)}", flush=True)
     run.log(report.final_log_values(rows, summary), iteration=iteration, epoch=epoch)
 
 

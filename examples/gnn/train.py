@@ -1,11 +1,13 @@
 #!/usr/bin/env python
 """Train NFP, GGNN, WeaveNet or SchNet on QM9 (regression) or Tox21 (12 toxicity tasks).
 
-    python examples/gnn/train.py --model ggnn --data ../shared/data/qm9_10k.csv.gz --targets homo,lumo
-    python examples/gnn/train.py --model nfp --data ../shared/data/tox21.csv.gz --smoke
-    torchrun --nproc_per_node=2 examples/gnn/train.py --model nfp --data ... --smoke
+    python examples/gnn/train.py --model ggnn --data qm9 --targets homo,lumo,gap
+    python examples/gnn/train.py --model nfp --data tox21 --smoke
+    torchrun --standalone --nproc_per_node=2 examples/gnn/train.py --model nfp --data qm9 --smoke
 
-Each epoch is one trainui report: train and validation loss, MAE per target (QM9, in eV for
+``--data qm9`` and ``--data tox21`` are small files in ``examples/gnn/data``; ``--data qm9-full`` is
+all of QM9 from the qm9pack package; CSV paths work too. Results go to ``results/gnn/<data>_<model>``
+unless ``--out`` says otherwise. Each epoch is one trainui report: train and validation loss, MAE per target (QM9, in eV for
 energies) or ROC-AUC (Tox21), lr and molecules/s. Commands from the UI (snapshot, lr, stop, and
 `evaluate`) are applied through `run.step()` after every iteration.
 """
@@ -27,11 +29,12 @@ from molgnn import batching, data, metrics, models, presets
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", choices=models.MODELS, default="nfp")
-    p.add_argument("--data", required=True, nargs="+", help="QM9 (qm9pack) or Tox21 CSV(s), .csv or .csv.gz")
+    p.add_argument("--data", required=True, nargs="+",
+                   help="qm9 or tox21 (bundled subsets), qm9-full (the qm9pack package), or QM9/Tox21 CSV path(s)")
     p.add_argument("--targets", default=None,
                    help="comma-separated: QM9 " + ",".join(data.QM9_TARGETS) + " (default homo); Tox21 tasks (default all)")
-    p.add_argument("--out", default="results/gnn")
-    p.add_argument("--cache", default=os.path.expanduser("~/.cache/trainui-gnn"),
+    p.add_argument("--out", default=None, help="result directory (default results/gnn/<data>_<model>)")
+    p.add_argument("--cache", default=os.path.join("results", ".cache", "gnn"),
                    help="directory for featurized molecules ('' disables)")
     p.add_argument("--smoke", action="store_true", help="small, fast preset (about a minute on 2 cores)")
     p.add_argument("--seed", type=int, default=0)
@@ -44,7 +47,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--snapshot-at-end", action="store_true")
     p.add_argument("--resume", default=None,
                    help="snapshot to continue from ('auto': the latest one in --out)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.out is None:
+        source = args.data[0] if len(args.data) == 1 and not os.path.exists(args.data[0]) else "csv"
+        args.out = os.path.join("results", "gnn", f"{source}_{args.model}{'_smoke' if args.smoke else ''}")
+    return args
 
 
 def init_distributed() -> tuple[int, int]:
@@ -55,12 +62,12 @@ def init_distributed() -> tuple[int, int]:
     return 0, 1
 
 
-def load_dataset(args, rank: int) -> data.MoleculeSet:
+def load_dataset(args, paths: list[str], limit: int, rank: int) -> data.MoleculeSet:
     """Rank 0 featurizes and fills the cache first so other ranks only read it."""
     geometry = models.uses_geometry(args.model)
     if dist.is_initialized() and rank != 0:
         dist.barrier()
-    dataset = data.load(args.data, geometry=geometry, cache_dir=args.cache or None, seed=args.seed)
+    dataset = data.load(paths, geometry=geometry, cache_dir=args.cache or None, seed=args.seed, limit=limit)
     if dist.is_initialized() and rank == 0:
         dist.barrier()
     names = args.targets.split(",") if args.targets else (["homo"] if dataset.regression else dataset.target_names)
@@ -128,11 +135,12 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     rank, world = init_distributed()
-    dataset = load_dataset(args, rank)
-    hp = presets.resolve(dataset.kind, args.model, args.smoke,
+    paths = data.resolve_sources(args.data)
+    hp = presets.resolve(data.detect_kind_of(paths), args.model, args.smoke,
                          {"hidden": args.hidden, "layers": args.layers, "batch_size": args.batch_size,
                           "epochs": args.epochs, "lr": args.lr, "limit": args.limit})
-    split = batching.seeded_split(len(dataset.records), args.seed, limit=hp["limit"])
+    dataset = load_dataset(args, paths, hp["limit"], rank)
+    split = batching.seeded_split(len(dataset.records), args.seed)
     standardizer = batching.Standardizer(dataset.labels[split.train], dataset.regression)
     geometry = models.uses_geometry(args.model)
     if geometry and "z" not in dataset.records[0]:
@@ -144,7 +152,7 @@ def main(argv=None) -> int:
     optimizer = torch.optim.Adam(module.parameters(), lr=hp["lr"])
     per_rank = len(batching.shard(split.train, 0, world, epoch_seed=0))
     iterations_per_epoch = -(-per_rank // hp["batch_size"])
-    run_args = dict(vars(args), **hp, dataset=dataset.kind, world_size=world, targets=",".join(dataset.target_names),
+    run_args = dict(vars(args), **hp, dataset=dataset.kind, data_files=paths, n_molecules=len(dataset.records), world_size=world, targets=",".join(dataset.target_names),
                     n_train=len(split.train), n_validation=len(split.validation), n_test=len(split.test),
                     skipped_molecules=dataset.skipped, parameters=sum(p.numel() for p in module.parameters()))
 

@@ -46,6 +46,23 @@ export function replace(el, ...children) {
   return append(el, children);
 }
 
+/** Make `parent`'s children exactly `nodes`, moving only the nodes that are out of place. */
+export function placeChildren(parent, nodes) {
+  let cursor = parent.firstChild;
+  for (const node of nodes) {
+    if (node === cursor) {
+      cursor = cursor.nextSibling;
+      continue;
+    }
+    parent.insertBefore(node, cursor);
+  }
+  while (cursor) {
+    const next = cursor.nextSibling;
+    cursor.remove();
+    cursor = next;
+  }
+}
+
 /** A small inline icon from a path list (stroke icons, 24x24 grid). */
 export function icon(paths, label) {
   const el = svg('svg', { viewBox: '0 0 24 24', class: 'icon', 'aria-hidden': label ? null : 'true', role: label ? 'img' : null },

@@ -46,6 +46,23 @@ def chart_state(page, index: int = 0) -> dict:
         }""", index)
 
 
+def logs_answers(response) -> list[tuple[int, dict, str]]:
+    """(result id, answer, asked since-cursor or None) of a logs response: one result's
+    (`/results/<id>/logs`) or several (`/logs?results=12,13:340`)."""
+    from urllib.parse import parse_qs, urlparse
+
+    body = response.json()
+    query = parse_qs(urlparse(response.url).query)
+    if "results" in body:
+        asked = {}
+        for item in query["results"][0].split(","):
+            rid, _, since = item.partition(":")
+            asked[int(rid)] = int(since) if since else None
+        return [(int(rid), answer, asked.get(int(rid))) for rid, answer in body["results"].items()]
+    since = query.get("since", [None])[0]
+    return [(body["result_id"], body, int(since) if since else None)]
+
+
 def wait_until(predicate, timeout: float = 15, interval: float = 0.1, page=None):
     """Poll `predicate()` until it returns something truthy; return it, or fail after `timeout`.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, urlparse
 
-from browser_helpers import chart_state, curve, wait_until, write_result
+from browser_helpers import chart_state, curve, logs_answers, wait_until, write_result
 
 
 def make_project(trainui_server, tmp_path, runs=((0.1, "sgd"), (0.05, "sgd"), (0.01, "adam")), entries=50):
@@ -42,9 +42,11 @@ def test_project_list_and_live_project_page(trainui_server, page, tmp_path, scre
     grown = wait_until(lambda: next((m for m in chart_state(page, 0)["mains"] if m["rid"] == ids["run0"] and m["n"] == 80), None))
     assert grown["lastX"] == 800
     assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
-    incremental = [r for r in page.recorder.logs_responses() if "since=" in r.url and r.json()["incremental"]]
+    answers = [a for r in page.recorder.logs_responses() for a in logs_answers(r)]
+    incremental = [(rid, since) for rid, answer, since in answers if answer["incremental"]]
     assert incremental, "new points should come from an incremental (since=cursor) request"
-    assert all(f"/results/{ids['run0']}/" in r.url for r in incremental), "only the grown result is refetched"
+    assert {rid for rid, _ in incremental} == {ids["run0"]}, "only the grown result is refetched"
+    assert all(since is not None for _, since in incremental)
 
     # Table: sort by an arg (ascending, then descending), free-text and per-column filters, group by.
     page.locator('button.th-sort[data-column="arg:lr"]').click()

@@ -64,7 +64,7 @@ def test_live_job_result_page(trainui_server, page, tmp_path, start_job, screens
     image = page.locator(".image-figure[data-tag='hidden_weights'] img")
     image.wait_for()
     wait_until(lambda: page.evaluate("(img) => img.complete && img.naturalWidth > 0", image.element_handle()))
-    assert page.get_by_label("Step").is_visible()
+    assert page.get_by_role("slider", name="Step", exact=True).is_visible()
 
     # Rename to something that looks like HTML: shown as text everywhere.
     page.get_by_role("button", name="Rename result").click()

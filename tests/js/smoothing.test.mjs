@@ -1,7 +1,7 @@
 // EMA smoothing: debiased, keeps gaps, weight 0 is the identity.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { emaSmooth, clampWeight } from '../../frontend/js/lib/smoothing.js';
+import { emaSmooth, emaSmoothFrom, clampWeight } from '../../frontend/js/lib/smoothing.js';
 
 test('weight 0 returns the values with non-finite ones as null', () => {
   assert.deepEqual(emaSmooth([1, 2, NaN, Infinity, null, 3], 0), [1, 2, null, null, null, 3]);
@@ -36,4 +36,13 @@ test('weights are clamped below 1 and non-numbers mean off', () => {
   assert.equal(clampWeight(1), 0.999);
   assert.equal(clampWeight('x'), 0);
   assert.equal(clampWeight(-1), 0);
+});
+
+test('smoothing continued from a returned state equals smoothing the whole series at once', () => {
+  const ys = [3, 1, NaN, 4, 1, 5, null, 9, 2, 6];
+  const whole = emaSmooth(ys, 0.7);
+  const first = emaSmoothFrom(ys.slice(0, 4), 0.7);
+  const rest = emaSmoothFrom(ys.slice(4), 0.7, first.state);
+  assert.deepEqual(first.out.concat(rest.out), whole);
+  assert.deepEqual(emaSmoothFrom([2, 3], 0, first.state).out, [2, 3]);
 });

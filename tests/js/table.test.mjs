@@ -41,3 +41,31 @@ test('keys for charts and the x axis', () => {
   assert.deepEqual(metricKeys(rows), ['epoch', 'iteration', 'main/loss']);
   assert.deepEqual(xKeys(rows), ['iteration', 'epoch', 'main/loss']);
 });
+
+import { columnLabel, columnValue, nonfiniteLastValues } from '../../frontend/js/lib/table.js';
+
+test('an arg and a metric of the same name get headers that tell them apart', () => {
+  const ids = ['name', 'arg:lr', 'arg:opt', 'metric:lr', 'metric:main/loss'];
+  assert.equal(columnLabel('arg:lr', ids), 'lr (arg)');
+  assert.equal(columnLabel('metric:lr', ids), 'lr (metric)');
+  assert.equal(columnLabel('arg:opt', ids), 'opt');
+  assert.equal(columnLabel('metric:main/loss', new Set(ids)), 'main/loss');
+  assert.equal(columnLabel('arg:lr'), 'lr');
+});
+
+test('non-finite last values are numbers: flagged, sorted after finite ones, filterable', () => {
+  const rs = [
+    { id: 1, name: 'a', last_values: { loss: 'NaN', lr: 0.1 } },
+    { id: 2, name: 'b', last_values: { loss: 0.5 } },
+    { id: 3, name: 'c', last_values: { loss: 'Infinity' } },
+    { id: 4, name: 'd', last_values: {} },
+  ];
+  assert.ok(Number.isNaN(columnValue(rs[0], 'metric:loss')));
+  assert.equal(columnValue(rs[2], 'metric:loss'), Infinity);
+  assert.deepEqual(nonfiniteLastValues(rs[0]), [['loss', 'NaN']]);
+  assert.deepEqual(nonfiniteLastValues(rs[1]), []);
+  assert.deepEqual(sortRows(rs, { column: 'metric:loss' }).map((r) => r.id), [2, 3, 1, 4]);
+  assert.deepEqual(sortRows(rs, { column: 'metric:loss', desc: true }).map((r) => r.id), [3, 2, 1, 4]);
+  assert.deepEqual(filterRows(rs, { columns: { 'metric:loss': '>1' } }).map((r) => r.id), [3]);
+  assert.deepEqual(filterRows(rs, { columns: { 'metric:loss': 'nan' } }).map((r) => r.id), [1]);
+});

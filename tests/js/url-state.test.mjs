@@ -11,6 +11,7 @@ test('the default view encodes to an empty query', () => {
 test('a full view round-trips', () => {
   const view = {
     runs: [3, 5, 8],
+    hide: null,
     charts: [
       { left: ['main/loss', 'validation/main/loss'], right: ['lr'] },
       { left: ['weird,key~with%signs'], right: [] },
@@ -35,4 +36,12 @@ test('garbage falls back to defaults', () => {
   assert.deepEqual(v.runs, [1, 2]);
   assert.equal(v.logY, false);
   assert.equal(hasViewParams('tab=compare'), false);
+});
+
+test('a hidden-runs selection round-trips and says something about the view', () => {
+  const v = decodeView(encodeView({ ...defaultView(), hide: [4, 7] }));
+  assert.deepEqual(v.hide, [4, 7]);
+  assert.equal(v.runs, null);
+  assert.ok(hasViewParams('hide=4'));
+  assert.equal(encodeView({ ...defaultView(), hide: [] }), '');
 });

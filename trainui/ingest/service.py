@@ -21,6 +21,7 @@ from ..store import results as result_store
 from ..store.changes import COMMAND, PROJECT
 from ..store.database import Database
 from ..store.leases import Leases, leases_for
+from ..store.runs import end_silent_runs
 from .discovery import find_result_dirs, nested_projects, owner_of, result_dir_of
 from .queue import Item, WorkQueue
 from .sync import DEFAULT_CHUNK_BYTES, ingest_turn
@@ -153,6 +154,7 @@ class IngestionService:
             try:
                 self._refresh_projects(scan=polls % RESCAN_EVERY == 0)
                 self._check_known_results()
+                end_silent_runs(self.db)  # remote runs: no file to look at, their heartbeat decides
                 self._database_back()
                 self.scanned.set()
                 polls += 1

@@ -144,7 +144,7 @@ class CommandResponse:
             epoch=int64_or_none(data.get("epoch")),
             body=finite(body if isinstance(body, dict) else {"value": body}),
             ranks=1 if ranks is None else max(0, min(ranks, 2**31 - 1)),
-            applied_at=float(applied_at) if _is_real(applied_at) else time.time(),
+            applied_at=float(applied_at) if is_real(applied_at) else time.time(),
         )
 
 
@@ -180,16 +180,16 @@ class JobStatus:
             raise ValueError(f"unknown job status {status!r}")
         return cls(
             status=status,
-            pid=_field(data, "pid", _is_int, 0),
+            pid=_field(data, "pid", is_int64, 0),
             host=_field(data, "host", lambda v: isinstance(v, str) and len(v) <= 255, ""),
-            started_at=float(_field(data, "started_at", _is_real, 0.0)),
-            heartbeat_at=float(_field(data, "heartbeat_at", _is_real, 0.0)),
-            heartbeat_interval=float(_field(data, "heartbeat_interval", lambda v: _is_real(v) and 0 < v <= 86400,
+            started_at=float(_field(data, "started_at", is_real, 0.0)),
+            heartbeat_at=float(_field(data, "heartbeat_at", is_real, 0.0)),
+            heartbeat_interval=float(_field(data, "heartbeat_interval", lambda v: is_real(v) and 0 < v <= 86400,
                                             DEFAULT_HEARTBEAT_INTERVAL)),
-            ended_at=_field(data, "ended_at", lambda v: v is None or _is_real(v), None),
-            world_size=_field(data, "world_size", lambda v: _is_int(v) and v >= 1, 1),
-            iteration=_field(data, "iteration", lambda v: v is None or _is_int(v), None),
-            epoch=_field(data, "epoch", lambda v: v is None or _is_int(v), None),
+            ended_at=_field(data, "ended_at", lambda v: v is None or is_real(v), None),
+            world_size=_field(data, "world_size", lambda v: is_int64(v) and v >= 1, 1),
+            iteration=_field(data, "iteration", lambda v: v is None or is_int64(v), None),
+            epoch=_field(data, "epoch", lambda v: v is None or is_int64(v), None),
             message=_text(_field(data, "message", lambda v: v is None or isinstance(v, str), None), 2000),
             commands=_field(data, "commands", lambda v: isinstance(v, list) and all(
                 isinstance(c, str) and 0 < len(c) <= 255 for c in v), list(BUILTIN_COMMANDS)),
@@ -221,10 +221,10 @@ class AssetRecord:
             raise ValueError("asset record is not a JSON object")
         tag = _field(data, "tag", lambda v: isinstance(v, str) and v and "\x00" not in v, None)
         path = _field(data, "path", lambda v: isinstance(v, str) and v and "\x00" not in v and len(v) <= 4096, None)
-        step = _field(data, "step", _is_int, None)
+        step = _field(data, "step", is_int64, None)
         if tag is None or path is None or step is None:
             raise ValueError("asset record needs 'tag', 'step' and 'path'")
-        created_at = _field(data, "created_at", lambda v: v is None or _is_real(v), None)
+        created_at = _field(data, "created_at", lambda v: v is None or is_real(v), None)
         return cls(tag=tag[:255], step=step, path=path,
                    kind=_text(_field(data, "kind", lambda v: isinstance(v, str), "image"), 32) or "image",
                    iteration=int64_or_none(data.get("iteration")), epoch=int64_or_none(data.get("epoch")),
@@ -287,13 +287,13 @@ def finite(obj: Any) -> Any:
 INT64_MAX = 2**63 - 1
 
 
-def _is_int(value: Any) -> bool:
+def is_int64(value: Any) -> bool:
     """An integer that fits the 64-bit columns it is stored in (bool is not an integer here)."""
     return type(value) is int and -INT64_MAX <= value <= INT64_MAX
 
 
-def _is_real(value: Any) -> bool:
-    return (type(value) is float and math.isfinite(value)) or _is_int(value)
+def is_real(value: Any) -> bool:
+    return (type(value) is float and math.isfinite(value)) or is_int64(value)
 
 
 def _field(data: dict, name: str, valid: Callable[[Any], bool], default: Any) -> Any:

@@ -52,7 +52,8 @@ class AssetsPart:
 @dataclass
 class ResultBatch:
     project_id: int
-    path: str  # the result directory, absolute
+    path: str  # the result directory, absolute (an HTTP run: the server's folder for its images)
+    source: str = "file"  # "file" or "http": a result takes batches from the source it was made by
     missing: bool = False  # the directory or its log is gone: keep what is stored, mark it
     process_gone: bool = False  # the job's process is seen to be gone (it ran on this host)
     log: LogPart | None = None
@@ -91,3 +92,5 @@ class Applied:
     deliver: list[protocol.CommandRecord] = field(default_factory=list)  # write to the job's inbox
     withdraw: list[str] = field(default_factory=list)  # uids whose inbox files are done with
     finished: bool = False  # the job is not running (nothing more will be written, normally)
+    status: str | None = None
+    pending: int = 0  # commands still waiting for the job's answer

@@ -6,6 +6,8 @@ import os
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from .changes import RESULT
+from .database import database_of
 from .errors import NotFound
 from .models import Asset, Result, Snapshot
 from .results import get_result_row
@@ -49,11 +51,28 @@ def list_assets(session: Session, result_id: int, tag: str | None = None) -> lis
             for a in session.scalars(query.order_by(Asset.tag, Asset.step, Asset.id))]
 
 
-def asset_file(session: Session, asset_id: int) -> str:
-    """Absolute path of an asset, guaranteed to lie inside its result directory."""
+def add_uploaded_asset(session: Session, result_id: int, record: dict, data: bytes) -> dict:
+    """An image a remote job uploaded, kept in the database; the same (tag, step) again replaces it."""
+    asset = session.scalars(select(Asset).where(Asset.result_id == result_id, Asset.path == record["path"])).first()
+    if asset is None:
+        asset = Asset(result_id=result_id, **record, data=data)
+        session.add(asset)
+    else:
+        asset.data, asset.iteration, asset.epoch = data, record["iteration"], record["epoch"]
+    session.flush()
+    database_of(session).changes.publish(session, RESULT, result_id)
+    return {"id": asset.id, "tag": asset.tag, "step": asset.step, "iteration": asset.iteration, "epoch": asset.epoch,
+            "kind": asset.kind, "created_at": asset.created_at, "url": f"assets/{asset.id}/file"}
+
+
+def asset_file(session: Session, asset_id: int) -> str | bytes:
+    """An asset's bytes (uploaded by a remote job), or the absolute path of its file, guaranteed to
+    lie inside its result directory."""
     asset = session.get(Asset, asset_id)
     if asset is None:
         raise NotFound(f"asset {asset_id} does not exist")
+    if asset.data is not None:
+        return asset.data
     result = session.get(Result, asset.result_id)
     return inside(result.path, asset.path)
 

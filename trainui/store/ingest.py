@@ -19,6 +19,7 @@ from .batch import Applied, LogCursor, LogPart, Position, ResultBatch
 from .changes import COMMAND, RESULT
 from .database import Database
 from .entries import shown_value, skipped_keys_problem, to_columns
+from .errors import Conflict
 from .models import Command, Result, now
 
 JOB_FIELDS = ("world_size", "iteration", "epoch", "message", "commands", "hyperparams", "heartbeat_interval",
@@ -44,9 +45,12 @@ def apply_batch(db: Database, batch: ResultBatch) -> Applied:
     with db.session(write=True) as s:
         r = _find(s, batch.project_id, batch.path, lock=True)
         if r is None:
-            if batch.missing:
+            if batch.missing or batch.source != "file":
                 return Applied(result_id=None)
             r = _create(s, batch.project_id, batch.path)
+        if r.source != batch.source:
+            raise Conflict(f"result {r.id} is {'shipped over HTTP' if r.source == 'http' else 'read from its directory'}"
+                           f"; it takes no batches from the {batch.source} source")
         out = Applied(result_id=r.id)
         problems = list(batch.problems)
         status_before = r.status
@@ -79,10 +83,11 @@ def apply_batch(db: Database, batch: ResultBatch) -> Applied:
             r.ingest_error, changed = error, changed or out.error_changed
         out.ingest_error, out.entry_count = r.ingest_error, r.entry_count
         out.withdraw = answered + cancelled
-        out.finished = r.status != protocol.RUNNING
+        out.finished, out.status = r.status != protocol.RUNNING, r.status
+        pending = command_store.pending_commands(s, r.id)
+        out.pending = len(pending)
         if r.status == protocol.RUNNING and batch.undelivered:
-            out.deliver = [command_store.record_for(c) for c in command_store.pending_commands(s, r.id)
-                           if c.uid in set(batch.undelivered)]
+            out.deliver = [command_store.record_for(c) for c in pending if c.uid in set(batch.undelivered)]
         if changed:
             r.updated_at = time.time()
             db.changes.publish(s, RESULT, r.id, r.project_id)

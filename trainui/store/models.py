@@ -42,12 +42,17 @@ class Result(Base):
     in the same transaction as the data it describes: a killed server resumes exactly where it was."""
 
     __tablename__ = "results"
-    __table_args__ = (UniqueConstraint("project_id", "path", name="uq_results_project_id_path"),)
+    __table_args__ = (UniqueConstraint("project_id", "path", name="uq_results_project_id_path"),
+                      UniqueConstraint("project_id", "run_uid", name="uq_results_project_id_run_uid"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     path: Mapped[str] = mapped_column(String(4096))
     name: Mapped[str] = mapped_column(String(255))
+    # "file": ingested from a directory the server reads; "http": shipped by a remote job's uploader,
+    # which names it by run_uid (its path is then the server's folder for the run's images).
+    source: Mapped[str] = mapped_column(String(16), default="file", server_default="file")
+    run_uid: Mapped[str | None] = mapped_column(String(64), nullable=True)
     unregistered: Mapped[bool] = mapped_column(Boolean, default=False)
     missing: Mapped[bool] = mapped_column(Boolean, default=False)
     args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -135,3 +140,20 @@ class Asset(Base):
     iteration: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     epoch: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[float] = mapped_column(Float, default=now)
+    # An image a remote job uploaded is kept in the database itself (a few kB each): every replica
+    # of a scaled-out server can serve it. Files in a result directory stay files (data is NULL).
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+
+
+class Token(Base):
+    """An access token, stored as its SHA-256 (the token itself is shown once, when made)."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), nullable=True)
+    label: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)

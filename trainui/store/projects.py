@@ -96,7 +96,8 @@ def delete_project(session: Session, project_id: int) -> None:
 
 
 def project_paths(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Project.id, Project.path)).all())
+    """Projects that are directories (not those of remote runs only), for the file ingestion."""
+    return {pid: path for pid, path in session.execute(select(Project.id, Project.path)) if os.path.isabs(path)}
 
 
 def project_path(session: Session, project_id: int) -> str | None:

@@ -1,6 +1,8 @@
 """Results: one row per result directory, with what the table shows (args, last values, status)."""
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,13 +19,13 @@ def result_dict(r: Result) -> dict:
             "args": r.args, "last_values": r.last_values, "keys": r.keys, "entry_count": r.entry_count,
             "started_at": started, "ended_at": end, "updated_at": r.updated_at, "elapsed_time": elapsed,
             "unregistered": r.unregistered, "missing": r.missing, "ingest_error": r.ingest_error,
-            "log_generation": r.log_generation, "created_at": r.created_at}
+            "log_generation": r.log_generation, "created_at": r.created_at, "source": r.source}
 
 
 LISTED_COLUMNS = (Result.id, Result.project_id, Result.name, Result.path, Result.status, Result.args,
                   Result.last_values, Result.keys, Result.entry_count, Result.started_at, Result.ended_at,
                   Result.updated_at, Result.unregistered, Result.missing, Result.ingest_error, Result.log_generation,
-                  Result.created_at)
+                  Result.created_at, Result.source)
 
 
 def list_results(session: Session, project_id: int, include_unregistered: bool = False) -> list[dict]:
@@ -68,6 +70,7 @@ def update_result(session: Session, result_id: int, changes: dict) -> dict:
         if not isinstance(changes["unregistered"], bool):
             raise Invalid("'unregistered' must be true or false")
         r.unregistered = changes["unregistered"]
+    r.updated_at = time.time()
     session.flush()
     database_of(session).changes.publish(session, RESULT, r.id, r.project_id)
     return result_dict(r)
@@ -84,8 +87,8 @@ def get_result_row(session: Session, result_id: int, for_update: bool = False) -
 
 
 def result_locations(session: Session, project_id: int | None = None) -> list[tuple[int, int, str]]:
-    """(result id, project id, path) of every known result, for the ingestion's polling."""
-    query = select(Result.id, Result.project_id, Result.path)
+    """(result id, project id, path) of every result read from a directory, for the ingestion's polling."""
+    query = select(Result.id, Result.project_id, Result.path).where(Result.source == "file")
     if project_id is not None:
         query = query.where(Result.project_id == project_id)
     return [tuple(row) for row in session.execute(query)]
@@ -95,6 +98,7 @@ def running_or_pending(session: Session) -> list[int]:
     """Results the poller re-checks every time: running jobs (heartbeat timeouts) and open commands."""
     from .models import Command
 
-    running = session.scalars(select(Result.id).where(Result.status == "running")).all()
-    pending = session.scalars(select(Command.result_id).where(Command.status == "PENDING").distinct()).all()
+    running = session.scalars(select(Result.id).where(Result.status == "running", Result.source == "file")).all()
+    pending = session.scalars(select(Command.result_id).join(Result, Result.id == Command.result_id)
+                              .where(Command.status == "PENDING", Result.source == "file").distinct()).all()
     return sorted(set(running) | set(pending))

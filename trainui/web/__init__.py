@@ -7,7 +7,9 @@ from werkzeug.routing import IntegerConverter
 
 from ..config import ServerConfig
 from ..store.database import Database
-from .auth import install_token_check
+from .api.runs import long_poll_slots
+from .api.stream import stream_slots
+from .auth import install_auth
 from .errors import register_error_handlers
 from .guard import RequestGuard
 from .prefix import PrefixMiddleware
@@ -28,11 +30,13 @@ def create_app(config: ServerConfig, db: Database) -> Flask:
     app.url_map.converters["id"] = IdConverter
     app.config["TRAINUI"] = config
     app.extensions["trainui.db"] = db
+    app.extensions["trainui.long_polls"] = long_poll_slots(config.threads)
+    app.extensions["trainui.streams"] = stream_slots(config.threads)
     app.json.sort_keys = False
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(pages)
     register_error_handlers(app)
-    install_token_check(app, config.token)
+    install_auth(app, config.token)
     # X-Forwarded-Prefix from a reverse proxy sets the sub-path; --base-url sets it without one.
     # The Host header is never taken from X-Forwarded-Host: the guard checks the one sent.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1, x_host=0, x_prefix=1)

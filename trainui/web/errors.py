@@ -23,7 +23,17 @@ class BadRequest(StoreError):
     code = "bad_request"
 
 
-STATUS_OF[BadRequest] = 400
+class Forbidden(StoreError):
+    """The request's token may not do this (a viewer posting, a job token outside its project)."""
+
+    code = "forbidden"
+
+
+class TooLarge(StoreError):
+    code = "too_large"
+
+
+STATUS_OF.update({BadRequest: 400, Forbidden: 403, TooLarge: 413})
 
 
 def register_error_handlers(app: Flask) -> None:

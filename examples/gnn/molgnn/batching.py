@@ -22,11 +22,9 @@ class Split:
     test: np.ndarray
 
 
-def seeded_split(n: int, seed: int, fractions=(0.8, 0.1, 0.1), limit: int | None = None) -> Split:
-    """Random split of `n` molecules; `limit` keeps a seeded subset first (for smoke runs)."""
+def seeded_split(n: int, seed: int, fractions=(0.8, 0.1, 0.1)) -> Split:
+    """Random split of `n` molecules (a smoke run's subset is drawn earlier, before featurizing)."""
     order = np.random.default_rng(seed).permutation(n)
-    if limit:
-        order = order[:limit]
     n_train = int(round(fractions[0] * len(order)))
     n_val = int(round(fractions[1] * len(order)))
     return Split(order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:])

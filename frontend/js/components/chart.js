@@ -2,25 +2,45 @@
  * One chart card: header (title, metric picker, export, zoom reset, remove) and a Plotly plot.
  *
  * The page owns the data; the card is told what to draw with `update({runs, seriesFor, x,
- * logY, smoothing})`. Zooming asks the server for full detail of the zoomed x range
- * (`fetchRange`) and draws that until the zoom is reset. Hovering a line reports the run
- * (`onHover`) and `highlight(id)` thickens that run's lines, for the table <-> chart link.
+ * logY, smoothing})`. Live updates append to the drawn traces (see chart-painter.js) instead of
+ * redrawing. Zooming asks the server for full detail of the zoomed x range (`fetchRange`) and
+ * splices it into the live series, so points keep arriving while zoomed and the zoom stays.
+ * Hovering a line reports the run (`onHover`) and `highlight(id)` thickens that run's lines, for
+ * the table <-> chart link.
  */
 import { h, icon, svg, ICONS } from '../dom.js';
-import { buildTraces, countPoints, escapePlotly, DASHES } from '../lib/traces.js';
+import { countPoints, DASHES } from '../lib/traces.js';
+import { spliceDetail } from '../lib/merge.js';
 import { seriesToCsv } from '../lib/csv.js';
 import { formatNumber } from '../lib/format.js';
 import { chartTheme, loadPlotly } from './plotly-loader.js';
+import { ChartPainter } from './chart-painter.js';
 import { metricPicker, closeOnEscape } from './metric-picker.js';
-import { webglSupported } from './webgl.js';
+import { webglFast } from './webgl.js';
 import { toast } from './feedback.js';
 import { loadSetting } from '../state/settings.js';
 
 /** Min-max bands are drawn for up to this many runs; beyond, they cost time and only add noise. */
 const MAX_RUNS_WITH_BANDS = 12;
 
-/** The longest a live update waits for its chart's previous draw to be spaced out. */
-const MAX_LIVE_SPACING_MS = 1000;
+/**
+ * Live redraws of all the charts of a page take at most this share of the time: each chart
+ * waits `1 / LIVE_SHARE` times what the last draws of all charts cost (Plotly's work and the
+ * browser's painting of it), but never longer than `maxLiveSpacing` (live charts never stall):
+ * 1 s for a chart of up to 24 lines, up to 2.5 s for one of 124 lines or more. A page of three
+ * charts of 100 runs redraws each of them about every 2 s; a chart of one run at once.
+ */
+const LIVE_SHARE = 0.2;
+
+function maxLiveSpacing(lines) {
+  return 1000 + Math.min(1, Math.max(0, lines - 24) / 100) * 1500;
+}
+
+/**
+ * WebGL traces above this many lines in a chart, where a GPU draws them: SVG redraws cost
+ * about a millisecond per line, WebGL a fraction of it (its first draw costs more, once).
+ */
+const GL_LINES = 24;
 
 /** Points per chart above which WebGL traces are used; `localStorage['trainui.glThreshold']` overrides it. */
 function glThreshold() {
@@ -28,16 +48,18 @@ function glThreshold() {
   return Number.isFinite(stored) && stored > 0 ? stored : 60000;
 }
 
+let zoomTokens = 0;
+
 export class ChartCard {
-  constructor({ spec, keys, onSpecChange, onRemove, onHover = () => {}, fetchRange, removable = true }) {
+  constructor({ spec, keys, onSpecChange, onRemove, onHover = () => {}, fetchRange, removable = true, drawCosts = new Map() }) {
     this.spec = { left: [...spec.left], right: [...(spec.right || [])] };
     this.keys = keys;
     this.onSpecChange = onSpecChange;
     this.onHover = onHover;
     this.fetchRange = fetchRange;
+    this.drawCosts = drawCosts; // card -> its last draw's ms, shared by the charts of a page
     this.ctx = null;
     this.zoom = null;
-    this.zoomData = null;
     this.highlighted = null;
     this.frame = 0;
     this.timer = 0;
@@ -48,7 +70,9 @@ export class ChartCard {
     this.title = h('h3', { class: 'chart-title' });
     this.pickerSlot = h('span');
     this.zoomChip = h('span', { class: 'chip chip-zoom', hidden: true });
+    this.nonfiniteChip = h('span', { class: 'chip chip-nonfinite', hidden: true });
     this.plot = h('div', { class: 'chart-plot' });
+    this.painter = new ChartPainter(this.plot);
     this.overlay = h('div', { class: 'chart-overlay' });
     const exportMenu = h('details', { class: 'menu' },
       h('summary', { class: 'btn btn-small btn-icon', title: 'Export', 'aria-label': 'Export chart' }, icon(ICONS.download)),
@@ -58,7 +82,7 @@ export class ChartCard {
         h('button', { class: 'menu-item', type: 'button', onClick: () => this.exportCsv() }, 'CSV data')));
     closeOnEscape(exportMenu);
     this.el = h('section', { class: 'card chart-card', 'aria-label': 'Chart' },
-      h('header', { class: 'chart-head' }, this.title, this.zoomChip, h('span', { class: 'spacer' }), this.pickerSlot, exportMenu,
+      h('header', { class: 'chart-head' }, this.title, this.zoomChip, this.nonfiniteChip, h('span', { class: 'spacer' }), this.pickerSlot, exportMenu,
         removable ? h('button', { class: 'btn btn-small btn-icon btn-ghost', type: 'button', title: 'Remove chart',
           'aria-label': 'Remove chart', onClick: () => onRemove?.(this) }, icon(ICONS.close)) : null),
       h('div', { class: 'chart-body' }, this.plot, this.overlay));
@@ -90,8 +114,7 @@ export class ChartCard {
 
   changeSpec(spec) {
     this.spec = spec;
-    this.zoom = null;
-    this.zoomData = null;
+    this.clearZoom(false);
     this.renderTitle();
     this.onSpecChange?.(this, spec);
   }
@@ -102,10 +125,9 @@ export class ChartCard {
 
   /**
    * Draw with new data or settings; coalesced to one Plotly call per animation frame. Live
-   * data updates (`urgent` false) of a chart that is slow to draw are spaced out so drawing
-   * takes at most about a fifth of the time, but never by more than MAX_LIVE_SPACING_MS; what
-   * the user changes is drawn at once. Only Plotly's own drawing is timed: loading plotly.js
-   * on the first draw is not a cost of later draws.
+   * data updates (`urgent` false) are spaced out so the charts of a page take at most about a
+   * fifth of the time (see LIVE_SHARE); what the user changes is drawn at once. Only drawing is
+   * timed: loading plotly.js on the first draw is not a cost of later draws.
    */
   update(ctx, { urgent = false } = {}) {
     const reset = this.ctx && (ctx.x !== this.ctx.x || ctx.logY !== this.ctx.logY);
@@ -115,10 +137,18 @@ export class ChartCard {
   }
 
   schedule(urgent = true) {
+    if (this.drawing) {
+      // One draw at a time: two would plan their appends from the same drawn state.
+      this.again = { urgent: urgent || !!this.again?.urgent };
+      return;
+    }
     if (this.frame) return;
-    const spacing = Math.min(this.lastDrawMs * 5, MAX_LIVE_SPACING_MS);
+    let cost = 0;
+    for (const [card, ms] of this.drawCosts) if (card.el.isConnected) cost += ms;
+    const lines = (this.ctx?.runs.length || 0) * this.chartKeys.length;
+    const spacing = Math.min(cost / LIVE_SHARE, maxLiveSpacing(lines));
     const wait = this.lastDrawEnd + spacing - performance.now();
-    if (!urgent && this.lastDrawMs > 100 && wait > 0) {
+    if (!urgent && wait > 0) {
       if (!this.timer) this.timer = setTimeout(() => {
         this.timer = 0;
         this.schedule(true);
@@ -129,12 +159,25 @@ export class ChartCard {
     this.timer = 0;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      this.draw().catch((err) => this.showOverlay(err.message));
+      this.drawing = true;
+      this.draw().catch((err) => this.showOverlay(err.message)).finally(() => {
+        this.drawing = false;
+        const again = this.again;
+        this.again = null;
+        if (again) this.schedule(again.urgent);
+      });
     });
   }
 
+  /** What the chart draws for run `id`: the live series, with the zoom's full detail spliced in. */
   seriesFor(id) {
-    return this.zoomData ? this.zoomData.get(id) : this.ctx.seriesFor(id);
+    const base = this.ctx.seriesFor(id);
+    if (!this.zoom?.detail || !base) return base;
+    const detail = this.zoom.detail.get(id);
+    if (!detail) return base;
+    const out = {};
+    for (const key of Object.keys(base)) out[key] = spliceDetail(base[key], detail[key], this.zoom.lo, this.zoom.hi);
+    return out;
   }
 
   async draw() {
@@ -142,39 +185,52 @@ export class ChartCard {
     const Plotly = await loadPlotly();
     const { runs, x, logY, smoothing } = this.ctx;
     const keys = this.chartKeys;
-    const seriesFor = (id) => this.seriesFor(id);
-    const gl = webglSupported() && countPoints(runs, seriesFor, keys) > glThreshold();
-    const bands = runs.length <= MAX_RUNS_WITH_BANDS;
-    const traces = buildTraces(runs, seriesFor, this.spec, { smoothing, gl, highlight: this.highlighted, bands });
-    const mains = traces.filter((t) => t.meta.role === 'main').length;
-    this.el.dataset.traces = String(mains);
-    this.el.dataset.gl = String(gl);
-    if (!keys.length) this.showOverlay('Choose metrics for this chart with the Metrics menu.');
-    else if (!runs.length) this.showOverlay('No run is selected. Tick runs in the table to chart them.');
-    else if (!mains) this.showOverlay(this.ctx.loading ? 'Loading…' : `No data for ${keys.join(', ')} against ${x} yet.`);
-    else this.showOverlay(null);
-    const theme = chartTheme();
-    const axis = { gridcolor: theme.grid, zerolinecolor: theme.grid, linecolor: theme.grid, color: theme.muted, automargin: true };
-    const layout = {
-      uirevision: `${x}|${logY}|${keys.join(',')}`,
-      margin: { l: 56, r: this.spec.right.length ? 56 : 16, t: 12, b: 40 },
-      paper_bgcolor: theme.bg, plot_bgcolor: theme.bg,
-      font: { family: theme.font, size: 12, color: theme.text },
-      hovermode: 'closest',
-      hoverlabel: { namelength: 40 },
-      showlegend: runs.length > 1 && runs.length <= 12,
-      legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom', font: { size: 11 } },
-      xaxis: { ...axis, title: { text: escapePlotly(x), font: { size: 12 } } },
-      yaxis: { ...axis, type: logY ? 'log' : 'linear', exponentformat: 'e' },
-      yaxis2: { ...axis, type: logY ? 'log' : 'linear', overlaying: 'y', side: 'right', showgrid: false, visible: this.spec.right.length > 0 },
+    const memo = new Map();
+    const seriesFor = (id) => {
+      if (!memo.has(id)) memo.set(id, this.seriesFor(id));
+      return memo.get(id);
     };
-    const config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['select2d', 'lasso2d', 'toImage'] };
+    const lines = runs.length * keys.length;
+    const gl = webglFast() && (lines > GL_LINES || countPoints(runs, seriesFor, keys) > glThreshold());
+    const scene = { runs, seriesFor, spec: this.spec, x, logY, smoothing, gl, bands: runs.length <= MAX_RUNS_WITH_BANDS,
+      highlight: this.highlighted, theme: chartTheme(), zoomKey: this.zoom?.detail ? this.zoom.token : null };
     const started = performance.now();
-    await Plotly.react(this.plot, traces, layout, config);
+    const how = await this.painter.paint(Plotly, scene);
+    if (how === 'none') return;
+    // The cost of a draw includes the browser laying out and painting it (for SVG, about as much
+    // again as Plotly's own work), so the live budget counts up to the frame that shows it.
+    await afterNextPaint();
     this.lastDrawEnd = performance.now();
     this.lastDrawMs = this.lastDrawEnd - started;
+    this.drawCosts.set(this, this.lastDrawMs);
+    this.el.dataset.draw = how;
+    this.el.dataset.reacts = String(this.painter.draws.react);
+    this.el.dataset.extends = String(this.painter.draws.extend);
+    const data = this.plot.data || [];
+    const mains = data.filter((t) => t.meta?.role === 'main' && t.x.length).length;
+    this.el.dataset.traces = String(mains);
+    this.el.dataset.gl = String(gl);
+    this.showNonfinite(data.filter((t) => t.meta?.role === 'nonfinite'));
+    if (!keys.length) this.showOverlay('Choose metrics for this chart with the Metrics menu.');
+    else if (!runs.length) this.showOverlay('No run is selected. Tick runs in the table to chart them.');
+    else if (!mains && !data.length) this.showOverlay(this.ctx.loading ? 'Loading…' : `No data for ${keys.join(', ')} against ${x} yet.`);
+    else this.showOverlay(null);
     if (!this.plotted) this.attachPlotEvents();
     this.plotted = true;
+    if (scene.zoomKey !== null && this.zoomDrawn !== scene.zoomKey) {
+      this.zoomDrawn = scene.zoomKey;
+      performance.mark('trainui:zoom-drawn', { detail: { token: scene.zoomKey } });
+    }
+  }
+
+  /** A chip in the header when the chart marks NaN or infinite values, naming where. */
+  showNonfinite(traces) {
+    const kinds = [...new Set(traces.map((t) => t.meta.kind))];
+    this.nonfiniteChip.hidden = !traces.length;
+    if (!traces.length) return;
+    const where = [...new Set(traces.map((t) => `${t.meta.runName} · ${t.meta.key}`))];
+    this.nonfiniteChip.replaceChildren(`⚠ ${kinds.join(' / ')}`);
+    this.nonfiniteChip.title = `Not finite values, marked at the chart's top (NaN ✕, +∞ ▲) or bottom (-∞ ▼) edge: ${where.join(', ')}`;
   }
 
   attachPlotEvents() {
@@ -198,20 +254,21 @@ export class ChartCard {
   }
 
   async zoomTo(lo, hi) {
-    this.zoom = [lo, hi];
-    const token = (this.zoomToken = {});
+    const token = ++zoomTokens;
+    this.zoom = { lo, hi, token, detail: null };
     this.zoomChip.hidden = false;
     this.zoomChip.replaceChildren(`Zoomed ${formatNumber(lo)} – ${formatNumber(hi)}: loading detail…`);
     const runs = this.ctx?.runs || [];
     try {
-      const entries = await Promise.all(runs.map(async (run) => [run.id, await this.fetchRange(run.id, this.chartKeys, lo, hi)]));
-      if (token !== this.zoomToken) return;
-      this.zoomData = new Map(entries);
+      const detail = await this.fetchRange(runs.map((r) => r.id), this.chartKeys, lo, hi);
+      if (this.zoom?.token !== token) return;
+      this.zoom = { lo, hi, token, detail };
+      performance.mark('trainui:zoom-detail', { detail: { token } });
       this.zoomChip.replaceChildren(`Zoomed ${formatNumber(lo)} – ${formatNumber(hi)} (full detail) `,
         h('button', { class: 'btn btn-tiny', type: 'button', onClick: () => this.resetZoom() }, 'Reset zoom'));
       this.schedule();
     } catch (err) {
-      this.zoomChip.replaceChildren(`Zoom detail failed: ${err.message}`);
+      if (this.zoom?.token === token) this.zoomChip.replaceChildren(`Zoom detail failed: ${err.message}`);
     }
   }
 
@@ -223,8 +280,6 @@ export class ChartCard {
 
   clearZoom(redraw) {
     this.zoom = null;
-    this.zoomData = null;
-    this.zoomToken = null;
     this.zoomChip.hidden = true;
     if (redraw) this.schedule();
   }
@@ -296,8 +351,13 @@ export class ChartCard {
     clearTimeout(this.timer);
     cancelAnimationFrame(this.highlightFrame);
     window.Plotly?.purge(this.plot);
+    this.drawCosts.delete(this);
     this.el.remove();
   }
+}
+
+function afterNextPaint() {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }
 
 const DASH_ARRAYS = { solid: null, dash: '5 3', dashdot: '5 2 1 2', longdash: '9 3' };

@@ -14,6 +14,7 @@ export class ChartsPanel {
     this.fetchRange = fetchRange;
     this.onHover = onHover;
     this.cards = [];
+    this.drawCosts = new Map(); // the charts of this panel share one budget for live redraws
     this.metricKeys = [];
     this.ctx = null;
 
@@ -81,6 +82,7 @@ export class ChartsPanel {
       spec,
       keys: this.metricKeys,
       fetchRange: this.fetchRange,
+      drawCosts: this.drawCosts,
       onHover: (rid) => this.onHover(rid),
       onSpecChange: () => this.commitCards(),
       onRemove: (card) => {

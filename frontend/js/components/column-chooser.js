@@ -3,11 +3,12 @@
  * buttons (keyboard usable, no drag and drop needed).
  */
 import { h, icon, ICONS } from '../dom.js';
-import { columnLabel } from '../lib/table.js';
+import { columnLabel as plainLabel } from '../lib/table.js';
 import { closeOnEscape } from './metric-picker.js';
 
-/** order: every column id in display order; hidden: Set of hidden ids; onChange(order, hidden). */
-export function columnChooser({ order, hidden, onChange }) {
+/** order: every column id in display order; hidden: Set of hidden ids; labels: Map id -> header; onChange(order, hidden). */
+export function columnChooser({ order, hidden, labels = new Map(), onChange }) {
+  const columnLabel = (id) => labels.get(id) || plainLabel(id);
   const list = h('ol', { class: 'chooser-list' });
   const render = (focusId, focusDir) => {
     list.replaceChildren(...order.map((id, i) => {

@@ -1,7 +1,9 @@
 /**
  * Compare runs by their hyperparameters: a parallel-coordinates plot of every arg plus a
  * chosen metric (coloured by that metric), or a scatter of one arg against the metric.
- * Uses each run's last value of the metric.
+ * Uses each run's last value of the metric. Axis labels of the parallel coordinates are made to
+ * fit: long keys are shortened in the middle, the margins grow to hold the outer labels, and
+ * labels that would run into each other are tilted.
  */
 import { h } from '../dom.js';
 import { argKeys } from '../lib/table.js';
@@ -87,7 +89,7 @@ export class ComparePanel {
     if (this.mode === 'parallel' && webglSupported()) {
       const varying = args.filter((k) => new Set(rows.map((r) => JSON.stringify(r.args?.[k] ?? null))).size > 1);
       const dims = (varying.length ? varying : args).map((k) => dimension(k, rows.map((r) => r.args?.[k])));
-      dims.push({ label: escapePlotly(this.metric), values: rows.map((r) => r.last_values[this.metric]) });
+      dims.push({ label: escapePlotly(shorten(this.metric)), values: rows.map((r) => r.last_values[this.metric]) });
       const previous = this.plot.data?.[0]?.type === 'parcoords' ? this.plot.data[0].dimensions : [];
       for (const dim of dims) {
         const kept = previous.find((p) => p.label === dim.label)?.constraintrange;
@@ -105,6 +107,35 @@ export class ComparePanel {
       layout.margin.t = 16;
     }
     await Plotly.react(this.plot, data, layout, { responsive: true, displaylogo: false });
+    if (data[0].type === 'parcoords') await this.fitLabels(Plotly, layout.margin);
+  }
+
+  /** Grow the margins until every axis label is inside the plot, tilting labels that overlap. */
+  async fitLabels(Plotly, margin) {
+    const angles = [0, -25, -45, -70];
+    let tilt = 0;
+    const m = { ...margin };
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const texts = [...this.plot.querySelectorAll('.axis-title')];
+      if (!texts.length) return;
+      if (labelsCollide(texts) && tilt < angles.length - 1) {
+        tilt += 1;
+        await Plotly.restyle(this.plot, { labelangle: angles[tilt] }, [0]);
+        continue;
+      }
+      const box = this.plot.getBoundingClientRect();
+      const rects = texts.map((t) => t.getBoundingClientRect());
+      const grow = {
+        l: Math.ceil(Math.max(0, box.left + 4 - Math.min(...rects.map((r) => r.left)))),
+        r: Math.ceil(Math.max(0, Math.max(...rects.map((r) => r.right)) + 4 - box.right)),
+        t: Math.ceil(Math.max(0, box.top + 4 - Math.min(...rects.map((r) => r.top)))),
+      };
+      if (!grow.l && !grow.r && !grow.t) return;
+      m.l += grow.l;
+      m.r += grow.r;
+      m.t += grow.t;
+      await Plotly.relayout(this.plot, { margin: m });
+    }
   }
 
   destroy() {
@@ -117,12 +148,41 @@ function plotValue(v) {
   return typeof v === 'number' ? v : escapePlotly(typeof v === 'string' ? v : JSON.stringify(v));
 }
 
+/**
+ * Whether neighbouring axis labels run into each other. Labels drawn level collide when their
+ * boxes overlap; tilted (all by the same angle) when their baselines are closer than a line of text.
+ */
+export function labelsCollide(texts) {
+  const labels = texts.map((t) => {
+    const m = t.getScreenCTM();
+    const anchor = new DOMPoint(Number(t.getAttribute('x')) || 0, Number(t.getAttribute('y')) || 0).matrixTransform(m);
+    const length = Math.hypot(m.a, m.b) || 1;
+    return { t, anchor, dir: { x: m.a / length, y: m.b / length }, rect: t.getBoundingClientRect(),
+      size: Number.parseFloat(getComputedStyle(t).fontSize) || 12 };
+  }).sort((p, q) => p.anchor.x - q.anchor.x);
+  return labels.some((p, i) => {
+    if (i === 0) return false;
+    const q = labels[i - 1];
+    if (Math.abs(p.dir.y) < 0.01) return p.rect.left < q.rect.right + 4 && p.rect.top < q.rect.bottom && q.rect.top < p.rect.bottom;
+    const gap = Math.abs((p.anchor.x - q.anchor.x) * -p.dir.y + (p.anchor.y - q.anchor.y) * p.dir.x);
+    return gap < p.size * 1.25;
+  });
+}
+
+/** A long key shortened in the middle ("validation/main/accuracy" -> "validati…n/accuracy"): both ends tell keys apart. */
+export function shorten(key, max = 24) {
+  const text = String(key);
+  if (text.length <= max) return text;
+  const tail = Math.ceil((max - 1) * 0.6);
+  return `${text.slice(0, max - 1 - tail)}…${text.slice(text.length - tail)}`;
+}
+
 /** A parcoords dimension: numbers as they are, anything else as categories. */
 function dimension(key, values) {
-  if (values.every((v) => typeof v === 'number')) return { label: escapePlotly(key), values };
+  if (values.every((v) => typeof v === 'number')) return { label: escapePlotly(shorten(key)), values };
   const labels = [...new Set(values.map((v) => (v === undefined ? '(not set)' : typeof v === 'string' ? v : JSON.stringify(v))))];
   return {
-    label: escapePlotly(key),
+    label: escapePlotly(shorten(key)),
     values: values.map((v) => labels.indexOf(v === undefined ? '(not set)' : typeof v === 'string' ? v : JSON.stringify(v))),
     tickvals: labels.map((_, i) => i),
     ticktext: labels, // parcoords draws tick text as plain text (entities would show literally)

@@ -1,11 +1,13 @@
 /**
  * Images a job recorded, by tag and step: a slider picks the step and every tag shows its
  * image at that step (or the latest before it), so triplets such as original / adversarial /
- * noise line up. Follows the newest step while the slider is at the end.
+ * noise line up. Follows the newest step while the slider is at the end. A click on an image
+ * opens it full size (lightbox.js) with the same step slider.
  */
 import { h } from '../dom.js';
 import { apiUrl } from '../api.js';
 import { emptyState } from './feedback.js';
+import { ImageLightbox } from './lightbox.js';
 
 export class ImagesPanel {
   constructor() {
@@ -24,6 +26,19 @@ export class ImagesPanel {
     this.el = h('section', { class: 'card images-card', 'aria-label': 'Images' },
       h('div', { class: 'toolbar' }, h('h2', { class: 'section-title' }, 'Images')), this.content);
     this.signature = '';
+    this.lightbox = new ImageLightbox({
+      steps: () => this.steps,
+      assetAt: (tag, step) => this.assetAt(tag, step),
+    }, {
+      onClose: (index) => {
+        // Back in the grid at the step the user went to in the lightbox.
+        if (index !== this.index) {
+          this.index = index;
+          this.slider.value = String(index);
+          this.renderImages();
+        }
+      },
+    });
   }
 
   update(assets) {
@@ -43,6 +58,14 @@ export class ImagesPanel {
     this.slider.disabled = this.steps.length < 2;
     this.content.replaceChildren(this.controls, this.grid);
     this.renderImages();
+    this.lightbox.refresh();
+  }
+
+  /** The image of `tag` at `step`, or the latest one before it. */
+  assetAt(tag, step) {
+    let best = null;
+    for (const a of this.assets) if (a.tag === tag && a.step <= step && (!best || a.step > best.step)) best = a;
+    return best;
   }
 
   renderImages() {
@@ -50,14 +73,19 @@ export class ImagesPanel {
     const tags = [...new Set(this.assets.map((a) => a.tag))].sort();
     this.stepLabel.value = `step ${step} (${this.index + 1} of ${this.steps.length})`;
     const figures = tags.map((tag) => {
-      const candidates = this.assets.filter((a) => a.tag === tag && a.step <= step);
-      const asset = candidates.reduce((best, a) => (!best || a.step > best.step ? a : best), null);
+      const asset = this.assetAt(tag, step);
       if (!asset) return h('figure', { class: 'image-figure missing' }, h('div', { class: 'image-missing' }, 'no image yet'), h('figcaption', {}, tag));
       return h('figure', { class: 'image-figure', dataset: { tag, step: String(asset.step) } },
-        h('img', { src: apiUrl(asset.url), alt: `${tag} at step ${asset.step}`, loading: 'lazy', decoding: 'async' }),
+        h('button', { class: 'image-open', type: 'button', title: 'Open full size', 'aria-label': `Open ${tag} at step ${asset.step} full size`,
+          onClick: () => this.lightbox.open(tag, this.index) },
+        h('img', { src: apiUrl(asset.url), alt: `${tag} at step ${asset.step}`, loading: 'lazy', decoding: 'async' })),
         h('figcaption', {}, h('span', { class: 'mono' }, tag), h('span', { class: 'muted small' },
           ` step ${asset.step}${asset.iteration !== null && asset.iteration !== undefined ? ` · it ${asset.iteration}` : ''}`)));
     });
     this.grid.replaceChildren(...figures);
+  }
+
+  destroy() {
+    this.lightbox.destroy();
   }
 }

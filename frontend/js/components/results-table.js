@@ -5,12 +5,19 @@
  *
  * Layout settings (columns, sort, group, filters) come in and go out through
  * `settings`/`onSettingsChange` so the page can persist them per project.
+ *
+ * Live updates patch the table: a row whose result did not change is left alone, a changed
+ * row has only its changed cells replaced, and rows are moved (not rebuilt) when the order
+ * changes, so a tick with a hundred running jobs costs a hundred small cell updates and keeps
+ * focus and hover where they were.
  */
-import { h, icon, ICONS } from '../dom.js';
+import { h, icon, placeChildren, ICONS } from '../dom.js';
 import { link } from '../router.js';
 import {
   BASE_COLUMNS, argKeys, columnLabel, columnValue, defaultMetricColumns, filterRows, groupRows, sortRows, metricKeys,
+  nonfiniteLastValues,
 } from '../lib/table.js';
+import { isCharted, toggle, ALL } from '../lib/selection.js';
 import { formatArg, formatDuration, formatNumber, formatRelativeTime } from '../lib/format.js';
 import { runColor } from '../lib/traces.js';
 import { statusBadge, emptyState } from './feedback.js';
@@ -29,9 +36,11 @@ export class ResultsTable {
     this.onRename = onRename;
     this.onSetUnregistered = onSetUnregistered;
     this.results = [];
-    this.selected = null;
+    this.selection = ALL;
     this.editing = false;
     this.signature = '';
+    this.rows = new Map(); // result id -> {tr, key, cells: Map(column id -> {td, sig})}
+    this.rowColumns = '';
 
     this.textFilter = h('input', { class: 'input', type: 'search', placeholder: 'Filter runs (name, args…)  /',
       'aria-label': 'Filter runs', value: this.settings.text,
@@ -72,28 +81,24 @@ export class ResultsTable {
     if (rerender) this.render(true);
   }
 
-  /** results: API Result objects; selected: Set of charted ids (null: all registered). */
-  setData(results, selected) {
+  /** results: API Result objects; selection: which runs are charted (lib/selection.js). */
+  setData(results, selection) {
     this.results = results;
-    this.selected = selected;
+    this.selection = selection;
     this.render(false);
   }
 
   isSelected(r) {
-    return !r.unregistered && (this.selected === null || this.selected.has(r.id));
+    return isCharted(this.selection, r);
   }
 
   selectAll(on) {
-    const visible = this.filtered().filter((r) => !r.unregistered);
-    const next = new Set(this.selected === null ? this.results.filter((r) => !r.unregistered).map((r) => r.id) : this.selected);
-    for (const r of visible) (on ? next.add(r.id) : next.delete(r.id));
-    this.onSelectionChange(next);
+    const visible = this.filtered().filter((r) => !r.unregistered).map((r) => r.id);
+    this.onSelectionChange(toggle(this.selection, visible, on, this.results));
   }
 
   toggle(ids, on) {
-    const next = new Set(this.selected === null ? this.results.filter((r) => !r.unregistered).map((r) => r.id) : this.selected);
-    for (const id of ids) (on ? next.add(id) : next.delete(id));
-    this.onSelectionChange(next);
+    this.onSelectionChange(toggle(this.selection, ids, on, this.results));
   }
 
   filtered() {
@@ -118,13 +123,11 @@ export class ResultsTable {
 
   render(force) {
     if (this.editing) return;
-    // The half-minute keeps relative times ("3 min ago") fresh when nothing else changes.
-    const signature = JSON.stringify([this.results, this.selected && [...this.selected], this.settings, Math.floor(Date.now() / 30000)]);
-    if (!force && signature === this.signature) return;
-    this.signature = signature;
     const focusKey = document.activeElement?.dataset?.focusKey;
     const { order, hidden } = this.columns();
     const visible = order.filter((id) => !hidden.has(id));
+    this.labels = new Map(order.map((id) => [id, columnLabel(id, order)]));
+    if (force) this.rows.clear();
     this.renderToolbar(order, hidden);
     this.renderHead(visible);
     this.renderBody(visible);
@@ -141,8 +144,10 @@ export class ResultsTable {
     }
     this.groupSelect.value = this.settings.groupBy || '';
     const wasOpen = this.chooserSlot.querySelector('details')?.open;
-    if (!wasOpen) {
-      this.chooserSlot.replaceChildren(columnChooser({ order: [...order], hidden: new Set(hidden),
+    const chooserSignature = JSON.stringify([order, [...hidden]]);
+    if (!wasOpen && chooserSignature !== this.chooserSignature) {
+      this.chooserSignature = chooserSignature;
+      this.chooserSlot.replaceChildren(columnChooser({ order: [...order], hidden: new Set(hidden), labels: this.labels,
         onChange: (o, hd) => this.changeSettings({ order: [...o], hidden: [...hd] }, true) }));
     }
     const shown = this.filtered().length;
@@ -154,7 +159,7 @@ export class ResultsTable {
     const { sort, filters } = this.settings;
     const registered = this.results.filter((r) => !r.unregistered);
     const nSel = registered.filter((r) => this.isSelected(r)).length;
-    const headSignature = JSON.stringify([visible, sort, nSel, registered.length]);
+    const headSignature = JSON.stringify([visible, visible.map((id) => this.labels.get(id)), sort, nSel, registered.length, filters]);
     if (headSignature === this.headSignature) return;
     this.headSignature = headSignature;
     const all = h('input', { type: 'checkbox', 'aria-label': 'Chart all runs', checked: nSel > 0 && nSel === registered.length,
@@ -164,13 +169,13 @@ export class ResultsTable {
       const dir = sort?.column === id ? (sort.desc ? 'descending' : 'ascending') : 'none';
       const kind = id.startsWith('arg:') ? 'arg' : id.startsWith('metric:') ? 'metric' : 'base';
       return h('th', { scope: 'col', 'aria-sort': dir, class: `col-${kind}` },
-        h('button', { class: 'th-sort', type: 'button', title: `Sort by ${columnLabel(id)}`, dataset: { focusKey: `sort:${id}`, column: id },
+        h('button', { class: 'th-sort', type: 'button', title: `Sort by ${this.labels.get(id)}`, dataset: { focusKey: `sort:${id}`, column: id },
           onClick: () => this.changeSettings({ sort: nextSort(sort, id) }) },
-          h('span', { class: 'th-label' }, columnLabel(id)), h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, dir === 'ascending' ? '▲' : dir === 'descending' ? '▼' : '')));
+          h('span', { class: 'th-label' }, this.labels.get(id)), h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, dir === 'ascending' ? '▲' : dir === 'descending' ? '▼' : '')));
     });
     const filterCells = visible.map((id) => h('th', {},
       h('input', { class: 'input input-filter', type: 'text', value: filters?.[id] || '', placeholder: 'filter',
-        'aria-label': `Filter ${columnLabel(id)} (e.g. >0.1, =adam, or text)`, dataset: { focusKey: `filter:${id}`, column: id },
+        'aria-label': `Filter ${this.labels.get(id)} (e.g. >0.1, =adam, or text)`, dataset: { focusKey: `filter:${id}`, column: id },
         onInput: (e) => {
           const next = { ...(this.settings.filters || {}), [id]: e.target.value };
           if (!e.target.value) delete next[id];
@@ -193,6 +198,11 @@ export class ResultsTable {
     const rows = sortRows(this.filtered(), this.settings.sort);
     const groups = groupRows(rows, this.settings.groupBy);
     const span = visible.length + 2;
+    const columnsKey = visible.join('\n');
+    if (columnsKey !== this.rowColumns) {
+      this.rows.clear();
+      this.rowColumns = columnsKey;
+    }
     const out = [];
     if (!this.results.length) {
       out.push(h('tr', {}, h('td', { colspan: span }, emptyState('No results in this project yet',
@@ -200,53 +210,110 @@ export class ResultsTable {
     } else if (!rows.length) {
       out.push(h('tr', {}, h('td', { colspan: span }, emptyState('No run matches the filters', 'Clear the filter boxes to see every run.'))));
     }
+    // The half-minute keeps relative times ("3 min ago") fresh when nothing else changes.
+    const clock = Math.floor(Date.now() / 30000);
+    const seen = new Set();
     for (const group of groups) {
-      if (group.label !== null) {
-        const ids = group.rows.filter((r) => !r.unregistered).map((r) => r.id);
-        const nSel = group.rows.filter((r) => this.isSelected(r)).length;
-        out.push(h('tr', { class: 'group-row' }, h('td', { colspan: span },
-          h('label', {}, h('input', { type: 'checkbox', checked: nSel > 0 && nSel === ids.length, indeterminate: nSel > 0 && nSel < ids.length,
-            'aria-label': `Chart the group ${group.key} = ${group.label}`, onChange: (e) => this.toggle(ids, e.target.checked) }),
-          h('span', { class: 'group-key' }, `${group.key} = `), h('strong', {}, group.label),
-          h('span', { class: 'muted' }, ` (${group.rows.length})`)))));
+      if (group.label !== null) out.push(this.groupRow(group, span));
+      for (const r of group.rows) {
+        seen.add(r.id);
+        out.push(this.row(r, visible, clock));
       }
-      for (const r of group.rows) out.push(this.renderRow(r, visible));
     }
-    this.tbody.replaceChildren(...out);
+    for (const id of this.rows.keys()) if (!seen.has(id)) this.rows.delete(id);
+    placeChildren(this.tbody, out);
   }
 
-  renderRow(r, visible) {
+  groupRow(group, span) {
+    const ids = group.rows.filter((r) => !r.unregistered).map((r) => r.id);
+    const nSel = group.rows.filter((r) => this.isSelected(r)).length;
+    return h('tr', { class: 'group-row' }, h('td', { colspan: span },
+      h('label', {}, h('input', { type: 'checkbox', checked: nSel > 0 && nSel === ids.length, indeterminate: nSel > 0 && nSel < ids.length,
+        'aria-label': `Chart the group ${group.key} = ${group.label}`, onChange: (e) => this.toggle(ids, e.target.checked) }),
+      h('span', { class: 'group-key' }, `${group.key} = `), h('strong', {}, group.label),
+      h('span', { class: 'muted' }, ` (${group.rows.length})`))));
+  }
+
+  /** The row of `r`: the one on screen when nothing changed, else patched cell by cell. */
+  row(r, visible, clock) {
+    const selected = this.isSelected(r);
+    const key = `${JSON.stringify(r)}|${selected}|${clock}`;
+    const cached = this.rows.get(r.id);
+    if (cached && cached.key === key) return cached.tr;
+    if (!cached || cached.unregistered !== !!r.unregistered) {
+      const built = this.buildRow(r, visible, selected);
+      this.rows.set(r.id, { ...built, key, unregistered: !!r.unregistered });
+      return built.tr;
+    }
+    cached.key = key;
+    cached.checkbox.checked = selected;
+    cached.checkbox.setAttribute('aria-label', `Chart ${r.name}`);
+    for (const id of visible) {
+      const sig = cellSignature(r, id);
+      const cell = cached.cells.get(id);
+      if (cell.sig === sig) continue;
+      const td = this.renderCell(r, id);
+      cell.td.replaceWith(td);
+      cached.cells.set(id, { td, sig });
+    }
+    cached.rename?.setAttribute('aria-label', `Rename ${r.name}`);
+    if (cached.rename) cached.rename.onclick = (e) => this.rename(r, e.target.closest('tr'));
+    return cached.tr;
+  }
+
+  buildRow(r, visible, selected) {
     const color = runColor(r.id);
     const tr = h('tr', { dataset: { rid: String(r.id) }, class: [r.unregistered && 'row-unregistered', this.highlighted === r.id && 'row-highlight'] });
-    tr.append(h('td', { class: 'col-select' },
-      h('input', { type: 'checkbox', checked: this.isSelected(r), disabled: r.unregistered, 'aria-label': `Chart ${r.name}`,
-        dataset: { focusKey: `sel:${r.id}` }, onChange: (e) => this.toggle([r.id], e.target.checked) }),
-      h('span', { class: 'swatch', style: { background: color }, 'aria-hidden': 'true' })));
-    for (const id of visible) tr.append(this.renderCell(r, id));
+    const checkbox = h('input', { type: 'checkbox', checked: selected, disabled: r.unregistered, 'aria-label': `Chart ${r.name}`,
+      dataset: { focusKey: `sel:${r.id}` }, onChange: (e) => this.toggle([r.id], e.target.checked) });
+    tr.append(h('td', { class: 'col-select' }, checkbox, h('span', { class: 'swatch', style: { background: color }, 'aria-hidden': 'true' })));
+    const cells = new Map();
+    for (const id of visible) {
+      const td = this.renderCell(r, id);
+      cells.set(id, { td, sig: cellSignature(r, id) });
+      tr.append(td);
+    }
     const actions = h('td', { class: 'col-actions' });
+    let rename = null;
     if (!r.unregistered) {
-      actions.append(h('button', { class: 'btn btn-tiny btn-ghost', type: 'button', title: 'Rename', 'aria-label': `Rename ${r.name}`,
-        dataset: { focusKey: `rename:${r.id}` }, onClick: (e) => this.rename(r, e.target.closest('tr')) }, icon(ICONS.edit)));
+      rename = h('button', { class: 'btn btn-tiny btn-ghost', type: 'button', title: 'Rename', 'aria-label': `Rename ${r.name}`,
+        dataset: { focusKey: `rename:${r.id}` } }, icon(ICONS.edit));
+      rename.onclick = (e) => this.rename(r, e.target.closest('tr'));
+      actions.append(rename);
     }
     actions.append(h('button', { class: 'btn btn-tiny btn-ghost', type: 'button', dataset: { focusKey: `unreg:${r.id}` },
       title: r.unregistered ? 'Restore this result' : 'Hide this result (the files are not touched)',
       onClick: () => this.onSetUnregistered(r.id, !r.unregistered) }, r.unregistered ? 'Restore' : 'Unregister'));
     tr.append(actions);
-    return tr;
+    return { tr, checkbox, cells, rename };
   }
 
   renderCell(r, id) {
+    const td = this.cellContent(r, id);
+    td.dataset.column = id;
+    return td;
+  }
+
+  cellContent(r, id) {
     const v = columnValue(r, id);
     if (id === 'name') {
+      const bad = nonfiniteLastValues(r);
       return h('td', { class: 'col-name' },
         h('span', { class: 'name-slot' }, h('a', { href: link(`results/${r.id}`), class: 'run-link', dataset: { focusKey: `open:${r.id}` } }, r.name)),
+        bad.length ? h('span', { class: 'flag-nonfinite', role: 'img', title: `Not finite: ${describeNonfinite(bad)}`,
+          'aria-label': `Not finite: ${describeNonfinite(bad)}` }, '⚠') : null,
         r.ingest_error ? h('span', { class: 'warn', title: r.ingest_error, role: 'img', 'aria-label': `Ingest error: ${r.ingest_error}` }, '⚠') : null);
     }
     if (id === 'status') return h('td', {}, statusBadge(v));
     if (id === 'elapsed') return h('td', { class: 'num' }, formatDuration(v));
     if (id === 'updated') return h('td', { class: 'nowrap', title: v ? new Date(v * 1000).toLocaleString() : '' }, formatRelativeTime(v));
     if (id === 'entries') return h('td', { class: 'num' }, formatNumber(v));
-    if (id.startsWith('metric:')) return h('td', { class: 'num', title: v === null || v === undefined ? '' : String(v) }, formatNumber(v));
+    if (id.startsWith('metric:')) {
+      if (typeof v === 'number' && !Number.isFinite(v)) {
+        return h('td', { class: 'num nonfinite', title: `The last value of ${id.slice(7)} was ${formatNumber(v)}` }, `⚠ ${formatNumber(v)}`);
+      }
+      return h('td', { class: 'num', title: v === null || v === undefined ? '' : String(v) }, formatNumber(v));
+    }
     const text = v === undefined ? '' : formatArg(v);
     return h('td', { class: typeof v === 'number' ? 'num' : 'arg', title: text }, text);
   }
@@ -274,6 +341,18 @@ export class ResultsTable {
   focusFilter() {
     this.textFilter.focus();
   }
+}
+
+/** What a cell shows, to tell whether it must be redrawn. */
+function cellSignature(r, id) {
+  if (id === 'name') return JSON.stringify([r.name, r.ingest_error, nonfiniteLastValues(r)]);
+  if (id === 'updated') return formatRelativeTime(r.updated_at);
+  const v = columnValue(r, id);
+  return typeof v === 'number' ? String(v) : JSON.stringify(v ?? null);
+}
+
+function describeNonfinite(entries) {
+  return entries.map(([k, v]) => `${k} = ${v}`).join(', ');
 }
 
 function nextSort(sort, id) {

@@ -1,12 +1,16 @@
 /**
  * The chart data of many results for one x key and set of keys, kept fresh cheaply:
  * the first fetch is a downsampled full answer; afterwards a result is only asked for the
- * entries written since its cursor, and only when its `entry_count` grew.
+ * entries written since its cursor, and only when its `entry_count` grew. All results that need
+ * data on a tick go out as one `GET /logs?results=` request (in a few chunks when there are
+ * many), not one request per result.
  */
 import { api, query } from '../api.js';
 import { applyLogsResponse, emptySeriesState, needsFullRefetch } from '../lib/merge.js';
 
-const PARALLEL = 6;
+/** Results per batch request, and batch requests in flight at once (the server has few threads). */
+const BATCH_SIZE = 25;
+const PARALLEL = 3;
 
 export class SeriesStore {
   constructor() {
@@ -35,54 +39,81 @@ export class SeriesStore {
     return this.states.get(resultId)?.series;
   }
 
+  /** True when `resultId` has had an answer for the current keys (possibly with no points). */
+  has(resultId) {
+    return this.states.has(resultId);
+  }
+
   /**
-   * Bring the series of `results` (API Result objects) up to date. Returns true when any
-   * result's series changed, so callers redraw only then.
+   * Bring the series of `results` (API Result objects, or {id, entry_count}) up to date.
+   * Returns true when any result's series changed, so callers redraw only then. An
+   * `entry_count` of Infinity asks for whatever is new without knowing whether anything is.
    */
   async sync(results) {
     if (this.keys.length === 0) return false;
-    const jobs = [];
+    const wanted = [];
     for (const r of results) {
       const state = this.states.get(r.id);
-      if (!state || state.cursor === null || r.entry_count < state.cursor || needsFullRefetch(state, this.maxPoints)) {
-        jobs.push(() => this.fetch(r.id, null));
-      } else if (r.entry_count > state.cursor) {
-        jobs.push(() => this.fetch(r.id, state.cursor));
+      if (!state || state.cursor === null || needsFullRefetch(state, this.maxPoints)) {
+        wanted.push([r.id, null]);
+      } else if (r.entry_count !== state.cursor) {
+        // A log that shrank (rewritten) is answered in full by the server, not as an increment.
+        wanted.push([r.id, state.cursor]);
       }
     }
-    const outcomes = await runLimited(jobs, PARALLEL);
+    const fresh = wanted.filter(([id, since]) => this.inflight.get(id) !== `${since}`); // the same request is on its way
+    if (!fresh.length) return false;
+    const chunks = [];
+    for (let i = 0; i < fresh.length; i += BATCH_SIZE) chunks.push(fresh.slice(i, i + BATCH_SIZE));
+    const outcomes = await runLimited(chunks.map((chunk) => () => this.fetchBatch(chunk)), PARALLEL);
     return outcomes.some(Boolean);
   }
 
-  async fetch(resultId, since) {
+  async fetchBatch(pairs) {
     const keys = this.keys;
-    const flightKey = `${resultId}:${since}`;
-    if (this.inflight.get(resultId) === flightKey) return false; // the same request is on its way
-    this.inflight.set(resultId, flightKey);
-    const params = { keys: keys.join(','), x: this.x, max_points: this.maxPoints, since };
+    for (const [id, since] of pairs) this.inflight.set(id, `${since}`);
+    const results = pairs.map(([id, since]) => (since === null ? `${id}` : `${id}:${since}`)).join(',');
+    const params = { results, keys: keys.join(','), x: this.x, max_points: this.maxPoints };
+    let changed = false;
     try {
-      const answer = await api(`results/${resultId}/logs${query(params)}`);
+      const answer = await api(`logs${query(params)}`);
       if (keys !== this.keys) return false; // reconfigured meanwhile: the answer is stale
-      const current = this.states.get(resultId);
-      // Two overlapping syncs must not append the same points twice.
-      if (since !== null && current?.cursor !== since) return false;
-      const previous = since === null ? emptySeriesState() : current;
-      this.states.set(resultId, applyLogsResponse(previous, answer, keys));
-      this.errors.delete(resultId);
-      return true;
+      for (const [id, since] of pairs) {
+        const one = answer.results?.[String(id)];
+        if (!one) continue;
+        const current = this.states.get(id);
+        // Two overlapping syncs must not append the same points twice.
+        if (since !== null && current?.cursor !== since) continue;
+        this.states.set(id, applyLogsResponse(current || emptySeriesState(), { ...one, x: answer.x }, keys));
+        this.errors.delete(id);
+        changed = true;
+      }
+      return changed;
     } catch (err) {
-      this.errors.set(resultId, err);
-      return false;
+      for (const [id] of pairs) this.errors.set(id, err);
+      return changed;
     } finally {
-      if (this.inflight.get(resultId) === flightKey) this.inflight.delete(resultId);
+      for (const [id, since] of pairs) if (this.inflight.get(id) === `${since}`) this.inflight.delete(id);
     }
   }
 
-  /** Full detail of `keys` within [xMin, xMax] for a zoomed chart (not kept). */
-  async fetchRange(resultId, keys, xMin, xMax) {
-    const params = { keys: keys.join(','), x: this.x, max_points: this.maxPoints, x_min: xMin, x_max: xMax };
-    const answer = await api(`results/${resultId}/logs${query(params)}`);
-    return applyLogsResponse(emptySeriesState(), answer, keys).series;
+  /**
+   * Full detail of `keys` within [xMin, xMax] for a zoomed chart, for several results in one
+   * request (not kept): Map of result id -> series.
+   */
+  async fetchRange(resultIds, keys, xMin, xMax) {
+    const out = new Map();
+    const chunks = [];
+    for (let i = 0; i < resultIds.length; i += BATCH_SIZE) chunks.push(resultIds.slice(i, i + BATCH_SIZE));
+    await runLimited(chunks.map((ids) => async () => {
+      const params = { results: ids.join(','), keys: keys.join(','), x: this.x, max_points: this.maxPoints, x_min: xMin, x_max: xMax };
+      const answer = await api(`logs${query(params)}`);
+      for (const id of ids) {
+        const one = answer.results?.[String(id)];
+        if (one) out.set(id, applyLogsResponse(emptySeriesState(), { ...one, x: answer.x, incremental: false }, keys).series);
+      }
+    }), PARALLEL);
+    return out;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * CSV export of chart data (pure): one row per point, long format, so any tool can pivot it.
- * Raw values (not smoothed): what the server sent for the charted range.
+ * Raw values (not smoothed): what the server sent for the charted range; a NaN or infinite
+ * value is written as such ("NaN", "Infinity", "-Infinity"), not left empty.
  */
 
 export function csvCell(value) {
@@ -17,7 +18,11 @@ export function seriesToCsv(runs, seriesFor, keys, xKey) {
     for (const key of keys) {
       const s = series[key];
       if (!s) continue;
-      for (let i = 0; i < s.x.length; i++) lines.push([run.id, run.name, key, s.x[i], s.y[i]].map(csvCell).join(','));
+      const nonfinite = new Map((s.nonfinite?.x || []).map((x, i) => [x, s.nonfinite.value[i]]));
+      for (let i = 0; i < s.x.length; i++) {
+        const y = s.y[i] ?? nonfinite.get(s.x[i]);
+        lines.push([run.id, run.name, key, s.x[i], y].map(csvCell).join(','));
+      }
     }
   }
   return lines.join('\n') + '\n';

@@ -1,13 +1,11 @@
 /**
- * Exponential moving average smoothing for chart lines (pure; no DOM).
- *
- * Debiased like TensorBoard's slider: without the correction the first points of every
- * curve would be pulled towards zero, which reads as a fake warm-up. Missing values (null,
- * NaN, Infinity in the log) stay missing and do not reset the average, so one bad report
- * does not break a curve.
+ * Exponential moving average smoothing as TensorBoard does it, debiased so the first points
+ * are not pulled towards zero (pure; no DOM). A live chart continues the average from where its
+ * last draw stopped (`emaSmoothFrom` with the returned state), so appending points costs only
+ * the new points.
  */
 
-/** Clamp a slider value to a usable weight: 0 = no smoothing, never reaching 1 (a flat line). */
+/** A weight in [0, 0.999]; anything unusable means no smoothing. */
 export function clampWeight(weight) {
   const w = Number(weight);
   if (!Number.isFinite(w) || w <= 0) return 0;
@@ -16,25 +14,32 @@ export function clampWeight(weight) {
 
 /** Smoothed copy of `ys`; the same length, null where the input is not a finite number. */
 export function emaSmooth(ys, weight) {
+  return emaSmoothFrom(ys, weight).out;
+}
+
+/**
+ * Smooth `ys` continuing from `state` (the state an earlier call returned; none: from the
+ * start). Returns `{out, state}`; smoothing a series in two calls equals smoothing it in one.
+ */
+export function emaSmoothFrom(ys, weight, state = { last: 0, count: 0 }) {
   const w = clampWeight(weight);
   const out = new Array(ys.length);
-  if (w === 0) {
-    for (let i = 0; i < ys.length; i++) out[i] = isFiniteNumber(ys[i]) ? ys[i] : null;
-    return out;
-  }
-  let last = 0;
-  let count = 0;
+  let { last, count } = state;
   for (let i = 0; i < ys.length; i++) {
     const y = ys[i];
     if (!isFiniteNumber(y)) {
       out[i] = null;
       continue;
     }
+    if (w === 0) {
+      out[i] = y;
+      continue;
+    }
     last = last * w + (1 - w) * y;
     count += 1;
     out[i] = last / (1 - Math.pow(w, count));
   }
-  return out;
+  return { out, state: { last, count } };
 }
 
 function isFiniteNumber(v) {

@@ -3,17 +3,40 @@
  *
  * Column ids: "name", "status", "elapsed", "updated", "entries", "arg:<key>", "metric:<key>".
  * A per-column filter is either a comparison ("> 0.1", "<=3", "=adam", "!=sgd") or a
- * case-insensitive substring.
+ * case-insensitive substring. A metric whose last value was not finite (the API says "NaN",
+ * "Infinity" or "-Infinity") is that number here, so it sorts, filters and is flagged as one.
  */
 import { formatArg } from './format.js';
 
 export const BASE_COLUMNS = ['name', 'status', 'elapsed', 'updated'];
 const AXIS_KEYS = new Set(['epoch', 'iteration', 'elapsed_time']);
 
-export function columnLabel(id) {
-  if (id.startsWith('arg:')) return id.slice(4);
-  if (id.startsWith('metric:')) return id.slice(7);
-  return { name: 'Name', status: 'Status', elapsed: 'Elapsed', updated: 'Updated', entries: 'Entries' }[id] || id;
+const NONFINITE = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
+
+/**
+ * The header of a column. `allIds` (every column id of the table) tells an arg and a metric of
+ * the same name apart: "lr (arg)" and "lr (metric)", where both exist.
+ */
+export function columnLabel(id, allIds = null) {
+  const kind = id.startsWith('arg:') ? 'arg' : id.startsWith('metric:') ? 'metric' : null;
+  if (!kind) return { name: 'Name', status: 'Status', elapsed: 'Elapsed', updated: 'Updated', entries: 'Entries' }[id] || id;
+  const key = id.slice(kind.length + 1);
+  const twin = kind === 'arg' ? `metric:${key}` : `arg:${key}`;
+  const clash = allIds && (allIds instanceof Set ? allIds.has(twin) : allIds.includes(twin));
+  return clash ? `${key} (${kind})` : key;
+}
+
+/** A last value as a number: the API's "NaN" / "Infinity" / "-Infinity" strings become those numbers. */
+export function metricValue(value) {
+  return typeof value === 'string' && value in NONFINITE ? NONFINITE[value] : value;
+}
+
+/** Keys whose last value was not a finite number, with that value ("NaN", "Infinity", "-Infinity"). */
+export function nonfiniteLastValues(result) {
+  return Object.entries(result.last_values || {}).filter(([, v]) => {
+    const n = metricValue(v);
+    return typeof n === 'number' && !Number.isFinite(n);
+  });
 }
 
 export function columnValue(result, id) {
@@ -23,7 +46,7 @@ export function columnValue(result, id) {
   if (id === 'updated') return result.updated_at;
   if (id === 'entries') return result.entry_count;
   if (id.startsWith('arg:')) return result.args?.[id.slice(4)];
-  if (id.startsWith('metric:')) return result.last_values?.[id.slice(7)];
+  if (id.startsWith('metric:')) return metricValue(result.last_values?.[id.slice(7)]);
   return undefined;
 }
 
@@ -128,6 +151,10 @@ function compareValues(a, b, dir) {
   const aMissing = a === undefined || a === null;
   const bMissing = b === undefined || b === null;
   if (aMissing || bMissing) return aMissing === bMissing ? 0 : aMissing ? 1 : -1;
+  // NaN has no place among numbers: after them (either direction), before missing values.
+  const aNaN = Number.isNaN(a);
+  const bNaN = Number.isNaN(b);
+  if (aNaN || bNaN) return aNaN === bNaN ? 0 : aNaN ? 1 : -1;
   if (typeof a === 'number' && typeof b === 'number') return (a - b) * dir;
   return compareKeys(displayText(a), displayText(b)) * dir;
 }

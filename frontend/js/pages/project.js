@@ -1,14 +1,16 @@
 /**
  * A project: its results table and charts (or the compare-by-hyperparameters view), live.
  *
- * Every second the results list is polled; only results whose `entry_count` grew are asked
- * for their new points (`since=<cursor>`). The view (charted runs, charts, x key, scale,
- * smoothing, tab) lives in the URL; the table layout and last view persist per project.
+ * The change feed (live/change-feed.js) says when to look at the results list; only results
+ * whose `entry_count` grew are asked for their new points (`since=<cursor>`, all of them in one
+ * request), the table patches the rows that changed and the charts append the new points. Runs
+ * that start while the page is open join the charts. The view (charted runs, charts, x key,
+ * scale, smoothing, tab) lives in the URL; the table layout and last view persist per project.
  */
 import { h, icon, ICONS } from '../dom.js';
 import { api, errorMessage, query } from '../api.js';
 import { link, replaceSearch } from '../router.js';
-import { poll } from '../data/poller.js';
+import { startChangeFeed } from '../live/change-feed.js';
 import { SeriesStore } from '../data/series-store.js';
 import { decodeView, encodeView, hasViewParams } from '../state/url.js';
 import { loadProjectSettings, saveProjectSettings } from '../state/settings.js';
@@ -21,6 +23,7 @@ import { ComparePanel } from '../components/compare.js';
 import { ResultsTable } from '../components/results-table.js';
 import { startInlineEdit } from '../components/inline-edit.js';
 import { defaultCharts } from './default-charts.js';
+import { fromView, isCharted, joinNew, toView } from '../lib/selection.js';
 import { loadPlotly } from '../components/plotly-loader.js';
 
 export function mountProject(root, { id: projectId }) {
@@ -34,6 +37,10 @@ export function mountProject(root, { id: projectId }) {
   let drawnSignature = '';
   let stopped = false;
   let painted = false;
+  let selection = fromView(view);
+  let seenIds = null; // every result id this page has listed; null before the first answer
+  let lastChange = 0;
+  let lastListText = '';
   const store = new SeriesStore();
 
   const title = h('h1', { class: 'project-name' }, '…');
@@ -60,14 +67,17 @@ export function mountProject(root, { id: projectId }) {
   const charts = new ChartsPanel({
     view,
     onViewChange: (v) => setView({ charts: v.charts, x: v.x, logY: v.logY, smoothing: v.smoothing }, false),
-    fetchRange: (rid, keys, lo, hi) => store.fetchRange(rid, keys, lo, hi),
+    fetchRange: (ids, keys, lo, hi) => store.fetchRange(ids, keys, lo, hi),
     onHover: (rid) => table.highlight(rid),
   });
   const compare = new ComparePanel({ metric: view.metric, onMetricChange: (metric) => setView({ metric }, false) });
   const table = new ResultsTable({
     settings: settings.table || {},
     onSettingsChange: (s) => saveProjectSettings(projectId, { table: { ...s, text: s.text } }),
-    onSelectionChange: (ids) => setView({ runs: [...ids] }),
+    onSelectionChange: (next) => {
+      selection = next;
+      setView(toView(next));
+    },
     onHover: (rid) => charts.highlight(rid),
     onRename: async (rid, name) => {
       await api(`results/${rid}`, { method: 'PATCH', body: { name } });
@@ -105,13 +115,8 @@ export function mountProject(root, { id: projectId }) {
     setCrumbs([{ label: 'Projects', href: link('') }, { label: project.name }]);
   }
 
-  function selectedSet() {
-    return view.runs === null ? null : new Set(view.runs);
-  }
-
   function chartedRuns() {
-    const sel = selectedSet();
-    return results.filter((r) => !r.unregistered && (sel === null || sel.has(r.id)));
+    return results.filter((r) => isCharted(selection, r));
   }
 
   function setView(patch, rerenderPanel = true) {
@@ -120,8 +125,8 @@ export function mountProject(root, { id: projectId }) {
     replaceSearch(encodeView(view));
     saveProjectSettings(projectId, { view: { charts: view.charts, x: view.x, logY: view.logY, smoothing: view.smoothing } });
     if ('tab' in patch) renderTab();
-    if ('runs' in patch) table.setData(results, selectedSet());
-    if (rerenderPanel || 'charts' in patch || 'x' in patch || 'runs' in patch) syncCharts();
+    if ('runs' in patch || 'hide' in patch) table.setData(results, selection);
+    if (rerenderPanel || 'charts' in patch || 'x' in patch || 'runs' in patch || 'hide' in patch) syncCharts();
   }
 
   function renderTab() {
@@ -137,7 +142,8 @@ export function mountProject(root, { id: projectId }) {
   async function syncCharts() {
     const runs = chartedRuns();
     if (view.tab === 'compare') compare.update(runs, metricKeys(results));
-    const maxPoints = runs.length > 20 ? 500 : 1000;
+    // A chart of many overlapping runs shows no more with more points per run; it only costs more.
+    const maxPoints = runs.length > 20 ? 250 : 1000;
     store.configure({ keys: charts.neededKeys(), x: view.x, maxPoints });
     const changed = await store.sync(runs);
     if (stopped) return;
@@ -149,12 +155,22 @@ export function mountProject(root, { id: projectId }) {
   }
 
   async function refresh() {
-    const [{ results: list }] = await Promise.all([
-      api(`projects/${projectId}/results${query({ include_unregistered: showUnregistered ? 1 : null })}`),
-    ]);
+    const { results: list } = await api(`projects/${projectId}/results${query({ include_unregistered: showUnregistered ? 1 : null })}`);
     errorSlot.replaceChildren();
+    const listText = JSON.stringify(list);
+    if (listText !== lastListText) lastChange = performance.now();
+    lastListText = listText;
     results = list;
+    // Runs that start while the page is open join the charts, whatever was ticked.
+    const newIds = seenIds === null ? [] : results.filter((r) => !seenIds.has(r.id) && !r.unregistered).map((r) => r.id);
+    seenIds = new Set([...(seenIds || []), ...results.map((r) => r.id)]);
+    if (newIds.length && joinNew(selection, newIds) !== selection) {
+      selection = joinNew(selection, newIds);
+      view = { ...view, ...toView(selection) };
+      replaceSearch(encodeView(view));
+    }
     const running = results.filter((r) => r.status === 'running' && !r.unregistered).length;
+    feed.setLive(running > 0 || performance.now() - lastChange < 10000);
     const latest = Math.max(0, ...results.map((r) => r.updated_at || 0));
     stats.replaceChildren(`${results.filter((r) => !r.unregistered).length} results · ${running} running · last activity ${formatRelativeTime(latest || null)}`);
     charts.setKeys(xKeys(results), metricKeys(results));
@@ -168,7 +184,7 @@ export function mountProject(root, { id: projectId }) {
         replaceSearch(encodeView(view)); // the link now says what is shown
       }
     }
-    table.setData(results, selectedSet());
+    table.setData(results, selection);
     if (!painted) {
       painted = true;
       // Once the table is on screen, parse plotly.js while the series load.
@@ -210,7 +226,7 @@ export function mountProject(root, { id: projectId }) {
   renderTab();
   loadProject();
   let failures = 0;
-  const stopPolling = poll(async () => {
+  const feed = startChangeFeed({ project: projectId }, async () => {
     try {
       await refresh();
       failures = 0;
@@ -219,7 +235,8 @@ export function mountProject(root, { id: projectId }) {
       if (failures >= 2 || !results.length) errorSlot.replaceChildren(errorBox(`Could not load the results: ${errorMessage(err)}`));
       throw err;
     }
-  }, 1000);
+  });
+  const stopPolling = () => feed.stop();
 
   const cleanup = () => {
     stopped = true;

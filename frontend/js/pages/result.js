@@ -1,17 +1,18 @@
 /**
  * One result: summary and status, args, its charts, the command panel with the command
- * history, snapshots, and images by step. Polls the result every second (commands too;
- * images less often) and fetches only new log points.
+ * history, snapshots (downloadable), and images by step. The change feed says when to look
+ * again at the result (often while it runs), its commands (every 100 ms from a click until the
+ * job answered) and its images; only new log points are fetched and appended to the charts.
  */
 import { h, icon, ICONS } from '../dom.js';
-import { api, errorMessage } from '../api.js';
+import { api, apiUrl, errorMessage } from '../api.js';
 import { link, replaceSearch } from '../router.js';
-import { poll } from '../data/poller.js';
+import { startChangeFeed } from '../live/change-feed.js';
 import { SeriesStore } from '../data/series-store.js';
 import { decodeView, encodeView, hasViewParams } from '../state/url.js';
 import { loadSetting, saveSetting } from '../state/settings.js';
 import { formatArg, formatBytes, formatDuration, formatNumber, formatRelativeTime, formatTimestamp, MISSING } from '../lib/format.js';
-import { xKeys } from '../lib/table.js';
+import { nonfiniteLastValues, xKeys } from '../lib/table.js';
 import { setCrumbs } from '../components/layout.js';
 import { emptyState, errorBox, statusBadge } from '../components/feedback.js';
 import { ChartsPanel } from '../components/charts-panel.js';
@@ -49,10 +50,13 @@ export function mountResult(root, { id: resultId }) {
       saveSetting('resultView', { x: view.x, logY: view.logY, smoothing: view.smoothing });
       syncCharts();
     },
-    fetchRange: (rid, keys, lo, hi) => store.fetchRange(rid, keys, lo, hi),
+    fetchRange: (ids, keys, lo, hi) => store.fetchRange(ids, keys, lo, hi),
   });
   const history = new CommandHistory();
-  const commandPanel = new CommandPanel({ resultId, onPosted: () => refreshCommands() });
+  const commandPanel = new CommandPanel({ resultId, onPosted: (command) => {
+    history.add(command);
+    feed.expect('commands');
+  } });
   const images = new ImagesPanel();
 
   root.append(
@@ -99,7 +103,9 @@ export function mountResult(root, { id: resultId }) {
       ['Heartbeat', formatRelativeTime(r.heartbeat_at)], ['World size', r.world_size ?? MISSING], ['Log entries', formatNumber(r.entry_count)],
     ];
     if (r.ingest_error) items.push(['Ingest error', r.ingest_error]);
-    summary.replaceChildren(...items.map(([k, v]) => h('div', { class: 'summary-item' },
+    const bad = nonfiniteLastValues(r);
+    if (bad.length) items.push(['Not finite', bad.map(([k, v]) => `${k} = ${v}`).join(', '), 'summary-item flagged']);
+    summary.replaceChildren(...items.map(([k, v, cls]) => h('div', { class: cls || 'summary-item' },
       h('dt', {}, k), h('dd', { dataset: { field: k.toLowerCase().replace(/ /g, '-') } }, String(v)))));
     const args = Object.entries(r.args || {});
     argsSlot.replaceChildren(args.length
@@ -110,13 +116,14 @@ export function mountResult(root, { id: resultId }) {
       ? h('table', { class: 'table table-compact snapshots-table' },
         h('thead', {}, h('tr', {}, ['Name', 'Iteration', 'Size', 'Created'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, [...snaps].sort((a, b) => (b.iteration ?? 0) - (a.iteration ?? 0)).map((s) => h('tr', {},
-          h('td', { class: 'mono' }, s.name), h('td', { class: 'num' }, formatNumber(s.iteration)),
+          h('td', { class: 'mono' }, h('a', { href: apiUrl(`snapshots/${s.id}/file`), download: s.name, class: 'snapshot-link',
+            title: `Download ${s.name}` }, s.name)), h('td', { class: 'num' }, formatNumber(s.iteration)),
           h('td', { class: 'num' }, formatBytes(s.size)), h('td', { class: 'nowrap small' }, formatTimestamp(s.created_at))))))
       : emptyState('No snapshots', 'Take one with the command panel, or call run.snapshot() in the job.'));
     commandPanel.update(result);
   }
 
-  async function syncCharts() {
+  async function syncCharts(movedAhead = false) {
     if (!result) return;
     charts.setKeys(xKeys([result]), (result.keys || []).slice().sort());
     if (!chartsChosen) {
@@ -129,7 +136,7 @@ export function mountResult(root, { id: resultId }) {
       }
     }
     store.configure({ keys: charts.neededKeys(), x: view.x, maxPoints: 1000 });
-    const changed = await store.sync([result]);
+    const changed = (await store.sync([result])) || movedAhead;
     const signature = JSON.stringify([result.name, charts.neededKeys(), view.x]);
     if (!stopped && (changed || signature !== drawn)) {
       drawn = signature;
@@ -139,15 +146,19 @@ export function mountResult(root, { id: resultId }) {
 
   async function refreshResult() {
     try {
-      const { result: r } = await api(`results/${resultId}`);
+      // While the job runs, its new points are asked for together with the result: one round trip, not two.
+      const ahead = result?.status === 'running' && store.has(resultId)
+        ? store.sync([{ id: resultId, entry_count: Infinity }]) : Promise.resolve(false);
+      const [{ result: r }, movedAhead] = await Promise.all([api(`results/${resultId}`), ahead]);
       errorSlot.replaceChildren();
       show(r);
+      feed.setLive(r.status === 'running');
       loadPlotly().catch(() => {});
-      await syncCharts();
+      await syncCharts(movedAhead);
     } catch (err) {
       if (err.status === 404) {
         stopped = true;
-        stopAll();
+        feed.stop();
         root.replaceChildren(errorBox(`Result ${resultId} does not exist.`));
         return;
       }
@@ -156,11 +167,11 @@ export function mountResult(root, { id: resultId }) {
     }
   }
 
-  let pendingCommands = true;
   async function refreshCommands() {
     const { commands } = await api(`results/${resultId}/commands`);
     history.update(commands);
-    pendingCommands = commands.some((c) => c.status === 'PENDING');
+    // A command applied "now" is answered within a step or two; one waiting for its iteration may take long.
+    if (!commands.some((c) => c.status === 'PENDING' && !c.schedule)) feed.settle('commands');
   }
 
   async function refreshAssets() {
@@ -168,24 +179,20 @@ export function mountResult(root, { id: resultId }) {
     images.update(assets);
   }
 
-  let tick = 0;
-  const stops = [
-    poll(refreshResult, 1000),
-    poll(async () => {
-      tick += 1;
-      if (pendingCommands || result?.status === 'running' || tick % 5 === 0) await refreshCommands();
-    }, 1000),
-    poll(async () => {
-      if (result?.status === 'running' || images.signature === '' || tick % 10 === 0) await refreshAssets();
-    }, 2000),
-  ];
-  const stopAll = () => stops.forEach((s) => s());
+  const feed = startChangeFeed({ result: resultId }, (notice) => {
+    if (stopped) return undefined;
+    if (notice.topic === 'result') return refreshResult();
+    if (notice.topic === 'commands') return refreshCommands();
+    if (notice.topic === 'assets') return refreshAssets();
+    return undefined;
+  });
   const onTheme = () => charts.drawAll();
   window.addEventListener('trainui:theme', onTheme);
 
   return () => {
     stopped = true;
-    stopAll();
+    feed.stop();
+    images.destroy();
     window.removeEventListener('trainui:theme', onTheme);
     charts.destroy();
   };

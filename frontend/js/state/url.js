@@ -2,7 +2,8 @@
  * The chart view of a page, held in the URL query so a link reproduces what one sees
  * (pure; works on query strings, not on `location`).
  *
- *   runs=3,5,8             results charted (absent: every registered result)
+ *   runs=3,5,8             only these results are charted
+ *   hide=4,7               every registered result but these (runs started later included)
  *   chart=a,b~c            one per chart: left-axis keys, then right-axis keys after "~"
  *   x=epoch                x key (default iteration)
  *   smooth=0.6             EMA weight (default 0)
@@ -17,7 +18,7 @@
 export const DEFAULT_X = 'iteration';
 
 export function defaultView() {
-  return { runs: null, charts: [], x: DEFAULT_X, smoothing: 0, logY: false, tab: 'charts', metric: null };
+  return { runs: null, hide: null, charts: [], x: DEFAULT_X, smoothing: 0, logY: false, tab: 'charts', metric: null };
 }
 
 const escapeKey = (key) => key.replace(/%/g, '%25').replace(/,/g, '%2C').replace(/~/g, '%7E');
@@ -35,6 +36,7 @@ function decodeKeys(text) {
 export function encodeView(view) {
   const params = new URLSearchParams();
   if (Array.isArray(view.runs)) params.set('runs', view.runs.join(','));
+  else if (Array.isArray(view.hide) && view.hide.length) params.set('hide', view.hide.join(','));
   for (const chart of view.charts || []) {
     const right = chart.right?.length ? `~${encodeKeys(chart.right)}` : '';
     params.append('chart', encodeKeys(chart.left || []) + right);
@@ -51,13 +53,9 @@ export function encodeView(view) {
 export function decodeView(search) {
   const params = new URLSearchParams(search.startsWith('?') ? search.slice(1) : search);
   const view = defaultView();
-  if (params.has('runs')) {
-    view.runs = params
-      .get('runs')
-      .split(',')
-      .map((s) => Number.parseInt(s, 10))
-      .filter((n) => Number.isFinite(n));
-  }
+  const ids = (name) => params.get(name).split(',').map((s) => Number.parseInt(s, 10)).filter((n) => Number.isFinite(n));
+  if (params.has('runs')) view.runs = ids('runs');
+  else if (params.has('hide')) view.hide = ids('hide');
   view.charts = params.getAll('chart').map((value) => {
     const cut = value.indexOf('~');
     const left = cut < 0 ? value : value.slice(0, cut);
@@ -76,5 +74,5 @@ export function decodeView(search) {
 /** True when the query string says anything about the chart view (else stored settings apply). */
 export function hasViewParams(search) {
   const params = new URLSearchParams(search.startsWith('?') ? search.slice(1) : search);
-  return ['runs', 'chart', 'x', 'smooth', 'scale'].some((k) => params.has(k));
+  return ['runs', 'hide', 'chart', 'x', 'smooth', 'scale'].some((k) => params.has(k));
 }

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+
 from flask import request, send_file
 
 from ...store import files
@@ -17,7 +19,10 @@ def list_assets(result_id: int):
 @api.get("/assets/<id:asset_id>/file")
 def asset_file(asset_id: int):
     with db().session() as s:
-        path = files.asset_file(s, asset_id)
-    response = send_file(path, conditional=True, max_age=3600)
+        found = files.asset_file(s, asset_id)
+    if isinstance(found, bytes):  # uploaded by a remote job: kept in the database
+        response = send_file(io.BytesIO(found), mimetype="image/png", conditional=False, max_age=3600)
+    else:
+        response = send_file(found, conditional=True, max_age=3600)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

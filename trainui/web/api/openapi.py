@@ -61,6 +61,19 @@ SCHEMAS = {
         "created_at": {"type": "number"}, "responded_at": NULLABLE_NUMBER,
         "response": {"type": "object", "nullable": True}, "iteration": {"type": "integer", "nullable": True},
         "epoch": {"type": "integer", "nullable": True}, "ranks": {"type": "integer", "nullable": True}}},
+    "CommandRecord": {"type": "object", "properties": {
+        "uid": {"type": "string"}, "name": {"type": "string"}, "body": {"type": "object"},
+        "schedule": {"type": "object", "nullable": True}, "created_at": {"type": "number"}}},
+    "Batch": {"type": "object", "additionalProperties": False, "properties": {
+        "log": {"type": "object", "required": ["first_entry", "entries"], "properties": {
+            "first_entry": {"type": "integer", "minimum": 0},
+            "entries": {"type": "array", "items": {"type": "object"}, "maxItems": 100000}}},
+        "args": {"type": "object"},
+        "status": {"type": "object", "description": "the job's status.json"},
+        "snapshots": {"type": "array", "items": {"type": "object", "required": ["name", "iteration"], "properties": {
+            "name": {"type": "string"}, "iteration": {"type": "integer"}, "size": {"type": "integer"},
+            "mtime": {"type": "number"}}}},
+        "answers": {"type": "array", "items": {"type": "object", "description": "a command outbox answer"}}}},
     "Asset": {"type": "object", "properties": {
         "id": {"type": "integer"}, "tag": {"type": "string"}, "step": {"type": "integer"},
         "iteration": {"type": "integer", "nullable": True}, "url": {"type": "string"}}},
@@ -105,6 +118,25 @@ PATHS = {
                 "responses": _ok(_obj(result_id={"type": "integer"}, x={"type": "string"},
                                       cursor={"type": "integer"}, incremental={"type": "boolean"},
                                       series={"type": "object", "additionalProperties": _ref("Series")}))}},
+    "/logs": {
+        "get": {"summary": "Metric series of several results in one request (a page charting many live runs)",
+                "parameters": [_q("results", {"type": "string"}, "comma-separated result ids, each optionally with "
+                                  "':<cursor>' of a previous answer, e.g. 12,13:340 (at most 500)"),
+                               _q("keys", {"type": "string"}, "comma-separated keys; default all"),
+                               _q("x", {"type": "string"}, "numeric x key; default iteration"),
+                               _q("max_points", {"type": "integer", "minimum": 2, "maximum": 100000}),
+                               _q("x_min", {"type": "number"}), _q("x_max", {"type": "number"})],
+                "responses": _ok(_obj(x={"type": "string"},
+                                      results={"type": "object", "description": "per result id, the answer of "
+                                               "/results/{result_id}/logs without result_id and x",
+                                               "additionalProperties": _obj(
+                                                   cursor={"type": "integer"}, incremental={"type": "boolean"},
+                                                   series={"type": "object", "additionalProperties": _ref("Series")})},
+                                      missing={"type": "array", "items": {"type": "integer"},
+                                               "description": "requested ids that name no result"})) | {
+                    "304": {"description": "not modified: a full answer (no cursors) carries an ETag of its "
+                                           "results' entry counts; If-None-Match with it answers 304 while "
+                                           "nothing was written"}}}},
     "/results/{result_id}/commands": {
         "parameters": [_id("result_id")],
         "get": {"summary": "Commands of a result",
@@ -116,11 +148,37 @@ PATHS = {
     "/results/{result_id}/assets": {
         "parameters": [_id("result_id")],
         "get": {"summary": "Images recorded by the job", "parameters": [_q("tag", {"type": "string"})],
-                "responses": _ok(_obj(assets={"type": "array", "items": _ref("Asset")}))}},
+                "responses": _ok(_obj(assets={"type": "array", "items": _ref("Asset")}))},
+        "post": {"summary": "Upload an image of a remote run (PNG; idempotent on tag and step)",
+                 "parameters": [{**_q("tag", {"type": "string", "minLength": 1}), "required": True},
+                                {**_q("step", {"type": "integer", "minimum": 0}), "required": True},
+                                _q("iteration", {"type": "integer"}), _q("epoch", {"type": "integer"})],
+                 "requestBody": {"required": True, "content": {"image/png": {"schema": {"type": "string",
+                                                                                      "format": "binary"}}}},
+                 "responses": _ok(_obj(asset=_ref("Asset")), "201")}},
     "/assets/{asset_id}/file": {
         "parameters": [_id("asset_id")],
         "get": {"summary": "An asset's file", "responses": {"200": {"description": "the file"},
                                                            "404": {"description": "not found"}}}},
+    "/runs": {
+        "post": {"summary": "Open a run shipped over HTTP by a remote job (idempotent on project + run_uid)",
+                 "requestBody": _body({"type": "object", "required": ["project", "run_uid"], "properties": {
+                     "project": {"type": "string"}, "run_uid": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
+                     "name": {"type": "string"}, "host": {"type": "string"}, "path": {"type": "string"}}}),
+                 "responses": _ok(_obj(result=_ref("Result")), "201")}},
+    "/results/{result_id}/batches": {
+        "parameters": [_id("result_id")],
+        "post": {"summary": "Ship what is new of a remote run: entries from an index (each applied once), args, "
+                            "status, snapshot records, command answers",
+                 "requestBody": _body(_ref("Batch")),
+                 "responses": _ok(_obj(entry_count={"type": "integer"}, status={"type": "string", "nullable": True},
+                                       pending={"type": "integer"}))}},
+    "/results/{result_id}/commands/pending": {
+        "parameters": [_id("result_id")],
+        "get": {"summary": "Long poll of a remote run's pending commands (for its uploader)",
+                "parameters": [_q("wait", {"type": "number", "minimum": 0, "maximum": 30}, "seconds to wait for one")],
+                "responses": _ok(_obj(commands={"type": "array", "items": _ref("CommandRecord")},
+                                      retry_after={"type": "number"}))}},
     "/snapshots/{snapshot_id}/file": {
         "parameters": [_id("snapshot_id")],
         "get": {"summary": "Download a snapshot", "responses": {"200": {"description": "the file"},
@@ -135,5 +193,6 @@ def openapi():
         "info": {"title": "trainui API", "version": "1"},
         "servers": [{"url": request.script_root + "/api/v1"}],
         "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"token": []}, {}],
     })

@@ -4,6 +4,8 @@ from flask import send_file
 
 from ...store import files
 from ...store import results as store
+from ..auth import may_touch_project
+from ..errors import Forbidden
 from ..responses import json_response
 from . import api
 from .params import db, json_body
@@ -12,7 +14,10 @@ from .params import db, json_body
 @api.get("/results/<id:result_id>")
 def get_result(result_id: int):
     with db().session() as s:
-        return json_response({"result": store.get_result(s, result_id, detail=True)})
+        result = store.get_result(s, result_id, detail=True)
+    if not may_touch_project(result["project_id"]):
+        raise Forbidden("a job token reads only runs of its own project")
+    return json_response({"result": result})
 
 
 @api.patch("/results/<id:result_id>")
