@@ -107,7 +107,9 @@ class Outgoing:
             self._add_args(batch)
             self._add_snapshots(batch)
             self._add_answers(batch)
-        self._add_status(batch, log_done)
+        # every batch carries the status: the server judges the job alive by the newest heartbeat
+        # it holds, and a batch without one (the first after an outage) would find it stale
+        self._add_status(batch, log_done, always=bool(batch.body))
         return batch if batch.body else None
 
     def acknowledge(self, batch: Batch, answer: Any) -> None:
@@ -201,10 +203,10 @@ class Outgoing:
         if isinstance(args, dict):
             batch.body["args"], batch.args_signature = args, signature
 
-    def _add_status(self, batch: Batch, log_done: bool) -> None:
+    def _add_status(self, batch: Batch, log_done: bool, always: bool = False) -> None:
         path = os.path.join(self.out, protocol.STATUS)
         signature = _signature(path)
-        if signature is None or signature == self._status_sent:
+        if signature is None or (signature == self._status_sent and not always):
             return
         try:
             status = protocol.read_json(path)
