@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 from dataclasses import dataclass
 
@@ -15,6 +14,8 @@ TRAINER_TESTS = os.path.join(os.path.dirname(HERE), "trainer")
 for folder in (HERE, TRAINER_TESTS):
     if folder not in sys.path:
         sys.path.insert(0, folder)
+
+from remote_helpers import make_token  # noqa: E402
 
 
 def free_port() -> int:
@@ -45,16 +46,6 @@ class Remote:
         import trainui
 
         return trainui.Client(self.url)  # the server runs on loopback without --token: full access
-
-
-def make_token(server, role: str, project: str | None = None) -> str:
-    """`trainui token create` against the server's own database; the token is the first line."""
-    cmd = [sys.executable, "-m", "trainui.cli", "token", "create", "--role", role]
-    if project:
-        cmd += ["--project", project]
-    done = subprocess.run(cmd, env=server.env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.splitlines()[0].strip()
 
 
 @pytest.fixture

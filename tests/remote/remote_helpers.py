@@ -22,19 +22,20 @@ def start_remote_job(remote, out, *args: str, nproc: int = 1, env: dict | None =
                             text=True, start_new_session=True)
 
 
-def remote_results(remote) -> list[dict]:
+def remote_results(remote, project: str | None = None) -> list[dict]:
     project_id = next(p["id"] for p in remote.server.api("GET", "projects")[1]["projects"]
-                      if p["name"] == remote.project)
+                      if p["name"] == (project or remote.project))
     return remote.server.results(project_id)
 
 
 def wait_for_remote_run(remote, job: subprocess.Popen | None = None, name: str | None = None,
-                        status: str = "running", min_entries: int = 1, timeout: float = 90) -> dict:
+                        status: str = "running", min_entries: int = 1, timeout: float = 90,
+                        project: str | None = None) -> dict:
     """The HTTP-shipped run (named ``name``, else the only one) once it has ``status`` and entries."""
     def found():
         if job is not None and job.poll() is not None and status == "running":
             raise AssertionError(f"job exited {job.returncode}: {job.stderr.read()[-3000:]}")
-        for result in remote_results(remote):
+        for result in remote_results(remote, project):
             if result.get("source") == "http" and (name is None or result["name"].endswith(name)) \
                     and result["status"] == status and result["entry_count"] >= min_entries:
                 return result
@@ -83,3 +84,13 @@ def kill_tree(job: subprocess.Popen) -> None:
         except ProcessLookupError:
             pass
         job.wait(timeout=30)
+
+
+def make_token(server, role: str, project: str | None = None) -> str:
+    """`trainui token create` against the server's own database; the token is the first line."""
+    cmd = [sys.executable, "-m", "trainui.cli", "token", "create", "--role", role]
+    if project:
+        cmd += ["--project", project]
+    done = subprocess.run(cmd, env=server.env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()[0].strip()
