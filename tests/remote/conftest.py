@@ -3,7 +3,6 @@ at the same address), job tokens made with the real CLI, and jobs joined to it b
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from dataclasses import dataclass
 
@@ -15,13 +14,7 @@ for folder in (HERE, TRAINER_TESTS):
     if folder not in sys.path:
         sys.path.insert(0, folder)
 
-from remote_helpers import make_token  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from remote_helpers import free_port, make_token  # noqa: E402
 
 
 @dataclass

@@ -268,6 +268,8 @@ class Run:
                 write_response(self.out, response)
             except OSError as exc:
                 _warn(f"cannot answer command {record.uid}: {exc}")
+        if self._uploader is not None:
+            self._uploader.nudge()  # the answers go to the server now, not at the next scan
         try:
             self._status.write()  # new hyperparameters visible now, not at the next beat
         except OSError as exc:

@@ -77,7 +77,6 @@ class Shipper:
         self.out, self.api, self.state, self.notes = out, api, state, notes
         self.outgoing = Outgoing(out, state)
         self.result_id: int | None = None  # confirmed by the server in this process
-        self.pending_commands = 0  # PENDING commands the server reported with the last batch
         self.count_at_connect: int | None = None  # the server's entry count when first found
         self.backlog = False  # the last batch did not reach the end of the log: send the next at once
         self._saved_at = 0.0
@@ -123,8 +122,6 @@ class Shipper:
                 raise
             self.outgoing.acknowledge(batch, answer)
             self.backlog = batch.log is not None and not batch.log.at_eof
-            if isinstance(answer, dict) and type(answer.get("pending")) is int:
-                self.pending_commands = answer["pending"]
             sent = True
         if full:
             sent |= self._ship_assets()
@@ -179,6 +176,7 @@ class Uploader:
         self._closing = threading.Event()
         self._wake = threading.Event()
         self._deadline = 0.0
+        self._full_now = False
         self._ship_thread = threading.Thread(target=self._ship_loop, name="trainui-upload", daemon=True)
         self._poll_thread = threading.Thread(target=self._poll_loop, name="trainui-commands", daemon=True)
 
@@ -186,6 +184,11 @@ class Uploader:
         self._ship_thread.start()
         self._poll_thread.start()
         return self
+
+    def nudge(self) -> None:
+        """Something worth sending at once was written (a command's answer): look now, fully."""
+        self._full_now = True
+        self._wake.set()
 
     def close(self, timeout: float | None = None) -> bool:
         """Ship what is left, for at most ``timeout`` seconds (default ``FINAL_FLUSH_SECONDS``);
@@ -213,7 +216,9 @@ class Uploader:
             closing = self._closing.is_set()
             if closing and time.monotonic() >= self._deadline:
                 break
-            full = closing or time.monotonic() >= next_full
+            full = closing or self._full_now or time.monotonic() >= next_full
+            if full:
+                self._full_now = False
             try:
                 sent = self.shipper.ship_once(full)
             except Unreachable as error:
@@ -274,7 +279,13 @@ class Uploader:
             commands = answer.get("commands") if isinstance(answer.get("commands"), list) else []
             if self._closing.is_set():
                 break  # the job no longer applies commands: leave them to the server
-            delivered = deliver_commands(self.out, commands, known)
+            try:
+                delivered = deliver_commands(self.out, commands, known)
+            except OSError as error:  # a full disk: say it, and ask again (the uids were not kept)
+                self.notes.once(f"cannot write a command into {self.out}: {error}")
+                known.difference_update(c.get("uid") for c in commands if isinstance(c, dict))
+                self._closing.wait(backoff.next())
+                continue
             if delivered and self._on_delivered is not None:
                 self._on_delivered()
             retry_after = answer.get("retry_after")
