@@ -175,7 +175,8 @@ def report(server: Server, project_id: int, args, stats: dict, probe: Probe) -> 
     ratio = statistics.median(remote_costs) / statistics.median(local_costs)
     statuses = sorted({r["status"] for n, r in results.items() if n.startswith("remote")})
     print(f"{args.jobs} remote jobs x {args.rate:.0f} entries/s for {args.seconds:.0f} s, {args.local_jobs} local jobs "
-          f"at the same rate beside them; server threads: {args.threads or 'default'}")
+          f"at the same rate beside them; server threads: {args.threads or 'default'}; machine load average at "
+          f"the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"entry-to-API latency: {summary(latencies)}   (target p99 < 1 s)")
     print(f"entries written by the remote jobs: {written}; held by the server: {held}; lost: {written - held}; "
           f"doubled: {doubled}   (target 0 lost, 0 doubled); run statuses: {statuses}")

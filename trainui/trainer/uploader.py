@@ -12,6 +12,7 @@ the upload a bounded time to finish; ``trainui sync`` (``sync`` below) ships wha
 from __future__ import annotations
 
 import os
+import random
 import re
 import socket
 import sys
@@ -27,7 +28,7 @@ from trainui.trainer.upload_state import UploadState, load_state, read_state, sa
 
 FINAL_FLUSH_SECONDS = 15.0  # close() waits at most this long for the server to take the rest
 SHIP_INTERVAL = 0.1  # seconds between looks at the log and status when nothing is happening
-BATCH_INTERVAL = 0.25  # a live job sends at most about this often: fewer, fuller batches for a busy server
+BATCH_INTERVAL = 0.25  # a live job sends about this often: fuller batches cost a busy server less
 FULL_SCAN_INTERVAL = 0.5  # seconds between looks at args, snapshots, answers and images
 POLL_WAIT = 20.0  # seconds a command long-poll may wait on the server
 KNOWN_PENDING_PAUSE = 0.5  # the server answers at once while commands the job holds are pending
@@ -246,7 +247,8 @@ class Uploader:
             if closing:
                 self.caught_up = True
                 break
-            self._wake.wait(BATCH_INTERVAL if sent else SHIP_INTERVAL)
+            # +-20%: jobs started together do not keep arriving at the server together
+            self._wake.wait(BATCH_INTERVAL * random.uniform(0.8, 1.2) if sent else SHIP_INTERVAL)
             self._wake.clear()
         try:
             self.shipper.save(force=True)
