@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 import click
 
@@ -34,7 +35,7 @@ def sync(directory, server, project, token):
     from .trainer.uploader import SyncError, sync as ship
 
     try:
-        report = ship(directory, server, project, token, stream=sys.stderr)
+        report = ship(directory, server, project, token, stream=sys.stderr, on_progress=_progress_every(2.0))
     except SyncError as error:
         raise UsageProblem(str(error)) from None
     click.echo(f"{directory}: result {report.result_id} in project {report.project!r} on {report.server} holds "
@@ -82,6 +83,19 @@ def command(result_id, name, values, server, token, at_iteration, at_epoch, wait
     click.echo(describe_answer(answered))
     if answered["status"] != "SUCCESS":
         sys.exit(1)
+
+
+def _progress_every(seconds: float):
+    """A progress line on stderr every ``seconds`` while a long sync runs (a short one stays quiet)."""
+    next_at = time.monotonic() + seconds
+
+    def report(entries: int) -> None:
+        nonlocal next_at
+        if time.monotonic() >= next_at:
+            next_at = time.monotonic() + seconds
+            click.echo(f"trainui: the server holds {entries} entries so far", err=True)
+
+    return report
 
 
 def parse_values(values: tuple[str, ...]) -> dict:

@@ -126,3 +126,13 @@ def test_a_refused_token_does_not_stop_training(remote, tmp_path):
     assert "refused the upload" in stderr and "403" in stderr
     assert read_log(str(out))[-1]["iteration"] == 200
     assert remote_results(remote) == []
+
+
+def test_a_fresh_run_into_the_same_directory_is_a_new_server_run(remote, tmp_path):
+    out = tmp_path / "job-host" / "again"
+    for _ in range(2):  # the second, without --resume, moves the first log aside and starts anew
+        finish(start_remote_job(remote, out, "--iterations", "100", "--image-every", "0"), timeout=120)
+    first, second = remote_results(remote)
+    assert first["name"] == second["name"] == "again" and first["id"] != second["id"]
+    assert (first["entry_count"], second["entry_count"]) == (10, 10)
+    assert server_entries(remote, second["id"]) == local_entries(out)
