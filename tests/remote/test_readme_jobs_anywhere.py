@@ -29,13 +29,12 @@ def block(language: str) -> str:
 
 
 def test_the_shell_block_ships_a_torchrun_job_and_sync_finds_nothing_left(remote, tmp_path):
-    (tmp_path / "my-project").mkdir()
-    remote.server.create_project(tmp_path / "my-project", "my-project")
     (tmp_path / "train.py").write_text(  # the user's script: here the quickstart, shortened
         f"import runpy, sys\nsys.argv[1:] += ['--iterations', '300', '--no-progress']\n"
         f"runpy.run_path({QUICKSTART!r}, run_name='__main__')\n")
     script = block("bash").replace("http://trainui-host:5000", remote.url)
-    env = job_env(TRAINUI_ROOT=str(remote.server.root))  # `trainui token create` runs where the server's database is
+    # `trainui project create` and `token create` run where the server's database is; ~ is tmp_path
+    env = job_env(TRAINUI_ROOT=str(remote.server.root), HOME=str(tmp_path))
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
