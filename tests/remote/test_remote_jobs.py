@@ -79,7 +79,8 @@ def test_server_killed_before_and_twice_during_a_job_leaves_each_entry_once(remo
     finally:
         kill_tree(job)
 
-    assert stderr.count("cannot reach the trainui server") == 3 and stderr.count("answers again") == 3
+    # each outage said once when it began and once when it ended (a slow answer may add a pair)
+    assert stderr.count("cannot reach the trainui server") == stderr.count("answers again") >= 3
     held = server_entries(remote, rid)
     assert held == local_entries(out)  # each entry once, none missing
     assert len({x for x, _ in held}) == len(held)
