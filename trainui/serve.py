@@ -94,7 +94,9 @@ def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -
               f"{'' if config.ingest else '; not ingesting: run `trainui ingest`'})", file=sys.stderr, flush=True)
         if on_ready is not None:
             on_ready(url)
-        with _stop_on_sigterm():
+        # On Ctrl-C or SIGTERM, open event streams and long polls end at once (they follow the change
+        # notices), so waitress's shutdown does not wait out its grace period for them.
+        with _stop_on_signals(before=db.changes.close):
             try:
                 wsgi.run()
             except KeyboardInterrupt:
@@ -118,7 +120,7 @@ def ingest_forever(config: ServerConfig) -> None:
     print(f"trainui ingesting the projects of {safe_url(config.db_url)}", file=sys.stderr, flush=True)
     done = threading.Event()
     try:
-        with _stop_on_sigterm():
+        with _stop_on_signals():
             service.start()
             try:
                 while not done.wait(3600):
@@ -175,23 +177,29 @@ def configure_logging(level: str) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-class _stop_on_sigterm:
-    """SIGTERM ends the server the way Ctrl-C does (KeyboardInterrupt), so cleanup runs."""
+class _stop_on_signals:
+    """SIGINT and SIGTERM both end the command the way Ctrl-C does (KeyboardInterrupt), so cleanup
+    runs; ``before`` is called first, in the signal handler."""
+
+    def __init__(self, before: Callable[[], None] | None = None):
+        self.before = before
+        self.previous: dict[int, object] = {}
 
     def __enter__(self):
-        self.previous = None
         if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGTERM, _interrupt)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self.previous[signum] = signal.signal(signum, self._interrupt)
         return self
 
     def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGTERM, self.previous)
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
         return False
 
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+    def _interrupt(self, signum, frame):
+        if self.before is not None:
+            self.before()
+        raise KeyboardInterrupt
 
 
 def _check_address(config: ServerConfig) -> None:

@@ -49,6 +49,13 @@ class Events:
         raise AssertionError(f"no such event within {timeout}s; got {self.items}")
 
     def close(self):
+        """Hang up at once (closing the response would wait for the reader's next line)."""
+        import socket
+
+        try:  # the socket under requests' response: urllib3's, then http.client's reader
+            self.response.raw._fp.fp.raw._sock.shutdown(socket.SHUT_RDWR)
+        except (AttributeError, OSError):
+            pass
         self.response.close()
 
 

@@ -54,3 +54,10 @@ test('typed values parse as numbers, JSON, or text', () => {
   assert.equal(f.parseValue('adam'), 'adam');
   assert.equal(f.parseValue(''), undefined);
 });
+
+test('plural says one result and two results', async () => {
+  const { plural } = await import('../../frontend/js/lib/format.js');
+  assert.equal(plural(1, 'result'), '1 result');
+  assert.equal(plural(2, 'result'), '2 results');
+  assert.equal(plural(0, 'entry', 'entries'), '0 entries');
+});

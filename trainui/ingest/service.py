@@ -52,10 +52,12 @@ class IngestionService:
         self._watches: dict[int, object] = {}
         self._threads: list[threading.Thread] = []
         self._db_down = False
+        self._started = time.time()
         self.scanned = threading.Event()
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> "IngestionService":
+        self._started = time.time()
         if self.use_watchdog:
             self._observer = _make_observer()
         self.db.changes.listen()
@@ -154,7 +156,7 @@ class IngestionService:
             try:
                 self._refresh_projects(scan=polls % RESCAN_EVERY == 0)
                 self._check_known_results()
-                end_silent_runs(self.db)  # remote runs: no file to look at, their heartbeat decides
+                end_silent_runs(self.db, self._started)  # remote runs: their heartbeat decides
                 self._database_back()
                 self.scanned.set()
                 polls += 1

@@ -103,6 +103,10 @@ class Changes:
         self._listener = threading.Thread(target=self._listen_forever, name="trainui-listen", daemon=True)
         self._listener.start()
 
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
     def close(self) -> None:
         self._closed.set()
         with self._cond:

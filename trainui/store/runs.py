@@ -98,16 +98,20 @@ def pending_records(session: Session, result_id: int) -> list[dict]:
     return [command_store.record_for(c).to_json() for c in command_store.pending_commands(session, result_id)]
 
 
-def end_silent_runs(db: Database) -> int:
+def end_silent_runs(db: Database, watching_since: float = 0.0) -> int:
     """HTTP runs whose heartbeat stopped have crashed (no file to look at: the clock decides);
-    their open commands are cancelled. Returns how many ended."""
+    their open commands are cancelled. Returns how many ended. Silence is counted from
+    ``watching_since`` at the earliest (when this server started looking): a job cannot report
+    to a server that was down, and must have the time to catch up before it is called crashed."""
     with db.session() as s:
         running = s.scalars(select(Result.id).where(Result.source == "http", Result.status == protocol.RUNNING)).all()
     ended = 0
     for result_id in running:
         with db.session(write=True) as s:
             r = s.scalars(select(Result).where(Result.id == result_id).with_for_update()).first()
-            if r is None or r.status != protocol.RUNNING or not heartbeat_expired(r.job or {}, r.heartbeat_at):
+            if r is None or r.status != protocol.RUNNING:
+                continue
+            if not heartbeat_expired(r.job or {}, max(r.heartbeat_at or 0.0, watching_since) or None):
                 continue
             r.status, r.ended_at, r.updated_at = protocol.CRASHED, r.heartbeat_at, time.time()
             for command in s.scalars(select(Command).where(Command.result_id == r.id,

@@ -27,6 +27,11 @@ function trimExponent(text) {
 }
 
 /** A duration in seconds as "42s", "3m 05s", "2h 03m", "1d 4h". */
+/** "1 result", "2 results": a count with its noun. */
+export function plural(count, noun, nouns = `${noun}s`) {
+  return `${formatNumber(count)} ${count === 1 ? noun : nouns}`;
+}
+
 export function formatDuration(seconds) {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return MISSING;
   const s = Math.max(0, Math.round(seconds));

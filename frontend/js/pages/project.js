@@ -15,7 +15,7 @@ import { SeriesStore } from '../data/series-store.js';
 import { decodeView, encodeView, hasViewParams } from '../state/url.js';
 import { loadProjectSettings, saveProjectSettings } from '../state/settings.js';
 import { metricKeys, xKeys } from '../lib/table.js';
-import { formatRelativeTime } from '../lib/format.js';
+import { formatRelativeTime, plural } from '../lib/format.js';
 import { setCrumbs } from '../components/layout.js';
 import { errorBox, toast } from '../components/feedback.js';
 import { ChartsPanel } from '../components/charts-panel.js';
@@ -172,7 +172,7 @@ export function mountProject(root, { id: projectId }) {
     const running = results.filter((r) => r.status === 'running' && !r.unregistered).length;
     feed.setLive(running > 0 || performance.now() - lastChange < 10000);
     const latest = Math.max(0, ...results.map((r) => r.updated_at || 0));
-    stats.replaceChildren(`${results.filter((r) => !r.unregistered).length} results · ${running} running · last activity ${formatRelativeTime(latest || null)}`);
+    stats.replaceChildren(`${plural(results.filter((r) => !r.unregistered).length, 'result')} · ${running} running · last activity ${formatRelativeTime(latest || null)}`);
     charts.setKeys(xKeys(results), metricKeys(results));
     if (!chartsChosen && results.length) {
       const defaults = defaultCharts(metricKeys(results));

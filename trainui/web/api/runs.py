@@ -102,7 +102,7 @@ def pending_commands(result_id: int):
         return json_response({"commands": [], "retry_after": 1.0})
     try:
         deadline = time.monotonic() + wait
-        while not records and time.monotonic() < deadline:
+        while not records and time.monotonic() < deadline and not changes.closed:
             # woken by a command posted here (or relayed by PostgreSQL), else each second: a command
             # posted through another process on SQLite is seen within a second
             cursor, _ = changes.wait(cursor, timeout=min(1.0, max(0.0, deadline - time.monotonic())))

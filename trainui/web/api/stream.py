@@ -7,7 +7,7 @@
 The event id is the stream's cursor (a time on the server's clock); a browser that reconnects
 sends it back as Last-Event-ID and gets what changed since, looking a few seconds further back
 (changes committed late, clocks of other ingesting machines), so a notice may come twice but is
-never lost. A comment line every 15 s keeps proxies from closing an idle stream.
+never lost. A comment line every 10 s keeps proxies from closing an idle stream.
 
 Each open stream holds one server thread, so only a few are served at a time; beyond them the
 answer is 503 and the page polls instead. A stream ends after a few minutes; the browser
@@ -29,7 +29,7 @@ from . import api
 from .params import db, int_arg
 
 LOOK_BACK = 5.0  # seconds before the cursor looked at again on every pass
-HEARTBEAT = 15.0
+HEARTBEAT = 10.0
 LIFETIME = 300.0
 MAX_WAIT = 1.0  # a pass at least this often, whatever the notices say (other processes on SQLite)
 
@@ -69,7 +69,7 @@ def _follow(database, project_id: int | None, result_id: int | None, cursor: flo
     notice_cursor = database.changes.cursor
     seen: dict[tuple, tuple] = {}
     ends, last_sent = time.monotonic() + LIFETIME, time.monotonic()
-    while time.monotonic() < ends:
+    while time.monotonic() < ends and not database.changes.closed:  # closed: the server is stopping
         now = time.time()
         with database.session() as s:
             changes = store.changes_since(s, cursor - LOOK_BACK, project_id, result_id)
@@ -95,7 +95,7 @@ def _wait_for_news(database, notice_cursor: int, project_id, result_id) -> int:
     deadline = time.monotonic() + MAX_WAIT
     while True:
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if remaining <= 0 or database.changes.closed:
             return notice_cursor
         notice_cursor, notices = database.changes.wait(notice_cursor, remaining)
         if notices is None or any(_concerns(n, project_id, result_id) for n in notices):
