@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from remote_helpers import (kill_tree, local_entries, snapshot_names, start_remote_job, wait_for_remote_run,
                             server_entries)
 from trainui_job_helpers import api_post_command, api_wait_command, read_log, read_rank_records, wait_for_log
@@ -88,10 +87,6 @@ def test_server_killed_before_and_twice_during_a_job_leaves_each_entry_once(remo
     assert body["result"]["entry_count"] == len(read_log(str(out))) and body["result"]["status"] == "stopped"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server side: on its start the server ends every HTTP run whose last heartbeat is older than 3 "
-    "intervals (store/runs.py end_silent_runs) before the job could reconnect, cancelling the command; "
-    "silence must count from the later of the last heartbeat and the server's start (see the report)"))
 def test_a_command_posted_just_before_the_server_is_killed_is_applied_once(remote, tmp_path):
     server = remote.server
     out = tmp_path / "job-host" / "command-outage"
