@@ -10,6 +10,8 @@ In a training script::
             if run.step(iteration=it, epoch=epoch):
                 break
 
+``trainui.Client(url, token)`` reads a server's results and posts commands from a notebook.
+
 Names are loaded on first use (PEP 562): the server imports ``trainui.protocol``, which imports
 this package, and must not pay for (or ever import) torch; ``import trainui`` imports neither
 torch nor any server dependency.
@@ -23,6 +25,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Run",
+    "Client",
     "load_snapshot",
     "find_latest_snapshot",
     "encode_png",
@@ -31,12 +34,14 @@ __all__ = [
 
 _LAZY = {
     "Run": ("trainui.trainer.run", "Run"),
+    "Client": ("trainui.client", "Client"),
     "load_snapshot": ("trainui.trainer.snapshot", "load_snapshot"),
     "find_latest_snapshot": ("trainui.trainer.snapshot", "find_latest_snapshot"),
     "encode_png": ("trainui.trainer.images", "encode_png"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from trainui.client import Client
     from trainui.trainer.images import encode_png
     from trainui.trainer.run import Run
     from trainui.trainer.snapshot import find_latest_snapshot, load_snapshot

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from . import remote_cli
 from .config import ServerConfig
 from .demo import demo
 from .usage import load_config, user_errors
@@ -279,6 +280,8 @@ def _no_default_database_yet(db_url: str | None, config: ServerConfig) -> bool:
 
 
 main.add_command(demo)
+main.add_command(remote_cli.sync)
+main.add_command(remote_cli.command)
 
 if __name__ == "__main__":
     main()

@@ -26,6 +26,8 @@ from trainui.trainer.progress import ProgressBar
 from trainui.trainer.snapshot import save_snapshot
 from trainui.trainer.status import StatusWriter
 
+SIGTERM_FLUSH_SECONDS = 3.0  # the upload's last word after SIGTERM (torchrun's grace period is short)
+
 
 class Run:
     """A training job's handle on its result directory; see the module docstring.
@@ -52,6 +54,9 @@ class Run:
         snapshot_per_rank: bool = False,
         handle_signals: bool = True,
         continue_log: bool = True,
+        server: str | None = None,
+        project: str | None = None,
+        token: str | None = None,
     ):
         """Open (or resume into) the result directory ``out``.
 
@@ -63,8 +68,15 @@ class Run:
         as long as a broadcast. ``continue_log=True`` appends to an existing ``log`` (a resumed job,
         see logfile for replayed iterations); ``False`` moves it aside to
         ``.trainui/log.previous.<time>.json`` (kept, not deleted) and starts a new one.
+
+        ``server`` (else ``$TRAINUI_SERVER``), with ``project`` (else ``$TRAINUI_PROJECT``) and
+        ``token`` (else ``$TRAINUI_TOKEN``), also ships the run to a trainui server over HTTP: the
+        directory is still written as always, and a background thread on rank 0 uploads what is new
+        and takes the server's commands back (see trainer/uploader.py). ``log()`` and ``step()``
+        never wait on the network.
         """
         self.out = os.path.abspath(out)
+        remote = _remote_settings(server, project, token)
         self._comm = distributed.detect()
         self.rank = self._comm.rank
         self.world_size = self._comm.world_size
@@ -86,12 +98,15 @@ class Run:
         self._inbox: Inbox | None = None
         self._status: StatusWriter | None = None
         self._progress: ProgressBar | None = None
+        self._uploader: Any = None  # trainer.uploader.Uploader, imported only when a server is given
+        self._upload_timeout: float | None = None  # None: the uploader's own bound
         self._registry = Registry()
         self._registry.register("take_snapshot", self._cmd_take_snapshot)
         self._registry.register("adjust_hyperparams", self._cmd_adjust_hyperparams)
         self._registry.register("stop", self._cmd_stop)
         if self.is_main:
-            self._open_files(args, poll_interval, flush_every, flush_interval, heartbeat_interval, continue_log)
+            self._open_files(args, poll_interval, flush_every, flush_interval, heartbeat_interval, continue_log,
+                             remote)
             if progress:
                 self._progress = ProgressBar(total_iterations)
         self._previous_sigterm: Any = None
@@ -101,13 +116,12 @@ class Run:
         atexit.register(self._at_exit)
 
     def _open_files(self, args, poll_interval, flush_every, flush_interval, heartbeat_interval,
-                    continue_log) -> None:
+                    continue_log, remote) -> None:
         os.makedirs(self.out, exist_ok=True)
         if args is not None:
             self.write_args(args)
         log_path = os.path.join(self.out, protocol.LOG)
-        if not continue_log:
-            _move_aside(log_path)
+        new_log = not continue_log and _move_aside(log_path)
         self._log = LogWriter(log_path, flush_every, flush_interval)
         previous_elapsed = (self._log.last_entry or {}).get("elapsed_time")
         if isinstance(previous_elapsed, (int, float)) and not isinstance(previous_elapsed, bool):
@@ -117,6 +131,12 @@ class Run:
             self.out, self.world_size, heartbeat_interval,
             snapshot=self._live_status, on_beat=self._flush_if_due,
         )
+        if remote is not None:
+            from trainui.trainer.uploader import Uploader
+
+            server, project, token = remote
+            self._uploader = Uploader(self.out, server, project, token, new_run=new_log,
+                                      on_delivered=self._inbox.scan_now).start()
 
     # ----------------------------------------------------------------------------- reporting
     def log(self, values: dict, iteration: int | None = None, epoch: int | None = None) -> None:
@@ -248,6 +268,8 @@ class Run:
                 write_response(self.out, response)
             except OSError as exc:
                 _warn(f"cannot answer command {record.uid}: {exc}")
+        if self._uploader is not None:
+            self._uploader.nudge()  # the answers go to the server now, not at the next scan
         try:
             self._status.write()  # new hyperparameters visible now, not at the next beat
         except OSError as exc:
@@ -321,6 +343,8 @@ class Run:
             self._progress.close(self.iteration)
         if self._status is not None:
             self._status.finish(final, message)
+        if self._uploader is not None:
+            self._uploader.close(self._upload_timeout)
         self._remove_handlers()
         atexit.unregister(self._at_exit)
 
@@ -367,6 +391,7 @@ class Run:
     def _on_sigterm(self, signum, frame) -> None:
         previous = self._previous_sigterm
         self._closed = False  # even if close() was interrupted half-way, flush and report again
+        self._upload_timeout = SIGTERM_FLUSH_SECONDS  # whoever sent SIGTERM may not wait long
         self.close(protocol.CRASHED, "terminated by SIGTERM")
         if callable(previous):
             previous(signum, frame)
@@ -393,10 +418,27 @@ def _warn(message: str) -> None:
         print(f"trainui: warning: {message}", file=sys.stderr, flush=True)
 
 
-def _move_aside(log_path: str) -> None:
-    """Keep an old log out of the way of a new run (the server then sees the log replaced)."""
+def _remote_settings(server, project, token) -> tuple[str, str, str | None] | None:
+    """(server, project, token) from the arguments, else ``TRAINUI_*``; None: no server.
+    Checked on every rank, so a mistake stops every process alike."""
+    server = server or os.environ.get("TRAINUI_SERVER") or None
+    if server is None:
+        return None
+    project = project or os.environ.get("TRAINUI_PROJECT") or None
+    if project is None:
+        raise ValueError(f"trainui: a server is given ({server}) but no project: pass project=... "
+                         "or set TRAINUI_PROJECT")
+    from trainui.trainer.transport import normalize_server
+
+    normalize_server(server)  # a malformed address fails here, at start, not in the thread
+    return server, project, token or os.environ.get("TRAINUI_TOKEN") or None
+
+
+def _move_aside(log_path: str) -> bool:
+    """Keep an old log out of the way of a new run (the server then sees the log replaced);
+    True if there was one."""
     if not os.path.exists(log_path) or os.path.getsize(log_path) <= len("[\n]"):
-        return
+        return False
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = os.path.join(os.path.dirname(log_path), protocol.META_DIR, f"log.previous.{stamp}.json")
     os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -405,6 +447,7 @@ def _move_aside(log_path: str) -> None:
         n += 1
         target = os.path.join(os.path.dirname(log_path), protocol.META_DIR, f"log.previous.{stamp}-{n}.json")
     os.replace(log_path, target)
+    return True
 
 
 def _status_for_exception(exc_type, exc) -> tuple[str, str]:
