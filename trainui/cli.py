@@ -91,8 +91,9 @@ def project() -> None:
 
 
 @project.command("create")
-@click.option("-d", "--dir", "directory", required=True, type=click.Path(file_okay=False),
-              help="Directory holding result directories (each with a `log`).")
+@click.option("-d", "--dir", "directory", default=None, type=click.Path(file_okay=False),
+              help="Directory holding result directories (each with a `log`). Without it, a project "
+                   "for runs that ship over HTTP only (give -n).")
 @click.option("-n", "--name", default=None, help="Project name (default: the directory's name).")
 @DB_OPTION
 @click.option("--no-ingest", is_flag=True, help="Only register; a running server ingests the results.")
@@ -102,7 +103,14 @@ def project_create(directory, name, db_url, no_ingest):
 
     A directory registered already is reused: its new results are ingested.
     """
-    from .serve import register_project
+    from .serve import register_project, register_remote_project
+
+    if directory is None:
+        if not name:
+            raise click.UsageError("give -d DIR (a directory of results), or -n NAME for a project of remote runs")
+        project = register_remote_project(load_config(db_url=db_url), name)
+        click.echo(f"project {project['name']!r} (id {project['id']}) for runs that ship over HTTP")
+        return
 
     bar = None
 

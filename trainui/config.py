@@ -56,7 +56,7 @@ _FROM_ENV = {
     "host": ("TRAINUI_HOST", str),
     "port": ("TRAINUI_PORT", int),
     "base_url": ("TRAINUI_BASE_URL", str),
-    "token": ("TRAINUI_TOKEN", str),
+    "token": ("TRAINUI_ADMIN_TOKEN", str),  # not TRAINUI_TOKEN: that is a job's token for its uploader
     "allowed_hosts": ("TRAINUI_ALLOWED_HOSTS", _split_hosts),
     "threads": ("TRAINUI_THREADS", int),
     "poll_interval": ("TRAINUI_POLL_INTERVAL", float),

@@ -170,6 +170,21 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
         db.dispose()
 
 
+def register_remote_project(config: ServerConfig, name: str) -> dict:
+    """A project for runs that ship over HTTP only (no directory); reused if it exists."""
+    from .store import StoreError
+    from .store import projects as store
+
+    db = open_database(config)
+    try:
+        with db.session(write=True) as session:
+            return store.create_remote_project(session, name)
+    except StoreError as error:
+        raise UserError(str(error)) from None
+    finally:
+        db.dispose()
+
+
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper() if isinstance(level, str) else level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -243,4 +258,4 @@ def _first_line(error: Exception) -> str:
 
 
 __all__ = ["ConfigError", "Registered", "UserError", "ingest_forever", "open_database", "register_project",
-           "serve"]
+           "register_remote_project", "serve"]

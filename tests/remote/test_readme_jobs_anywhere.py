@@ -1,6 +1,5 @@
 """The "Jobs anywhere" README section, run as written: its shell block (a job token, a torchrun job
-joined by three variables, `trainui sync`) and its Client block, against a real server. The text is
-README.md's section once it is there, else ``jobs_anywhere.md`` beside this file (its source)."""
+joined by three variables, `trainui sync`) and its Client block, against a real server."""
 from __future__ import annotations
 
 import re
@@ -17,11 +16,9 @@ HEADING = "## Jobs anywhere"
 
 def section() -> str:
     readme = (HERE.parent.parent / "README.md").read_text()
-    if HEADING in readme:
-        text = readme[readme.index(HEADING):]
-        following = re.search(r"\n## ", text[len(HEADING):])
-        return text[:len(HEADING) + following.start()] if following else text
-    return (HERE / "jobs_anywhere.md").read_text()
+    text = readme[readme.index(HEADING):]
+    following = re.search(r"\n## ", text[len(HEADING):])
+    return text[:len(HEADING) + following.start()] if following else text
 
 
 def block(language: str) -> str:

@@ -39,7 +39,7 @@ def open_run(session: Session, project: str, run_uid: str, name: str | None = No
     if project_row is None:
         if not create_project:
             raise NotFound(f"no project named {project!r}")
-        project_row = _create_remote_project(session, project.strip())
+        project_row = create_remote_project(session, project.strip())
     existing = session.scalars(select(Result).where(Result.project_id == project_row.id,
                                                     Result.run_uid == run_uid)).first()
     if existing is not None:
@@ -59,8 +59,9 @@ def open_run(session: Session, project: str, run_uid: str, name: str | None = No
     return get_result(session, result.id), True
 
 
-def _create_remote_project(session: Session, name: str) -> Project:
-    """A project of remote runs only: no directory (ingestion looks only at absolute paths)."""
+def create_remote_project(session: Session, name: str) -> Project:
+    """A project of remote runs only: no directory (ingestion looks only at absolute paths).
+    Returns the project of that name if there is one already."""
     project = Project(name=name, path=f"{REMOTE}{name}")
     try:
         with session.begin_nested():
@@ -81,10 +82,13 @@ def upload_batch(db: Database, result_id: int, batch_fields: dict) -> dict:
         result = get_result_row(s, result_id)
         project_id, path = result.project_id, result.path
     log = batch_fields.get("log")
+    status = batch_fields.get("status")
+    if status is not None and status.status == protocol.RUNNING:
+        status.heartbeat_at = time.time()  # heard now, by this clock: a job's clock may be off
     batch = ResultBatch(
         project_id, path, source="http",
         log=LogPart(entries=log["entries"], first_entry=log["first_entry"]) if log else None,
-        args=batch_fields.get("args"), status=batch_fields.get("status"),
+        args=batch_fields.get("args"), status=status,
         snapshots=batch_fields.get("snapshots"), answers=batch_fields.get("answers") or [])
     applied = apply_batch(db, batch)  # the same store call as the file reader's
     if applied.result_id is None:
