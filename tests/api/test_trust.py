@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from trainui.ingest.discovery import owner_of
+from trainui.store.projects import owner_of
 
 
 def write_run(directory, n=3):

@@ -334,3 +334,18 @@ def test_very_long_series_drawn_from_block_extremes_match_the_data(database, pro
     by_x = {e["iteration"]: e["v"] for e in entries if "iteration" in e}
     for x, y in zip(quick["x"].tolist(), quick["y"].tolist()):
         assert by_x[x] == y  # every point is a real entry, at its own x
+
+
+def test_a_new_result_is_filed_in_the_innermost_project_registered_now(database, project, tmp_path, write_log):
+    """A reader whose picture of the projects predates a nested project (it names the outer one)
+    still files a new result in the nested project: the store decides by its projects table."""
+    from trainui.store import projects as project_store
+
+    inner = tmp_path / "project" / "inner"
+    inner.mkdir()
+    with database.session(write=True) as s:
+        inner_id = project_store.create_project(s, str(inner), "inner")["id"]
+    write_log(inner / "new", [{"iteration": 1, "v": 1.0}])
+    rid = sync(database, project, inner / "new")  # told: the outer project
+    assert result(database, rid)["project_id"] == inner_id
+    assert result(database, rid)["name"] == "new"

@@ -2,32 +2,18 @@
 
 A result belongs to the project whose directory contains it by whole path components (`/x/run`
 does not contain `/x/run2`); with nested projects, to the innermost. The startup scan, the file
-events and the polling all decide through ``owner_of``.
+events and the polling all decide through ``owner_of``, and the store checks it again when it
+files a new result (a project registered a moment ago wins over a stale picture of the projects).
 """
 from __future__ import annotations
 
 import os
 
 from .. import protocol
+from ..store.projects import contains, owner_of  # the store's rule; re-exported for the walkers
 
 SKIP_DIRS = {protocol.META_DIR, protocol.ASSETS_DIR, "__pycache__", ".git"}
 MAX_DEPTH = 8
-
-
-def contains(root: str, path: str) -> bool:
-    """``path`` is ``root`` or lies below it (both absolute and normalised)."""
-    if path == root:
-        return True
-    return path.startswith(root if root.endswith(os.sep) else root + os.sep)
-
-
-def owner_of(path: str, projects: dict[int, str]) -> tuple[int, str] | None:
-    """(project id, project path) of the innermost project containing ``path``, or None."""
-    best = None
-    for project_id, project_path in projects.items():
-        if contains(project_path, path) and (best is None or len(project_path) > len(best[1])):
-            best = (project_id, project_path)
-    return best
 
 
 def nested_projects(project_path: str, projects: dict[int, str]) -> set[str]:

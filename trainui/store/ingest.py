@@ -106,8 +106,14 @@ def _find(s: Session, project_id: int, path: str, lock: bool = False) -> Result 
 
 
 def _create(s: Session, project_id: int, path: str) -> Result:
-    from .projects import project_path
+    """A new result is filed in the innermost project that holds its directory now, by the
+    projects table in this transaction: the caller's idea of the owner may predate a project
+    registered a moment ago, and a result never moves once filed."""
+    from .projects import owner_of, project_path, project_paths
 
+    owner = owner_of(path, project_paths(s))
+    if owner is not None:
+        project_id = owner[0]
     base = project_path(s, project_id)
     name = os.path.relpath(path, base) if base else os.path.basename(path)
     r = Result(project_id=project_id, path=path, name=(name if name != "." else os.path.basename(path))[:255],

@@ -104,6 +104,22 @@ def delete_project(session: Session, project_id: int) -> None:
     db.changes.publish(session, PROJECT, project_id=project_id)
 
 
+def contains(root: str, path: str) -> bool:
+    """``path`` is ``root`` or lies below it (both absolute and normalised)."""
+    if path == root:
+        return True
+    return path.startswith(root if root.endswith(os.sep) else root + os.sep)
+
+
+def owner_of(path: str, projects: dict[int, str]) -> tuple[int, str] | None:
+    """(project id, project path) of the innermost project containing ``path``, or None."""
+    best = None
+    for project_id, project_path in projects.items():
+        if contains(project_path, path) and (best is None or len(project_path) > len(best[1])):
+            best = (project_id, project_path)
+    return best
+
+
 def project_paths(session: Session) -> dict[int, str]:
     """Projects that are directories (not those of remote runs only), for the file ingestion."""
     return {pid: path for pid, path in session.execute(select(Project.id, Project.path)) if os.path.isabs(path)}
