@@ -255,7 +255,7 @@ def test_bundled_names_resolve_inside_the_repository(molgnn):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("qm9pack") is None,
-                    reason="slow: reads all of QM9 from the qm9pack package (pip install -e '.[qm9]')")
+                    reason="needs the qm9pack package (pip install -e '.[qm9]'; .ci/run installs it)")
 def test_full_qm9_from_qm9pack_reads_all_130831_molecules(molgnn):
     """Acceptance 2 of issue 10: the documented full-QM9 route reads every molecule (parsing, not featurizing)."""
     from molgnn import data
