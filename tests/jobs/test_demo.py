@@ -87,3 +87,5 @@ def test_demo_serves_live_jobs_stops_them_on_sigterm_and_finds_them_again(tmp_pa
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
+    said = log.read_text()
+    assert "Traceback" not in said and "Warning" not in said, said  # a user reads this terminal

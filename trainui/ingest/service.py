@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from typing import Callable
 
 from .. import protocol
@@ -277,6 +278,10 @@ def _make_observer():
         from watchdog.observers import Observer
     except ImportError:  # pragma: no cover
         return None
+    # watchdog's recursive inotify watch registers a directory created under it twice (its creation
+    # event and the walk of its parent), with the same callback, and warns about it on stderr each
+    # time: a job's `.trainui/commands/inbox` printed a screenful in the user's terminal.
+    warnings.filterwarnings("ignore", message=r"Callback with id .* already exists for watch", category=RuntimeWarning)
     return Observer()
 
 
