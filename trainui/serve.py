@@ -173,12 +173,12 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
 def register_remote_project(config: ServerConfig, name: str) -> dict:
     """A project for runs that ship over HTTP only (no directory); reused if it exists."""
     from .store import StoreError
-    from .store import projects as store
+    from .store import runs
 
     db = open_database(config)
     try:
         with db.session(write=True) as session:
-            return store.create_remote_project(session, name)
+            return runs.create_remote_project(session, name)
     except StoreError as error:
         raise UserError(str(error)) from None
     finally:

@@ -67,15 +67,6 @@ def create_project(session: Session, path: str, name: str | None = None) -> dict
     return project_dict(project)
 
 
-def create_remote_project(session: Session, name: str) -> dict:
-    """A project whose runs all ship over HTTP (no directory); the one of that name if it exists."""
-    from .runs import create_remote_project as create
-
-    if not isinstance(name, str) or not name.strip() or len(name) > 255:
-        raise Invalid("'name' must be 1 to 255 characters")
-    return get_project(session, create(session, name.strip()).id)
-
-
 def find_project_by_path(session: Session, path: str) -> dict | None:
     """The project registered at ``path`` (resolved like ``create_project`` does), if any."""
     project = session.scalars(select(Project).where(Project.path == os.path.realpath(os.path.expanduser(path)))).first()

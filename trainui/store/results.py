@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from .changes import RESULT
 from .database import database_of
 from .errors import Invalid, NotFound
-from .models import Asset, Result, Snapshot
+from .models import Asset, Project, Result, Snapshot
 
 
 def result_dict(r: Result) -> dict:
@@ -30,9 +30,8 @@ LISTED_COLUMNS = (Result.id, Result.project_id, Result.name, Result.path, Result
 
 def list_results(session: Session, project_id: int, include_unregistered: bool = False) -> list[dict]:
     """Plain rows, not ORM objects: a project can hold thousands of results."""
-    from .projects import _get
-
-    _get(session, project_id)
+    if session.get(Project, project_id) is None:
+        raise NotFound(f"project {project_id} does not exist")
     query = select(*LISTED_COLUMNS).where(Result.project_id == project_id)
     if not include_unregistered:
         query = query.where(Result.unregistered.is_(False))

@@ -19,6 +19,7 @@ from .database import Database, database_of
 from .errors import Conflict, Invalid, NotFound
 from .ingest import apply_batch, heartbeat_expired
 from .models import Command, Project, Result, now
+from .projects import get_project
 from .results import get_result, get_result_row
 
 RUN_UID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -39,7 +40,7 @@ def open_run(session: Session, project: str, run_uid: str, name: str | None = No
     if project_row is None:
         if not create_project:
             raise NotFound(f"no project named {project!r}")
-        project_row = create_remote_project(session, project.strip())
+        project_row = _remote_project_row(session, project.strip())
     existing = session.scalars(select(Result).where(Result.project_id == project_row.id,
                                                     Result.run_uid == run_uid)).first()
     if existing is not None:
@@ -59,7 +60,14 @@ def open_run(session: Session, project: str, run_uid: str, name: str | None = No
     return get_result(session, result.id), True
 
 
-def create_remote_project(session: Session, name: str) -> Project:
+def create_remote_project(session: Session, name: str) -> dict:
+    """A project whose runs all ship over HTTP (no directory); the one of that name if it exists."""
+    if not isinstance(name, str) or not name.strip() or len(name) > 255:
+        raise Invalid("'name' must be 1 to 255 characters")
+    return get_project(session, _remote_project_row(session, name.strip()).id)
+
+
+def _remote_project_row(session: Session, name: str) -> Project:
     """A project of remote runs only: no directory (ingestion looks only at absolute paths).
     Returns the project of that name if there is one already."""
     project = Project(name=name, path=f"{REMOTE}{name}")
