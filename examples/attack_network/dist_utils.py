@@ -1,6 +1,7 @@
 """The little torch.distributed the example needs, so it runs the same with and without torchrun."""
 from __future__ import annotations
 
+import gc
 import os
 from datetime import timedelta
 
@@ -33,6 +34,10 @@ def barrier(world_size: int) -> None:
         dist.barrier()
 
 
-def shutdown() -> None:
+def shutdown(world_size: int) -> None:
+    """Tear the process group down once nothing holds it (gloo can abort a rank at interpreter
+    exit otherwise), after every rank is done with its last collective."""
     if dist.is_initialized():
+        gc.collect()
+        barrier(world_size)
         dist.destroy_process_group()

@@ -184,7 +184,8 @@ def main(argv=None) -> None:
             if stop:
                 break
         final_report(args, run, net, targets, held_out, hint_model, test_x, test_y, rank, world_size, iteration, epoch)
-    dist_utils.shutdown()
+    del trainer, ddp_net  # nothing may hold the process group (DDP) when it is torn down
+    dist_utils.shutdown(world_size)
 
 
 def evaluate(net, targets, held_out, hint_model, test_x, test_y, rank, world_size) -> dict[str, float]:

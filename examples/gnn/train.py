@@ -14,6 +14,7 @@ energies) or ROC-AUC (Tox21), lr and molecules/s. Commands from the UI (snapshot
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import time
 
@@ -204,6 +205,10 @@ def main(argv=None) -> int:
         if args.snapshot_at_end:
             run.snapshot()
     if dist.is_initialized():
+        # Nothing may hold the process group when it is torn down (the DDP model, reached also
+        # through the run's `evaluate` command), or gloo can abort a rank at interpreter exit.
+        del model, run, validation_report, _evaluate
+        gc.collect()
         dist.barrier()  # no rank tears gloo down while another is still finishing its last collective
         dist.destroy_process_group()
     return 0
