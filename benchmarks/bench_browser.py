@@ -34,6 +34,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import wait  # noqa: E402
 from benchmarks.server_process import REPO, Server  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -46,16 +47,6 @@ def fmt(ms: float) -> str:
 
 def stats(samples: list[float]) -> str:
     return f"median {fmt(statistics.median(samples))}, worst {fmt(max(samples))} (n={len(samples)})"
-
-
-def wait(predicate, timeout=600.0, interval=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError("condition not met")
 
 
 def project(server: Server, path: Path, name: str, results: int, entries: int, timeout=1800.0) -> tuple[int, list]:

@@ -52,3 +52,14 @@ def summary(samples: list[float]) -> str:
     s = sorted(samples)
     p99 = s[min(len(s) - 1, int(len(s) * 0.99))]
     return f"median {ms(statistics.median(s))}, p99 {ms(p99)}, max {ms(s[-1])} (n={len(s)})"
+
+
+def wait(predicate, timeout: float = 600.0, interval: float = 0.05):
+    """The first truthy value of ``predicate()``, polled every ``interval`` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError("condition not met")

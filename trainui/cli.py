@@ -138,19 +138,14 @@ def project_create(directory, name, db_url, no_ingest):
 @user_errors
 def project_list(db_url):
     """List registered projects."""
-    from .serve import open_database
+    from .serve import in_store
     from .store import projects as store
 
     config = load_config(db_url=db_url)
     if _no_default_database_yet(db_url, config):
         click.echo("no projects yet: trainui project create -d DIR -n NAME")
         return
-    db = open_database(config, create=False)
-    try:
-        with db.session() as session:
-            rows = store.list_projects(session)
-    finally:
-        db.dispose()
+    rows = in_store(config, store.list_projects)
     if not rows:
         click.echo("no projects yet: trainui project create -d DIR -n NAME")
         return
@@ -174,18 +169,11 @@ def token() -> None:
 @user_errors
 def token_create(role, project, label, db_url):
     """Make a token and print it (only its hash is kept: it is shown this once)."""
-    from .serve import UserError, open_database
-    from .store import StoreError
+    from .serve import in_store
     from .store import tokens as store
 
-    db = open_database(load_config(db_url=db_url))
-    try:
-        with db.session(write=True) as session:
-            made, info = store.create_token(session, role, project, label)
-    except StoreError as error:
-        raise UserError(str(error)) from None
-    finally:
-        db.dispose()
+    made, info = in_store(load_config(db_url=db_url), lambda session: store.create_token(session, role, project, label),
+                          write=True, create=True)
     click.echo(made)
     scope = f" for project {info['project']!r}" if info["project"] else ""
     click.echo(f"token {info['id']}: {role}{scope}. Keep it secret; it is not shown again. A read-only link: "
@@ -197,15 +185,10 @@ def token_create(role, project, label, db_url):
 @user_errors
 def token_list(db_url):
     """List tokens (never the tokens themselves)."""
-    from .serve import open_database
+    from .serve import in_store
     from .store import tokens as store
 
-    db = open_database(load_config(db_url=db_url), create=False)
-    try:
-        with db.session() as session:
-            rows = store.list_tokens(session)
-    finally:
-        db.dispose()
+    rows = in_store(load_config(db_url=db_url), store.list_tokens)
     if not rows:
         click.echo("no tokens yet: trainui token create --role viewer")
     for t in rows:
@@ -219,18 +202,10 @@ def token_list(db_url):
 @user_errors
 def token_revoke(token_id, db_url):
     """Revoke a token: it stops working within seconds, on every server of this database."""
-    from .serve import UserError, open_database
-    from .store import StoreError
+    from .serve import in_store
     from .store import tokens as store
 
-    db = open_database(load_config(db_url=db_url), create=False)
-    try:
-        with db.session(write=True) as session:
-            store.revoke_token(session, token_id)
-    except StoreError as error:
-        raise UserError(str(error)) from None
-    finally:
-        db.dispose()
+    in_store(load_config(db_url=db_url), lambda session: store.revoke_token(session, token_id), write=True)
     click.echo(f"token {token_id} revoked")
 
 

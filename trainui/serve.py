@@ -172,13 +172,20 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
 
 def register_remote_project(config: ServerConfig, name: str) -> dict:
     """A project for runs that ship over HTTP only (no directory); reused if it exists."""
-    from .store import StoreError
     from .store import runs
 
-    db = open_database(config)
+    return in_store(config, lambda session: runs.create_remote_project(session, name), write=True, create=True)
+
+
+def in_store(config: ServerConfig, work: Callable, write: bool = False, create: bool = False):
+    """``work(session)`` in one session of the configured database, its value returned; a store
+    error becomes a ``UserError``. Without ``create`` nothing is created (read-only commands)."""
+    from .store import StoreError
+
+    db = open_database(config, create=create)
     try:
-        with db.session(write=True) as session:
-            return runs.create_remote_project(session, name)
+        with db.session(write=write) as session:
+            return work(session)
     except StoreError as error:
         raise UserError(str(error)) from None
     finally:
