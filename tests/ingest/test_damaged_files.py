@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,6 @@ from trainui import protocol
 from trainui.ingest.sync import sync_result
 from trainui.store import Database
 from trainui.store import commands as command_store
-from trainui.store import projects as project_store
 from trainui.store import results as result_store
 from trainui.store.logs import read_logs
 from trainui.store.schema import ensure_schema
@@ -19,30 +19,22 @@ from trainui.trainer.logfile import LogWriter
 
 
 @pytest.fixture
-def db(db_url):
-    database = Database(db_url)
-    ensure_schema(database)
-    yield database
-    database.dispose()
+def database(db_url):
+    """The ingest conftest's database (and so its `project`), here on SQLite and on PostgreSQL."""
+    db = Database(db_url)
+    ensure_schema(db)
+    yield db
+    db.dispose()
 
 
-@pytest.fixture
-def project(db, tmp_path):
-    root = tmp_path / "project"
-    root.mkdir()
-    with db.session(write=True) as s:
-        created = project_store.create_project(s, str(root), "p")
-    return created["id"], root
-
-
-def result(db, rid, detail=False):
-    with db.session() as s:
+def result(database, rid, detail=False):
+    with database.session() as s:
         return result_store.get_result(s, rid, detail=detail)
 
 
-def test_two_writers_corrupting_one_log_show_where_and_keep_every_entry_before(db, project):
+def test_two_writers_corrupting_one_log_show_where_and_keep_every_entry_before(database, project):
     """Two processes that both think they are rank 0 write one `log` (the torchrun mistake)."""
-    run = project[1] / "run"
+    run = Path(project[1]) / "run"
     run.mkdir()
     first, second = LogWriter(str(run / "log"), flush_every=3), LogWriter(str(run / "log"), flush_every=3)
     for i in range(30):
@@ -54,19 +46,19 @@ def test_two_writers_corrupting_one_log_show_where_and_keep_every_entry_before(d
     with pytest.raises(ValueError):
         json.loads(data)
     good = _valid_prefix(data)
-    rid = sync_result(db, project[0], str(run))  # just written, yet reported at once: the file is closed
-    r = result(db, rid)
+    rid = sync_result(database, project[0], str(run))  # just written, yet reported at once: the file is closed
+    r = result(database, rid)
     assert r["entry_count"] == len(good) > 0
     assert f"past byte {_stop_offset(data, good)}" in r["ingest_error"]
     assert f"({len(good)} entries read before it" in r["ingest_error"]
-    series = read_logs(db, rid, ["main/loss"], max_points=1000)["series"]["main/loss"]
+    series = read_logs(database, rid, ["main/loss"], max_points=1000)["series"]["main/loss"]
     assert series["y"].tolist() == [e["main/loss"] for e in good]  # nothing before the damage is lost
-    sync_result(db, project[0], str(run))
-    assert result(db, rid)["entry_count"] == len(good)  # and nothing is stored twice
+    sync_result(database, project[0], str(run))
+    assert result(database, rid)["entry_count"] == len(good)  # and nothing is stored twice
 
 
-def test_status_file_with_wrong_types_is_an_error_not_a_stall(db, project):
-    run = project[1] / "run"
+def test_status_file_with_wrong_types_is_an_error_not_a_stall(database, project):
+    run = Path(project[1]) / "run"
     run.mkdir()
     (run / "log").write_text(json.dumps([{"iteration": 1, "loss": 1.0}]))
     (run / ".trainui").mkdir()
@@ -74,19 +66,19 @@ def test_status_file_with_wrong_types_is_an_error_not_a_stall(db, project):
                 {"status": "running", "world_size": 0}, {"status": "running", "iteration": 10 ** 30},
                 {"status": "running", "commands": [1, 2]}, {"status": "exploded"}, [1, 2]):
         (run / ".trainui" / "status.json").write_text(json.dumps(bad))
-        rid = sync_result(db, project[0], str(run))
-        r = result(db, rid)
+        rid = sync_result(database, project[0], str(run))
+        r = result(database, rid)
         assert r["ingest_error"] and "status.json" in r["ingest_error"], bad
         assert r["entry_count"] == 1
     good = protocol.JobStatus(status="finished", pid=1, host="elsewhere", heartbeat_at=time.time(), ended_at=time.time())
     (run / ".trainui" / "status.json").write_text(json.dumps(good.to_json()))
-    sync_result(db, project[0], str(run))
-    r = result(db, rid)
+    sync_result(database, project[0], str(run))
+    r = result(database, rid)
     assert r["ingest_error"] is None and r["status"] == "finished"
 
 
-def test_values_beyond_what_columns_hold_are_reported_and_the_rest_stored(db, project):
-    run = project[1] / "run"
+def test_values_beyond_what_columns_hold_are_reported_and_the_rest_stored(database, project):
+    run = Path(project[1]) / "run"
     run.mkdir()
     long_key = "k" * 300
     (run / "log").write_text(
@@ -99,35 +91,35 @@ def test_values_beyond_what_columns_hold_are_reported_and_the_rest_stored(db, pr
         + json.dumps({"tag": "t\u0000", "step": 1, "path": "assets/a.png"}) + "\n"
         + json.dumps({"tag": "ok", "step": 2, "path": "assets/b.png"}) + "\n")
     (run / "args").write_text(json.dumps({"name": "a\u0000b", "lr": 0.1}))
-    rid = sync_result(db, project[0], str(run))
-    r = result(db, rid, detail=True)
+    rid = sync_result(database, project[0], str(run))
+    r = result(database, rid, detail=True)
     assert r["entry_count"] == 1
     assert "2 metric keys not stored" in r["ingest_error"] and "2 unreadable lines" in r["ingest_error"]
     assert r["last_values"]["loss"] == 0.5 and r["last_values"]["huge"] == "Infinity"
     assert [s["iteration"] for s in r["snapshots"]] == [5]
     assert r["args"] == {"name": "ab", "lr": 0.1}
-    with db.session() as s:
+    with database.session() as s:
         from trainui.store.files import list_assets
         assert [a["tag"] for a in list_assets(s, rid)] == ["ok"]
 
 
-def test_command_answer_with_unusable_numbers_is_stored_safely(db, project):
-    run = project[1] / "run"
+def test_command_answer_with_unusable_numbers_is_stored_safely(database, project):
+    run = Path(project[1]) / "run"
     run.mkdir()
     (run / "log").write_text(json.dumps([{"iteration": 1}]))
     status = protocol.JobStatus(status="running", pid=0, host="elsewhere", heartbeat_at=time.time())
     protocol.atomic_write_json(str(run / protocol.STATUS), status.to_json())
-    rid = sync_result(db, project[0], str(run))
-    with db.session(write=True) as s:
+    rid = sync_result(database, project[0], str(run))
+    with database.session(write=True) as s:
         uid = command_store.create_command(s, rid, {"name": "evaluate"})["uid"]
-    sync_result(db, project[0], str(run))  # delivered into the inbox
+    sync_result(database, project[0], str(run))  # delivered into the inbox
     assert (run / protocol.COMMANDS_INBOX / f"{uid}.json").is_file()
     (run / protocol.COMMANDS_OUTBOX).mkdir(parents=True, exist_ok=True)
     (run / protocol.COMMANDS_OUTBOX / f"{uid}.json").write_text(
         '{"uid": "%s", "status": "SUCCESS", "iteration": %s, "ranks": "two", "body": {"loss": NaN, "t": "a\\u0000"}}'
         % (uid, "1" * 40))
-    sync_result(db, project[0], str(run))
-    with db.session() as s:
+    sync_result(database, project[0], str(run))
+    with database.session() as s:
         (command,) = command_store.list_commands(s, rid)
     assert command["status"] == "SUCCESS" and command["iteration"] is None and command["ranks"] == 1
     assert command["response"] == {"loss": None, "t": "a"}
