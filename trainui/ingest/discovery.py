@@ -1,4 +1,5 @@
-"""Finding result directories (directories that hold a `log`) and the project each belongs to.
+"""Finding result directories (directories that hold a `log` or TensorBoard event files) and the
+project each belongs to.
 
 A result belongs to the project whose directory contains it by whole path components (`/x/run`
 does not contain `/x/run2`); with nested projects, to the innermost. The startup scan, the file
@@ -11,6 +12,7 @@ import os
 
 from .. import protocol
 from ..store.projects import contains, owner_of  # the store's rule; re-exported for the walkers
+from .tfevents import event_file_names, is_event_file
 
 SKIP_DIRS = {protocol.META_DIR, protocol.ASSETS_DIR, "__pycache__", ".git"}
 MAX_DEPTH = 8
@@ -22,7 +24,7 @@ def nested_projects(project_path: str, projects: dict[int, str]) -> set[str]:
 
 
 def find_result_dirs(project_dir: str, skip: set[str] = frozenset()) -> list[str]:
-    """Every directory below ``project_dir`` (itself included) holding a `log` file, not looking
+    """Every directory below ``project_dir`` (itself included) holding a `log` file or event files, not looking
     into the directories in ``skip`` (nested projects).
 
     Follows symbolic links but visits each real directory once, so a link loop ends the walk
@@ -45,8 +47,9 @@ def find_result_dirs(project_dir: str, skip: set[str] = frozenset()) -> list[str
             continue
         for entry in entries:
             try:
-                if entry.name == protocol.LOG and entry.is_file():
-                    found.append(directory)
+                if (entry.name == protocol.LOG or is_event_file(entry.name)) and entry.is_file():
+                    if not found or found[-1] != directory:
+                        found.append(directory)
                 elif depth < MAX_DEPTH and entry.name not in SKIP_DIRS and entry.is_dir():
                     child = os.path.join(directory, entry.name)
                     if child not in skip:
@@ -57,14 +60,16 @@ def find_result_dirs(project_dir: str, skip: set[str] = frozenset()) -> list[str
 
 
 def result_dir_of(path: str, project_dir: str) -> str | None:
-    """The result directory a changed path belongs to (a directory with a `log`, at or above the
-    path and inside the project), or None when it lies in none."""
+    """The result directory a changed path belongs to (a directory with a `log` or event files, at
+    or above the path and inside the project), or None when it lies in none."""
     directory = path if os.path.isdir(path) and os.path.basename(path) != protocol.LOG else os.path.dirname(path)
     directory = os.path.realpath(directory)
+    if is_event_file(os.path.basename(path)) and contains(project_dir, directory):
+        return directory
     while contains(project_dir, directory):
         name = os.path.basename(directory)
         if name not in SKIP_DIRS and name not in ("inbox", "outbox", "commands", "ranks"):
-            if os.path.isfile(os.path.join(directory, protocol.LOG)):
+            if os.path.isfile(os.path.join(directory, protocol.LOG)) or event_file_names(directory):
                 return directory
         if directory == project_dir:
             break

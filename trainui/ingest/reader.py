@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .. import protocol
 from ..store.batch import AssetsPart, LogCursor, LogPart, Position, ResultBatch
 from ..protocol.logreader import read_chunk
+from . import tfevents
 from .parsers import (is_delivered, list_snapshots, read_args, read_asset_records, read_chainerui_commands,
                       read_response, read_status)
 
@@ -28,17 +29,23 @@ class Read:
 
 def read_result(project_id: int, result_dir: str, position: Position, max_bytes: int) -> Read:
     log_path = os.path.join(result_dir, protocol.LOG)
-    if not os.path.isfile(log_path):
+    has_log, event_files = os.path.isfile(log_path), tfevents.event_file_names(result_dir)
+    if not has_log and not event_files:
         return Read(ResultBatch(project_id, result_dir, missing=True))
     batch = ResultBatch(project_id, result_dir)
     problems = batch.problems
     args, problem = read_args(os.path.join(result_dir, protocol.ARGS))
     batch.args = args
     _note(problems, problem)
+    recheck_in = None
     try:
-        batch.log, recheck_in = _read_log(log_path, position, max_bytes, problems)
+        if has_log:
+            batch.log, recheck_in = _read_log(log_path, position, max_bytes, problems)
     except FileNotFoundError:  # deleted between the check above and the read: gone, not an error
         return Read(ResultBatch(project_id, result_dir, missing=True))
+    if event_files:
+        batch.events, events_recheck = tfevents.read_events(result_dir, event_files, position.events, max_bytes)
+        recheck_in = min(filter(None, (recheck_in, events_recheck)), default=None)
     batch.status, problem = read_status(result_dir)
     _note(problems, problem)
     batch.process_gone = batch.status is not None and process_gone(batch.status)

@@ -26,6 +26,7 @@ from ..store.runs import end_silent_runs
 from .discovery import find_result_dirs, nested_projects, owner_of, result_dir_of
 from .queue import Item, WorkQueue
 from .sync import DEFAULT_CHUNK_BYTES, ingest_turn
+from .tfevents import signature as event_files_signature
 
 log = logging.getLogger("trainui.ingest")
 
@@ -260,7 +261,7 @@ def _signature(result_dir: str) -> tuple:
             out.append((st.st_size, st.st_mtime_ns))
         except OSError:
             out.append(None)
-    return tuple(out)
+    return tuple(out) + event_files_signature(result_dir)
 
 
 def _is_database_error(error: Exception) -> bool:

@@ -30,7 +30,7 @@ def ingest_turn(db: Database, project_id: int, result_dir: str, chunk_bytes: int
     read = read_result(project_id, result_dir, position, chunk_bytes)
     applied = store.apply_batch(db, read.batch)
     carry_out(result_dir, applied)
-    more = applied.stale or (read.batch.log is not None and not read.batch.log.at_end)
+    more = applied.stale or any(part is not None and not part.at_end for part in (read.batch.log, read.batch.events))
     if applied.error_changed and applied.ingest_error:
         log.warning("%s: %s", result_dir, applied.ingest_error)  # once per new problem, not every pass
     return Turn(applied, more, read.recheck_in)

@@ -50,6 +50,29 @@ class AssetsPart:
 
 
 @dataclass
+class EventsPart:
+    """Entries and images read from a result's TensorBoard event files (written by
+    ``SummaryWriter``).
+
+    A directory may hold several event files (a restarted writer starts a new one), each read
+    from its own byte offset. ``start`` is the events cursor of the ``Position`` the source read
+    from, ``end`` the cursor after this part, both plain JSON:
+    ``{"files": {name: [offset, fingerprint]}, "start_time": wall time of the first event}``.
+    The store applies the part only if ``start`` equals the cursor it holds, so no event is
+    stored twice. Entries are appended after the store's entries (after the log's, in a directory
+    that has both).
+    """
+
+    entries: list[dict]
+    start: dict
+    end: dict
+    images: list[dict] = field(default_factory=list)  # asset records carrying the image bytes ("data")
+    reset: bool = False  # an event file was replaced: drop what is stored, read every file again
+    at_end: bool = True  # False: more to read (the caller schedules another turn)
+    error: str | None = None  # a damaged record: which file, the byte offset and why
+
+
+@dataclass
 class ResultBatch:
     project_id: int
     path: str  # the result directory, absolute (an HTTP run: the server's folder for its images)
@@ -57,6 +80,7 @@ class ResultBatch:
     missing: bool = False  # the directory or its log is gone: keep what is stored, mark it
     process_gone: bool = False  # the job's process is seen to be gone (it ran on this host)
     log: LogPart | None = None
+    events: EventsPart | None = None  # TensorBoard event files, when the directory holds some
     args: dict | None = None  # None: not read this time (unchanged)
     status: protocol.JobStatus | None = None
     snapshots: list[tuple[str, int, int, float]] | None = None  # (name, iteration, size, mtime); None: not listed
@@ -75,6 +99,7 @@ class Position:
     log: LogCursor = LogCursor()
     entry_count: int = 0
     assets_offset: int = 0
+    events: dict = field(default_factory=dict)  # the event-file cursor (see EventsPart)
     pending_commands: tuple[str, ...] = ()
     status: str | None = None
     ingest_error: str | None = None

@@ -11,7 +11,7 @@ from .changes import COMMAND
 from .database import database_of
 from .errors import Conflict, Invalid
 from .models import Command, now
-from .results import get_result_row
+from .results import get_result_row, reads_event_files
 
 MAX_BODY_CHARS = 64_000
 
@@ -41,6 +41,9 @@ def create_command(session: Session, result_id: int, payload: dict) -> dict:
             schedule = protocol.validate_schedule(schedule)
         except ValueError as error:
             raise Invalid(str(error)) from error
+    if result.status is None and reads_event_files(result.events_cursor):
+        raise Conflict(f"result {result_id} is read from TensorBoard event files and takes no commands: its "
+                       "script writes with SummaryWriter and does not use trainui.Run, which applies commands")
     if result.status != protocol.RUNNING:
         raise Conflict(f"result {result_id} is not running (status: {result.status or 'unknown'}); "
                        "commands go to running jobs only")

@@ -41,6 +41,12 @@ def clear_assets(session: Session, result_id: int) -> None:
     session.execute(delete(Asset).where(Asset.result_id == result_id))
 
 
+def clear_event_images(session: Session, result_id: int) -> None:
+    """The images read from a file result's event files (the only assets of such a result whose
+    bytes the database keeps), not those its job recorded in the assets index."""
+    session.execute(delete(Asset).where(Asset.result_id == result_id, Asset.data.is_not(None)))
+
+
 def list_assets(session: Session, result_id: int, tag: str | None = None) -> list[dict]:
     get_result_row(session, result_id)
     query = select(Asset).where(Asset.result_id == result_id)

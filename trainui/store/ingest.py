@@ -15,7 +15,7 @@ from .. import protocol
 from . import commands as command_store
 from . import files as file_store
 from . import metrics
-from .batch import Applied, LogCursor, LogPart, Position, ResultBatch
+from .batch import Applied, EventsPart, LogCursor, LogPart, Position, ResultBatch
 from .changes import COMMAND, RESULT
 from .database import Database
 from .entries import shown_value, skipped_keys_problem, to_columns
@@ -35,7 +35,7 @@ def position(db: Database, project_id: int, path: str) -> Position:
         pending = s.scalars(select(Command.uid).where(Command.result_id == r.id,
                                                       Command.status == protocol.PENDING)).all()
         return Position(result_id=r.id, log=LogCursor(r.log_offset, r.log_fingerprint), entry_count=r.entry_count,
-                        assets_offset=r.assets_offset, pending_commands=tuple(pending), status=r.status,
+                        assets_offset=r.assets_offset, events=r.events_cursor or {}, pending_commands=tuple(pending), status=r.status,
                         ingest_error=r.ingest_error)
 
 
@@ -61,6 +61,10 @@ def apply_batch(db: Database, batch: ResultBatch) -> Applied:
         if batch.log is not None:
             applied = _apply_log(s, db, r, batch.log, problems)
             out.stale = applied is None
+            changed |= bool(applied)
+        if batch.events is not None:
+            applied = _apply_events(s, r, batch.events, problems)
+            out.stale |= applied is None
             changed |= bool(applied)
         if batch.status is not None:
             changed |= _apply_status(r, batch.status)
@@ -140,6 +144,7 @@ def _apply_log(s: Session, db: Database, r: Result, part: LogPart, problems: lis
     changed = False
     if part.reset:
         metrics.delete_points(s, r.id)
+        r.events_cursor = {}  # the event files beside it are read again too
         r.entry_count, r.last_values, r.keys = 0, {}, []
         r.log_generation = (r.log_generation or 0) + 1
         changed = True
@@ -148,6 +153,33 @@ def _apply_log(s: Session, db: Database, r: Result, part: LogPart, problems: lis
         changed = True
     if part.end is not None:
         r.log_offset, r.log_fingerprint = part.end.offset, part.end.fingerprint
+    if part.error:
+        problems.append(part.error)
+    return changed
+
+
+def _apply_events(s: Session, r: Result, part: EventsPart, problems: list) -> bool | None:
+    """Store what was read from the event files; None when it is stale (the cursor it read from
+    is not the one stored), else whether anything changed."""
+    if (r.events_cursor or {}) != part.start:
+        return None
+    changed = False
+    if part.reset:  # an event file was replaced: what was read from the old one goes
+        metrics.delete_points(s, r.id)
+        file_store.clear_event_images(s, r.id)
+        r.entry_count, r.last_values, r.keys = 0, {}, []
+        r.log_offset, r.log_fingerprint = 0, ""  # a `log` beside them is read again too
+        r.log_generation = (r.log_generation or 0) + 1
+        changed = True
+    if part.entries:
+        _store_entries(s, r, part.entries, problems)
+        changed = True
+    if part.images:
+        file_store.add_assets(s, r.id, part.images)
+        changed = True
+    if r.started_at is None and part.end.get("start_time"):
+        r.started_at = part.end["start_time"]
+    r.events_cursor = part.end
     if part.error:
         problems.append(part.error)
     return changed

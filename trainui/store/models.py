@@ -63,6 +63,8 @@ class Result(Base):
     log_fingerprint: Mapped[str] = mapped_column(String(64), default="")
     log_generation: Mapped[int] = mapped_column(Integer, default=0)  # bumped when a replaced log is re-read
     assets_offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Where each TensorBoard event file was read to (store.batch.EventsPart): {} for a run without any.
+    events_cursor: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     ingest_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     job: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -19,13 +19,19 @@ def result_dict(r: Result) -> dict:
             "args": r.args, "last_values": r.last_values, "keys": r.keys, "entry_count": r.entry_count,
             "started_at": started, "ended_at": end, "updated_at": r.updated_at, "elapsed_time": elapsed,
             "unregistered": r.unregistered, "missing": r.missing, "ingest_error": r.ingest_error,
-            "log_generation": r.log_generation, "created_at": r.created_at, "source": r.source}
+            "log_generation": r.log_generation, "created_at": r.created_at, "source": r.source,
+            "tensorboard": reads_event_files(r.events_cursor)}
+
+
+def reads_event_files(events_cursor: dict | None) -> bool:
+    """Whether a result is (also) read from TensorBoard event files."""
+    return bool((events_cursor or {}).get("files"))
 
 
 LISTED_COLUMNS = (Result.id, Result.project_id, Result.name, Result.path, Result.status, Result.args,
                   Result.last_values, Result.keys, Result.entry_count, Result.started_at, Result.ended_at,
                   Result.updated_at, Result.unregistered, Result.missing, Result.ingest_error, Result.log_generation,
-                  Result.created_at, Result.source)
+                  Result.created_at, Result.source, Result.events_cursor)
 
 
 def list_results(session: Session, project_id: int, include_unregistered: bool = False) -> list[dict]:

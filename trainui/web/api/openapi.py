@@ -44,7 +44,9 @@ SCHEMAS = {
                         "when it was not a finite number"},
         "keys": {"type": "array", "items": {"type": "string"}}, "entry_count": {"type": "integer"},
         "started_at": NULLABLE_NUMBER, "updated_at": {"type": "number"}, "elapsed_time": NULLABLE_NUMBER,
-        "unregistered": {"type": "boolean"}, "ingest_error": {"type": "string", "nullable": True}}},
+        "unregistered": {"type": "boolean"}, "ingest_error": {"type": "string", "nullable": True},
+        "tensorboard": {"type": "boolean", "description": "read from TensorBoard event files (SummaryWriter); "
+                        "with no job status it is read-only: commands are refused with 409"}}},
     "Series": {"type": "object", "properties": {
         "x": {"type": "array", "items": NULLABLE_NUMBER}, "y": {"type": "array", "items": NULLABLE_NUMBER},
         "total": {"type": "integer"}, "downsampled": {"type": "boolean"},
