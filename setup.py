@@ -46,6 +46,9 @@ setup(
         # a maintained attack library, to check the attack example's FGSM / I-FGSM / MI-FGSM against
         "attack-reference": ["adversarial-robustness-toolbox>=1.17"],
         "lightning": ["lightning>=2.2"],
+        # result directories written by torch.utils.tensorboard.SummaryWriter (events.out.tfevents.*):
+        # TensorBoard's Event protobuf decodes them; crc32c checks their records fast
+        "tensorboard": ["tensorboard>=2.12", "crc32c>=2.3"],
         "test": [
             "pytest>=8",
             "wheel>=0.40",  # the packaging test builds a wheel without build isolation
