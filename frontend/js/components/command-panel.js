@@ -32,12 +32,12 @@ export class CommandPanel {
     this.stopBtn = h('button', { class: 'btn btn-danger', type: 'button', onClick: () => {
       if (confirm('Stop this job? It finishes its current step and exits.')) this.post('stop', {});
     } }, 'Stop job');
-    this.el = h('section', { class: 'card card-pad command-panel', 'aria-label': 'Commands' },
-      h('h2', { class: 'section-title' }, 'Commands'),
-      this.notice,
+    this.controls = h('div', { class: 'command-controls' },
       h('div', { class: 'field-inline when-row' }, h('span', {}, 'Apply'), this.when, this.whenValue),
       h('div', { class: 'button-row' }, this.snapshotBtn, this.stopBtn),
       this.hpSlot, this.userSlot, this.error);
+    this.el = h('section', { class: 'card card-pad command-panel', 'aria-label': 'Commands' },
+      h('h2', { class: 'section-title' }, 'Commands'), this.notice, this.controls);
   }
 
   syncWhen() {
@@ -60,8 +60,13 @@ export class CommandPanel {
   update(result) {
     this.result = result;
     const running = result.status === 'running';
+    // Written by TensorBoard's SummaryWriter alone: no trainui job reads commands, so none is offered.
+    const readOnly = Boolean(result.tensorboard) && !result.status;
+    this.controls.hidden = readOnly;
     this.notice.hidden = running;
-    this.notice.replaceChildren(`The job is ${result.status || 'not running'}: commands can only be sent to a running job.`);
+    this.notice.replaceChildren(readOnly
+      ? 'Read from TensorBoard event files: this run takes no commands (its script writes with SummaryWriter; a script that uses trainui.Run can be steered).'
+      : `The job is ${result.status || 'not running'}: commands can only be sent to a running job.`);
     for (const el of this.el.querySelectorAll('button, input, select, textarea')) el.disabled = !running;
     const groups = result.hyperparams || [];
     const hpKeys = [...new Set(groups.flatMap((g) => Object.keys(g)))].filter((k) => groups.some((g) => isTunable(g[k])));
