@@ -93,7 +93,7 @@ def test_stream_through_a_sub_path_with_a_token_and_resumed(start_server, tmp_pa
         resumed.close()
 
 
-def test_a_result_page_stream_tells_of_commands_and_refusals_are_plain(trainui_server, tmp_path):
+def test_a_result_page_stream_tells_of_commands_and_images_and_refusals_are_plain(trainui_server, tmp_path):
     from trainui import protocol
 
     run = tmp_path / "proj" / "job"
@@ -106,6 +106,7 @@ def test_a_result_page_stream_tells_of_commands_and_refusals_are_plain(trainui_s
     events = Events(trainui_server.api_url + f"stream?result={result['id']}")
     try:
         events.wait_for(lambda e: e[1] == "result")
+        events.wait_for(lambda e: e[1] == "assets" and e[2] == {"result_id": result["id"], "count": 0})
         _, posted = trainui_server.api("POST", f"results/{result['id']}/commands", json={"name": "stop"})
         events.wait_for(lambda e: e[1] == "command" and e[2]["command_id"] == posted["command"]["id"]
                         and e[2]["status"] == "PENDING")

@@ -2,10 +2,10 @@
 whose row was updated (entries, status, names, errors) and commands posted or answered."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .models import Command, Result
+from .models import Asset, Command, Result
 from .projects import get_project
 from .results import get_result_row
 
@@ -21,7 +21,7 @@ def check_scope(session: Session, project_id: int | None, result_id: int | None)
 def changes_since(session: Session, since: float, project_id: int | None = None,
                   result_id: int | None = None) -> list[tuple[str, int, tuple, dict]]:
     """(event kind, id, state, payload) of each result changed after ``since`` and, for a result
-    page, of each of its commands; the state tells a stream whether it has sent this change already."""
+    page, of each of its commands and of its image count; the state tells a stream whether it has sent this change already."""
     where = Result.project_id == project_id if project_id is not None else Result.id == result_id
     out = []
     for r in session.execute(select(Result.id, Result.project_id, Result.entry_count, Result.status, Result.updated_at)
@@ -34,4 +34,6 @@ def changes_since(session: Session, since: float, project_id: int | None = None,
                                  .where(Command.result_id == result_id).order_by(Command.id)):
             out.append(("command", c.id, (c.status,), {"result_id": c.result_id, "command_id": c.id,
                                                         "status": c.status}))
+        count = session.scalar(select(func.count()).select_from(Asset).where(Asset.result_id == result_id))
+        out.append(("assets", result_id, (count,), {"result_id": result_id, "count": count}))
     return out

@@ -2,8 +2,8 @@
  * The change feed from the server's event stream (`GET api/v1/stream`, see change-feed.js for the
  * contract). The browser's EventSource reconnects by itself and sends the last event id back, so
  * nothing is missed across a dropped connection. Notices of one topic are coalesced while the
- * page is still busy with the previous one. Images are not in the stream: they are looked at by a
- * slow poll. `onFailure` is called once when the stream cannot be had (refused, or no connection
+ * page is still busy with the previous one. A result page hears of new images from the stream too
+ * (their count); a slow poll stays as a safety net. `onFailure` is called once when the stream cannot be had (refused, or no connection
  * for a while); the caller then polls instead.
  */
 
@@ -80,6 +80,11 @@ export function startStreamFeed(watch, onNotice, { onFailure }) {
   source.addEventListener('command', (event) => {
     const data = JSON.parse(event.data);
     deliver({ topic: 'commands', resultId: data.result_id });
+  });
+
+  source.addEventListener('assets', (event) => {
+    const data = JSON.parse(event.data);
+    deliver({ topic: 'assets', resultId: data.result_id });
   });
 
   const pollAssets = () => {

@@ -4,6 +4,7 @@
 `GET /stream?project=P` (the project page) or `?result=R` (a result page). Events:
     event: result   data: {"id", "project_id", "entry_count", "status", "updated_at"}
     event: command  data: {"result_id", "command_id", "status"}
+    event: assets   data: {"result_id", "count"}       (a result page: its images changed)
 The event id is the stream's cursor (a time on the server's clock); a browser that reconnects
 sends it back as Last-Event-ID and gets what changed since, looking a few seconds further back
 (changes committed late, clocks of other ingesting machines), so a notice may come twice but is
