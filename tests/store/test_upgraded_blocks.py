@@ -14,13 +14,24 @@ from trainui.store.entries import to_columns
 from trainui.store.ingest import apply_batch
 from trainui.store.logs import read_logs
 from trainui.store.migrate import status, upgrade
-from trainui.store.models import MetricBlock, Result
+from trainui.store.models import MetricBlock
 
 BLOCK = 1024
 # metric_blocks as revision 0002 knew it
 OLD_BLOCKS = sa.table("metric_blocks", *(sa.column(name) for name in (
     "result_id", "key", "block_no", "count", "first_index", "indices", "values",
     "min_value", "min_index", "max_value", "max_index")))
+# results as revision 0002 knew it (later revisions add columns the ORM model would select)
+OLD_RESULTS = sa.table("results", *(sa.column(name) for name in (
+    "project_id", "path", "name", "unregistered", "missing", "entry_count", "log_offset", "log_fingerprint",
+    "log_generation", "assets_offset", "created_at", "updated_at")),
+    *(sa.column(name, sa.JSON) for name in ("args", "last_values", "keys", "job")))
+
+
+def old_result_row(project_id: int, path: str) -> dict:
+    return {"project_id": project_id, "path": path, "name": "run", "unregistered": False, "missing": False,
+            "entry_count": 0, "log_offset": 0, "log_fingerprint": "", "log_generation": 0, "assets_offset": 0,
+            "created_at": 0.0, "updated_at": 0.0, "args": {}, "last_values": {}, "keys": [], "job": {}}
 
 
 def old_block_rows(result_id: int, key: str, indices: list[int], values: list[float]) -> list[dict]:
@@ -48,12 +59,13 @@ def test_an_upgraded_database_answers_from_its_old_blocks(db_url, tmp_path):
     (tmp_path / "project").mkdir()
     with db.session(write=True) as s:
         project_id = project_store.create_project(s, str(tmp_path / "project"), "p")["id"]
-    result_id = apply_batch(db, ResultBatch(project_id, str(tmp_path / "project" / "run"))).result_id
     columns = to_columns(old, 0)
     with db.session(write=True) as s:
+        result_id = s.execute(OLD_RESULTS.insert().returning(sa.column("id")),
+                              [old_result_row(project_id, str(tmp_path / "project" / "run"))]).scalar_one()
         for key, (indices, values) in columns.points.items():
             s.execute(OLD_BLOCKS.insert(), old_block_rows(result_id, key, indices, values))
-        s.execute(sa.update(Result).where(Result.id == result_id)
+        s.execute(sa.update(OLD_RESULTS).where(sa.column("id") == result_id)
                   .values(entry_count=len(old), keys=sorted(columns.points)))
 
     upgrade(db)
