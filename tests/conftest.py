@@ -15,19 +15,28 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
-@pytest.fixture(scope="session")
-def repo_root() -> Path:
-    return REPO
+# A test that asks for one of these starts a real process (a server, Chromium, PostgreSQL, a clone's
+# jobs): it belongs to the slow tier, left out by `pytest -m "not slow"`.
+PROCESS_FIXTURES = frozenset({"start_server", "trainui_server", "remote", "page", "browser", "fresh_clone",
+                              "postgres_url", "own_postgres", "fresh_postgres_db"})
 
 
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared data folder {SHARED_DATA} is not there")
-    return SHARED_DATA
+# Test files that start processes themselves (jobs, torchrun, the CLI, pip), run the examples'
+# science, or build series of hundreds of thousands of entries.
+SLOW_PATHS = ("examples/", "jobs/", "test_readme_commands.py", "test_packaging.py", "test_cli_errors.py",
+              "trainer/test_distributed.py", "trainer/test_readme_tour.py", "trainer/test_job_process.py",
+              "trainer/test_resume.py", "store/test_block_groups.py")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        where = Path(str(item.fspath)).relative_to(REPO / "tests").as_posix()
+        on_postgres = getattr(item, "callspec", None) is not None and item.callspec.params.get("db_url") == "postgresql"
+        if (on_postgres or PROCESS_FIXTURES.intersection(item.fixturenames)
+                or any(where == p or where.startswith(p) for p in SLOW_PATHS)):
+            item.add_marker(pytest.mark.slow)
 
 
 class TrainuiServer:
