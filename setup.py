@@ -46,6 +46,8 @@ setup(
         # a maintained attack library, to check the attack example's FGSM / I-FGSM / MI-FGSM against
         "attack-reference": ["adversarial-robustness-toolbox>=1.17"],
         "lightning": ["lightning>=2.2"],
+        "transformers": ["transformers>=4.40", "accelerate>=1.1"],  # the Trainer needs accelerate
+        "ignite": ["pytorch-ignite>=0.5"],
         "test": [
             "pytest>=8",
             "wheel>=0.40",  # the packaging test builds a wheel without build isolation

@@ -193,6 +193,10 @@ class Run:
         return record_image(self.out, tag, image, step, iteration=self.iteration, epoch=self.epoch)
 
     @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
     def elapsed_time(self) -> float:
         return self._elapsed_offset + time.monotonic() - self._started
 
