@@ -59,3 +59,43 @@ def lr_recorder():
             self.lrs[state.global_step] = float(optimizer.param_groups[0]["lr"])
 
     return LrRecorder()
+
+
+def ignite_training(out, schedule: str = "cosine", register: bool = True, max_epochs: int = 5):
+    """An Ignite trainer of a linear regression on 64 samples (16 iterations per epoch, 80 in all)
+    with trainui's logger on every rank. ``schedule``: "cosine" (Ignite's CosineAnnealingScheduler at
+    ITERATION_STARTED), "torch" (torch's LambdaLR through Ignite's LRScheduler) or "warmup" (Ignite's
+    create_lr_scheduler_with_warmup). Returns (trainer engine, run of it, logger, lrs dict, objects)."""
+    import ignite.distributed as idist
+    from ignite.engine import Events, create_supervised_trainer
+    from ignite.handlers import param_scheduler as ps
+
+    from trainui.integrations.ignite import TrainuiLogger
+
+    torch.manual_seed(0)
+    model = idist.auto_model(torch.nn.Linear(4, 1))
+    optimizer = idist.auto_optim(torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
+    data = torch.utils.data.TensorDataset(torch.randn(64 * idist.get_world_size(), 4),
+                                          torch.randn(64 * idist.get_world_size(), 1))
+    loader = idist.auto_dataloader(data, batch_size=4 * idist.get_world_size(), shuffle=False)
+    trainer = create_supervised_trainer(model, optimizer, torch.nn.functional.mse_loss)
+    if schedule == "cosine":
+        scheduler = ps.CosineAnnealingScheduler(optimizer, "lr", start_value=0.1, end_value=0.001, cycle_size=100)
+    elif schedule == "torch":
+        scheduler = ps.LRScheduler(torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0 / (1.0 + 0.05 * s)))
+    else:
+        cosine = ps.CosineAnnealingScheduler(optimizer, "lr", start_value=0.1, end_value=0.001, cycle_size=100)
+        scheduler = ps.create_lr_scheduler_with_warmup(cosine, warmup_start_value=0.01, warmup_duration=10)
+    trainer.add_event_handler(Events.ITERATION_STARTED, scheduler)
+    logger = TrainuiLogger(str(out), args={"lr": 0.1, "schedule": schedule})
+    logger.attach_output_handler(trainer, Events.ITERATION_COMPLETED, tag="train",
+                                 output_transform=lambda loss: {"loss": loss})
+    logger.attach_opt_params_handler(trainer, Events.ITERATION_STARTED, optimizer=optimizer)
+    to_save = {"model": model, "optimizer": optimizer, "trainer": trainer, "scheduler": scheduler}
+    logger.attach_commands(trainer, optimizer=optimizer, scheduler=scheduler if register else None, model=model,
+                           to_save=to_save)
+    lrs: dict = {}
+    # the lr the next iteration uses, once its ITERATION_STARTED scheduler call has run
+    trainer.add_event_handler(Events.ITERATION_STARTED,
+                              lambda engine: lrs.__setitem__(engine.state.iteration, optimizer.param_groups[0]["lr"]))
+    return trainer, loader, logger, lrs, to_save
