@@ -4,7 +4,8 @@
    place makes it O(1), where Chainer's rewrite-everything LogReport is O(n)).
 2. ``Run.step()`` (the poll) with nothing pending, single process (target: < 50 us).
 3. Collectives per ``step()`` under torch.distributed with 2 gloo ranks (target: 1 when nothing
-   is pending), counted by wrapping every torch.distributed collective the library could call.
+   is pending, and 1 in each step that checks a hyperparameter change and answers it), counted by
+   wrapping every torch.distributed collective the library could call.
 
     python benchmarks/bench_trainer.py [--entries 100000] [--skip-distributed]
 """
@@ -103,8 +104,14 @@ def _distributed_worker(rank: int, world: int, port: int, out: str, steps: int, 
     calls["n"] = 0
     run.step(iteration=steps + 1)
     command_calls = calls["n"]
+    checking_calls = []  # the steps after it: the change is checked, then answered (verdicts reduced)
+    for i in range(run._steering.verify_steps):
+        calls["n"] = 0
+        run.step(iteration=steps + 2 + i)
+        checking_calls.append(calls["n"])
+    answered = os.path.exists(os.path.join(out, protocol.COMMANDS_OUTBOX, "bench-lr.json"))
     run.close()
-    results.put((rank, idle_calls / steps, idle_seconds / steps * 1e6, command_calls))
+    results.put((rank, idle_calls / steps, idle_seconds / steps * 1e6, command_calls, checking_calls, answered))
     dist.destroy_process_group()
 
 
@@ -145,10 +152,11 @@ def main() -> int:
     print(f"step() listing the inbox every call:    {scanning:8.2f} us   (poll_interval=0, worst case)")
 
     if not args.skip_distributed:
-        for rank, per_step, micros, on_command in distributed_collectives():
+        for rank, per_step, micros, on_command, checking, answered in distributed_collectives():
             print(f"rank {rank}: {per_step:.2f} collectives per idle step() ({micros:.1f} us each, gloo), "
-                  f"{on_command} for a step that applies one command")
-        print("target: 1 collective per idle step()")
+                  f"{on_command} for a step that applies one command, {checking} in the steps that check it "
+                  f"({'answered' if answered or rank else 'NOT answered'})")
+        print("target: 1 collective per idle step(), 1 per checking step")
     return 0
 
 
