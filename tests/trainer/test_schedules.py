@@ -196,6 +196,17 @@ def test_lr_change_under_each_transformers_schedule(tmp_path, name, mode):
     check(tmp_path, lambda p: torch.optim.AdamW(p, lr=0.001), hf_cases()[name], "lr", 0.0003, mode)
 
 
+def test_every_torch_scheduler_class_and_transformers_schedule_has_a_case():
+    """A scheduler class or ``get_scheduler`` name added by a new torch or Transformers release fails
+    here until it has a case above, instead of going untested."""
+    classes = {name for name, cls in vars(L).items() if isinstance(cls, type) and not name.startswith("_")
+               and issubclass(cls, (L.LRScheduler, L.ReduceLROnPlateau)) and cls is not L.LRScheduler}
+    assert classes <= set(TORCH_CASES), classes - set(TORCH_CASES)
+    if transformers is not None:
+        functions = {f.__name__ for f in transformers.optimization.TYPE_TO_SCHEDULER_FUNCTION.values()}
+        assert functions <= set(hf_cases()), functions - set(hf_cases())
+
+
 @pytest.mark.parametrize("name", ["LambdaLR", "OneCycleLR", "CosineAnnealingLR", "ExponentialLR", "SequentialLR"])
 def test_an_unregistered_scheduler_is_a_failure_that_names_the_fix(tmp_path, name):
     make_optimizer, make_scheduler = TORCH_CASES[name]
