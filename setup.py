@@ -49,6 +49,8 @@ setup(
         # result directories written by torch.utils.tensorboard.SummaryWriter (events.out.tfevents.*):
         # TensorBoard's Event protobuf decodes them; crc32c checks their records fast
         "tensorboard": ["tensorboard>=2.12", "crc32c>=2.3"],
+        "transformers": ["transformers>=4.40", "accelerate>=1.1"],  # the Trainer needs accelerate
+        "ignite": ["pytorch-ignite>=0.5"],
         "test": [
             "pytest>=8",
             "wheel>=0.40",  # the packaging test builds a wheel without build isolation

@@ -5,6 +5,8 @@
     loss = client.series(run["id"], ["main/loss"])["main/loss"]      # loss.x, loss.y: lists
     x, y = loss.arrays()                                              # the same as NumPy arrays
     answer = client.command(run["id"], "adjust_hyperparams", {"lr": 0.01})   # waits for the job
+    # under an LR scheduler: "mode": "scale" (the default) scales the rest of the schedule, "hold" holds the value
+    answer = client.command(run["id"], "adjust_hyperparams", {"lr": 0.01, "mode": "hold"})
 
 Standard library only (NumPy for ``arrays()``), like the trainer library, so it works wherever a
 training script does. Series come whole by default: where the server would thin a series out

@@ -50,15 +50,20 @@ def sync(directory, server, project, token):
 @click.option("--token", envvar="TRAINUI_TOKEN", default=None, help=TOKEN_HELP)
 @click.option("--at-iteration", type=click.IntRange(0), default=None, help="Apply it at this iteration (or the first after).")
 @click.option("--at-epoch", type=click.IntRange(0), default=None, help="Apply it at this epoch (or the first after).")
+@click.option("--mode", type=click.Choice(["scale", "hold"]), default=None,
+              help="adjust_hyperparams under an LR scheduler: 'scale' the rest of the schedule so the value now is "
+                   "the one asked for (warmup and decay keep their shape; the job's default), or 'hold' the value "
+                   "from now on.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for the job's answer.")
 @click.option("--timeout", type=click.FloatRange(0), default=120.0, show_default=True,
               help="Seconds to wait for the answer.")
-def command(result_id, name, values, server, token, at_iteration, at_epoch, wait, timeout):
+def command(result_id, name, values, server, token, at_iteration, at_epoch, mode, wait, timeout):
     """Send the command NAME to the running job of RESULT_ID and print its answer.
 
     \b
     Values are JSON where they parse as JSON, else text:
       trainui command 3 adjust_hyperparams lr=0.01
+      trainui command 3 adjust_hyperparams lr=0.01 --mode hold
       trainui command 3 take_snapshot
       trainui command 3 stop --at-iteration 5000
 
@@ -69,6 +74,10 @@ def command(result_id, name, values, server, token, at_iteration, at_epoch, wait
     if at_iteration is not None and at_epoch is not None:
         raise UsageProblem("give --at-iteration or --at-epoch, not both")
     body = parse_values(values)
+    if mode is not None:
+        if name != "adjust_hyperparams":
+            raise UsageProblem("--mode is for adjust_hyperparams (how a change holds under an LR scheduler)")
+        body["mode"] = mode
     try:
         client = Client(server, token)
         posted = client.post_command(result_id, name, body, iteration=at_iteration, epoch=at_epoch)

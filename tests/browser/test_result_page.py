@@ -33,6 +33,21 @@ def test_live_job_result_page(trainui_server, page, tmp_path, start_job, screens
     done.wait_for(timeout=20000)
     assert "0.01" in done.locator("td.response").text_content()
     wait_until(lambda: current_lr.text_content() == "0.01", timeout=20)
+    assert "scale" in done.locator("td.json").first.text_content()  # the body says the meaning it asked for
+
+    # Under an LR scheduler a change scales the schedule (the default) or holds: a choice, explained in a line.
+    mode = page.get_by_label("Under an LR scheduler")
+    help_line = page.locator(".hp-mode-help")
+    assert mode.input_value() == "scale" and "keep their shape" in help_line.text_content()
+    mode.select_option("hold")
+    assert "no longer moves it" in help_line.text_content()
+    page.get_by_label("New lr").fill("0.02")
+    page.get_by_role("button", name="Apply", exact=True).click()
+    held = page.locator(".history-table tbody tr[data-status='SUCCESS']").filter(has_text="hold")
+    held.wait_for(timeout=20000)
+    assert "hold" in held.locator("td.json").first.text_content() and "0.02" in held.locator("td.response").text_content()
+    wait_until(lambda: current_lr.text_content() == "0.02", timeout=20)
+    assert mode.input_value() == "hold"  # the choice stays for the next change
 
     # A snapshot taken from the UI shows up in the snapshot list.
     page.get_by_role("button", name="Take snapshot").click()

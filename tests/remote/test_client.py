@@ -51,6 +51,10 @@ def test_client_and_cli_commands_are_answered_by_a_running_job(remote, tmp_path)
         assert answered["status"] == "SUCCESS" and answered["response"]["hyperparams"][0]["lr"] == 0.02
         assert answered["iteration"] >= 1 and answered["ranks"] == 1
 
+        held = cli("command", str(rid), "adjust_hyperparams", "lr=0.03", "--mode", "hold", "--server", remote.url)
+        assert held.returncode == 0 and "adjust_hyperparams: SUCCESS at iteration" in held.stdout, held.stderr
+        assert '"mode": "hold"' in held.stdout and '"in_force": 0.03' in held.stdout
+
         failed = cli("command", str(rid), "no_such_command", "--server", remote.url)
         assert failed.returncode == 1 and "no_such_command: FAILURE" in failed.stdout
         assert "unknown command" in failed.stdout
@@ -65,8 +69,8 @@ def test_client_and_cli_commands_are_answered_by_a_running_job(remote, tmp_path)
     finally:
         kill_tree(job)
     applied = [r["name"] for r in read_rank_records(str(out))[0]]
-    assert applied == ["adjust_hyperparams", "no_such_command", "evaluate", "stop"]
-    assert read_log(str(out))[-1]["lr"] == 0.02
+    assert applied == ["adjust_hyperparams", "adjust_hyperparams", "no_such_command", "evaluate", "stop"]
+    assert read_log(str(out))[-1]["lr"] == 0.03
 
 
 def test_client_and_cli_say_what_went_wrong(remote, tmp_path):
@@ -81,6 +85,8 @@ def test_client_and_cli_say_what_went_wrong(remote, tmp_path):
     missing = cli("command", "999", "stop", "--server", remote.url)
     assert missing.returncode == 2 and "999" in missing.stderr
     assert cli("command", "1", "adjust_hyperparams", "lr", "--server", remote.url).returncode == 2
+    misplaced = cli("command", "1", "stop", "--mode", "hold", "--server", remote.url)
+    assert misplaced.returncode == 2 and "--mode is for adjust_hyperparams" in misplaced.stderr
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:

@@ -34,6 +34,8 @@ def test_adjust_lr_and_momentum_applied_and_answered(tmp_path):
     uid = post_command(str(tmp_path), "adjust_hyperparams", {"lr": 0.01, "momentum": 0.5})
     drive(run, 1, 1)
     assert opt.param_groups[0]["lr"] == 0.01 and opt.param_groups[0]["momentum"] == 0.5
+    assert uid not in read_responses(str(tmp_path))  # answered once it held through the next steps
+    drive(run, 2, 3)
     response = read_responses(str(tmp_path))[uid]
     assert response["status"] == "SUCCESS" and response["iteration"] == 1 and response["ranks"] == 1
     assert response["body"]["hyperparams"][0]["lr"] == 0.01
@@ -49,7 +51,7 @@ def test_schedule_runs_at_first_poll_at_or_after(tmp_path):
     run, _, opt = make_run(tmp_path)
     at_iter = post_command(str(tmp_path), "adjust_hyperparams", {"lr": 0.5}, {"key": "iteration", "value": 7})
     at_epoch = post_command(str(tmp_path), "adjust_hyperparams", {"lr": 0.25}, {"key": "epoch", "value": 2})
-    for it in (1, 3, 5, 8, 9):  # iteration 7 is never polled: runs at 8
+    for it in (1, 3, 5, 8, 9, 10):  # iteration 7 is never polled: runs at 8 (answered after 2 more steps)
         run.step(iteration=it, epoch=it // 4)
         if it < 8:
             assert opt.param_groups[0]["lr"] == 0.1
@@ -86,7 +88,7 @@ def test_adam_betas_from_json_list_and_param_group_form(tmp_path):
     ok = post_command(str(tmp_path), "adjust_hyperparams", {"betas": [0.8, 0.95], "weight_decay": 0})
     by_group = post_command(str(tmp_path), "adjust_hyperparams", {"param_groups": {"0": {"eps": 1e-6}}})
     bad = post_command(str(tmp_path), "adjust_hyperparams", {"betas": [0.8]})
-    drive(run, 1, 1)
+    drive(run, 1, 3)
     responses = read_responses(str(tmp_path))
     assert responses[ok]["status"] == "SUCCESS" and responses[by_group]["status"] == "SUCCESS"
     assert opt.param_groups[0]["betas"] == (0.8, 0.95)  # a tuple again, as Adam expects

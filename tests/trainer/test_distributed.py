@@ -97,7 +97,7 @@ def test_average_over_ranks_logs_the_mean(tmp_path):
     assert [e["value"] for e in rank0_only] == [0.0, 0.0, 0.0]
 
 
-def test_idle_step_costs_one_collective_and_a_command_three(tmp_path):
+def test_idle_step_costs_one_collective_and_a_command_three(tmp_path):  # and its checking steps one each
     """Counted by wrapping every torch.distributed collective in two real gloo processes."""
     benchmarks = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks")
     sys.path.insert(0, os.path.abspath(benchmarks))
@@ -105,6 +105,9 @@ def test_idle_step_costs_one_collective_and_a_command_three(tmp_path):
         import bench_trainer
     finally:
         sys.path.pop(0)
-    for rank, per_step, _micros, on_command in bench_trainer.distributed_collectives(steps=200):
+    for rank, per_step, _micros, on_command, checking, answered in bench_trainer.distributed_collectives(steps=200):
         assert per_step == 1.0, rank  # the length broadcast, nothing else
         assert on_command == 3, rank  # length, payload, and the all_reduce counting ranks
+        # the steps that check the change and answer it: still one each (the verdicts ride with the length)
+        assert checking == [1, 1], rank
+        assert answered or rank != 0

@@ -7,9 +7,13 @@ Two lines for a LightningModule user::
 
 The logger and the callback share one ``trainui.Run`` (the callback finds the logger among the
 trainer's loggers). The callback polls once per training batch on every rank, gives the run the
-trainer's optimizers so ``adjust_hyperparams`` reaches them, and turns ``stop`` into
+trainer's optimizers and its schedulers (``trainer.lr_scheduler_configs``) so ``adjust_hyperparams``
+reaches them and holds under them (see trainer/schedules.py), and turns ``stop`` into
 ``trainer.should_stop`` (set on every rank in the same batch, so DDP ranks stop together).
-Lightning is imported when this module is, never by ``import trainui``.
+``take_snapshot`` is Lightning's own checkpoint (``trainer.save_checkpoint``, on every rank as
+Lightning requires), written as ``snapshot_iter_<N>.ckpt``: listed by trainui and loadable with
+``trainer.fit(..., ckpt_path=...)``, which also restores a changed schedule (it rides in the
+optimizer state). Lightning is imported when this module is, never by ``import trainui``.
 """
 from __future__ import annotations
 
@@ -122,7 +126,9 @@ class TrainuiCallback(Callback):
 
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
         self._run = self._resolve(trainer)
-        self._run.attach(model=pl_module, optimizer=list(trainer.optimizers))
+        self._run.attach(model=pl_module, optimizer=list(trainer.optimizers),
+                         scheduler=[config.scheduler for config in trainer.lr_scheduler_configs])
+        self._run.command("take_snapshot", lambda body: self._save_checkpoint(trainer, body))
 
     def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self._run is not None and self._run.step(iteration=trainer.global_step, epoch=trainer.current_epoch):
@@ -135,6 +141,20 @@ class TrainuiCallback(Callback):
     def teardown(self, trainer: Any, pl_module: Any, stage: str) -> None:
         if self._run is not None and self._owns_run:
             self._run.close()
+
+    def _save_checkpoint(self, trainer: Any, body: dict) -> dict:
+        """Lightning's checkpoint as ``snapshot_iter_<N>.ckpt``, renamed into place once written, so
+        no reader sees half of it. Runs on every rank in the same batch (a collective in Lightning)."""
+        if body.get("per_rank", False) is not False:
+            raise ValueError("per_rank snapshots: Lightning writes one checkpoint for all ranks; send take_snapshot "
+                             "without per_rank")
+        run = self._run
+        name = protocol.snapshot_name(run.iteration or 0, ".ckpt")
+        temporary = os.path.join(run.out, f".tmp-{name}")
+        trainer.save_checkpoint(temporary)  # every rank; the main one writes, then all meet at a barrier
+        if trainer.is_global_zero:
+            os.replace(temporary, os.path.join(run.out, name))
+        return {"path": name, "iteration": run.iteration}
 
     def _resolve(self, trainer: Any) -> Run:
         for logger in getattr(trainer, "loggers", []):

@@ -21,6 +21,31 @@ from trainui import protocol
 Handler = Callable[[dict], Any]
 
 
+class Pending:
+    """What a handler returns for a command whose answer needs the steps after it: a hyperparameter
+    change is answered once it held through them, a Hugging Face snapshot once the Trainer saved it.
+
+    Every rank gets one (handlers run on every rank); ``observe`` runs in each later ``step()``;
+    ``due`` must turn true at the same ``step()`` on every rank (count steps, or react to an event
+    every rank sees), because the ranks' verdicts are then reduced in that step's collective.
+    """
+
+    def observe(self, iteration: int | None, epoch: int | None) -> None:
+        """Look at this step (after the training code and its schedulers have run)."""
+
+    @property
+    def due(self) -> bool:
+        return True
+
+    def verdict(self) -> tuple[bool, dict]:
+        """This rank's outcome: (held, answer body)."""
+        return True, {}
+
+    def unfinished(self) -> tuple[bool, dict]:
+        """The outcome when the job ends before ``due``: what this rank saw so far."""
+        return self.verdict()
+
+
 class Inbox:
     """Rank 0's view of the inbox: new records, scheduled ones not yet due, garbage."""
 
@@ -144,6 +169,8 @@ class Registry:
             return False, {"error": message, "type": type(exc).__name__}
         if result is None:
             return True, {}
+        if isinstance(result, Pending):
+            return True, result
         if not isinstance(result, dict):
             result = {"value": result}
         try:

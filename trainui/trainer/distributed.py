@@ -6,6 +6,11 @@ carry the payload, and after applying, one ``all_reduce`` counts the ranks that 
 command. So a poll with nothing pending costs exactly one scalar collective, and ranks cannot
 disagree about when a command ran, because they all see it in the same ``step()`` call.
 
+A command answered after later steps (a hyperparameter change that must hold, see steering.py)
+needs every rank's verdict: in the step where it is due, the length broadcast becomes one
+``all_reduce`` of ``[length, verdict, ...]`` (rank 0 alone adds the length), so that step still
+costs one collective.
+
 Works with any backend torch.distributed offers; with nccl the tensors live on the current CUDA
 device, as nccl requires.
 """
@@ -28,6 +33,9 @@ class LocalComm:
 
     def count_applied(self, flags: list[int]) -> list[int]:
         return list(flags)
+
+    def share_counting(self, payload: list | None, flags: list[int]) -> tuple[list, list[int]]:
+        return payload or [], list(flags)
 
     def average(self, values: list[float]) -> list[float]:
         return list(values)
@@ -59,7 +67,19 @@ class TorchComm:
             data = json.dumps(payload).encode("utf-8") if payload else b""
             self._length.fill_(len(data))
         dist.broadcast(self._length, src=0)
-        length = int(self._length.item())
+        return self._payload(data, int(self._length.item()))
+
+    def share_counting(self, payload: list | None, flags: list[int]) -> tuple[list, list[int]]:
+        """``share`` and ``count_applied(flags)`` in one all_reduce (plus the payload when there is one)."""
+        torch, dist = self._torch, self._dist
+        data = json.dumps(payload).encode("utf-8") if self.rank == 0 and payload else b""
+        counts = torch.tensor([len(data), *flags], dtype=torch.int64, device=self.device)
+        dist.all_reduce(counts)
+        values = [int(c) for c in counts.cpu().tolist()]
+        return self._payload(data, values[0]), values[1:]
+
+    def _payload(self, data: bytes, length: int) -> list:
+        torch, dist = self._torch, self._dist
         if length == 0:
             return []
         if self.rank == 0:

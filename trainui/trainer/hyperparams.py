@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
-NOT_ADJUSTABLE = ("params",)
+OVERRIDE_KEY = "trainui_override"  # a change that holds under a scheduler (see schedules.py); not a hyperparameter
+NOT_ADJUSTABLE = ("params", OVERRIDE_KEY)
 
 
 def param_groups(optimizers: Iterable[Any]) -> list[dict]:

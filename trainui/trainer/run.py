@@ -5,6 +5,8 @@ snapshots, assets, and the command inbox/outbox. Under torch.distributed every r
 same ``Run``; rank 0 does the file I/O and ``step()`` shares due commands with one scalar
 broadcast, so every rank applies them in the same ``step()`` call. The per-iteration cost with
 nothing pending is a few clock reads (single process) or that one broadcast (distributed).
+``adjust_hyperparams`` holds under the schedulers given with ``scheduler=`` and is answered once it
+held through the next steps (see trainer/steering.py).
 """
 from __future__ import annotations
 
@@ -19,12 +21,13 @@ from typing import Any, Callable
 
 from trainui import protocol
 from trainui.trainer import distributed, hyperparams
-from trainui.trainer.commands import Inbox, Registry, failure, write_response
+from trainui.trainer.commands import Inbox, Pending, Registry, failure, write_response
 from trainui.trainer.images import record_image
 from trainui.trainer.logfile import REPLAYED_LOG, LogWriter, append_jsonl
 from trainui.trainer.progress import ProgressBar
 from trainui.trainer.snapshot import save_snapshot
 from trainui.trainer.status import StatusWriter
+from trainui.trainer.steering import DEFAULT_VERIFY_STEPS, Steering
 
 SIGTERM_FLUSH_SECONDS = 3.0  # the upload's last word after SIGTERM (torchrun's grace period is short)
 
@@ -46,6 +49,8 @@ class Run:
         progress: bool = True,
         average_over_ranks: bool = False,
         *,
+        scheduler: Any = None,
+        verify_steps: int = DEFAULT_VERIFY_STEPS,
         poll_interval: float = 0.2,
         poll_every: int = 1,
         flush_every: int = 100,
@@ -61,7 +66,10 @@ class Run:
         """Open (or resume into) the result directory ``out``.
 
         ``optimizer`` may be one optimizer or a list; their param groups are numbered in order
-        for ``adjust_hyperparams``. ``handle_signals`` installs a SIGTERM handler and an
+        for ``adjust_hyperparams``. ``scheduler`` (one or a list: torch.optim.lr_scheduler schedulers,
+        Transformers schedules, Ignite parameter schedulers) makes a change of a value they drive hold,
+        by the meaning the command asks for (``"mode": "scale"``, the default, or ``"hold"``); each
+        change is answered after it held for ``verify_steps`` steps. ``handle_signals`` installs a SIGTERM handler and an
         excepthook (main thread only) so a killed or crashing job still flushes its log and
         reports its status. ``poll_every=N`` makes only every N-th ``step()`` look for
         commands (and, distributed, do its collective), for loops whose iterations take about
@@ -100,6 +108,9 @@ class Run:
         self._progress: ProgressBar | None = None
         self._uploader: Any = None  # trainer.uploader.Uploader, imported only when a server is given
         self._upload_timeout: float | None = None  # None: the uploader's own bound
+        self._steering = Steering(verify_steps)
+        self._steering.register(scheduler)
+        self._pending: list[tuple] = []  # (record, Pending, iteration, epoch, ranks applied) awaiting steps
         self._registry = Registry()
         self._registry.register("take_snapshot", self._cmd_take_snapshot)
         self._registry.register("adjust_hyperparams", self._cmd_adjust_hyperparams)
@@ -182,6 +193,10 @@ class Run:
         return record_image(self.out, tag, image, step, iteration=self.iteration, epoch=self.epoch)
 
     @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
     def elapsed_time(self) -> float:
         return self._elapsed_offset + time.monotonic() - self._started
 
@@ -196,8 +211,17 @@ class Run:
         self._counting_reports = False
         self._advance(iteration, epoch)
         self._steps += 1
+        if self._pending:
+            for _, pending, *_ in self._pending:
+                pending.observe(self.iteration, self.epoch)
         if self._steps % self._poll_every == 0:  # the same calls on every rank
-            if self._comm.distributed:
+            due = [p for p in self._pending if p[1].due] if self._pending else None
+            if due:  # their verdicts ride in this step's one collective
+                verdicts = [p[1].verdict() for p in due]
+                records, held = self._comm.share_counting(self._take_due() if self.is_main else None,
+                                                          [1 if ok else 0 for ok, _ in verdicts])
+                self._answer_pending(due, verdicts, held)
+            elif self._comm.distributed:
                 records = self._comm.share(self._take_due() if self.is_main else None)
             else:
                 records = self._take_due()
@@ -251,23 +275,56 @@ class Run:
             results.append((record, ok, body))
             self._record_on_rank(record, ok)
         counts = self._comm.count_applied([1 if ok else 0 for _, ok, _ in results])
-        if not self.is_main:
-            return
         for (record, ok, body), count in zip(results, counts):
+            if isinstance(body, Pending):
+                if count == self.world_size:  # answered after the next steps (every rank knows count)
+                    self._pending.append((record, body, self.iteration, self.epoch, count))
+                    continue
+                body = body.verdict()[1]
             if ok and count < self.world_size:
                 ok, body = False, dict(body, error=f"applied on {count} of {self.world_size} ranks")
-            if ok:
-                response = protocol.CommandResponse(
-                    uid=record.uid, name=record.name, status=protocol.SUCCESS,
-                    iteration=self.iteration, epoch=self.epoch, body=body, ranks=count)
-            else:
-                response = failure(record.uid, record.name, body.get("error", "failed"),
-                                   self.iteration, self.epoch, ranks=count)
-                response.body = body
-            try:
-                write_response(self.out, response)
-            except OSError as exc:
-                _warn(f"cannot answer command {record.uid}: {exc}")
+            self._respond(record, ok, body, count, self.iteration, self.epoch)
+        self._answers_written()  # the new hyperparameters show in the status at once, answered or not
+
+    def _answer_pending(self, due: list[tuple], verdicts: list[tuple[bool, dict]], held: list[int]) -> None:
+        """Answer commands whose checking steps are over; ``held`` counts the ranks each held on."""
+        self._pending = [p for p in self._pending if not any(p is d for d in due)]
+        for (record, _, iteration, epoch, _applied), (ok, body), count in zip(due, verdicts, held):
+            if not ok and not self.is_main:
+                _warn(f"rank {self.rank}: command {record.name} ({record.uid}): {body.get('error')}")
+            if ok and count < self.world_size:
+                ok, body = False, dict(body, error=f"it held on {count} of {self.world_size} ranks; on the others "
+                                                   "something rewrote it (their stderr says what and when)")
+            self._respond(record, ok, body, count, iteration, epoch)
+        self._answers_written()
+
+    def _answer_unfinished(self) -> None:
+        """The job ends with answers still waiting for steps: each says what rank 0 saw until the end."""
+        pending, self._pending = self._pending, []
+        for record, check, iteration, epoch, applied in pending:
+            ok, body = check.unfinished()
+            self._respond(record, ok, body, applied, iteration, epoch)
+        if pending:
+            self._answers_written()
+
+    def _respond(self, record, ok: bool, body: dict, ranks: int, iteration, epoch) -> None:
+        if not self.is_main:
+            return
+        if ok:
+            response = protocol.CommandResponse(
+                uid=record.uid, name=record.name, status=protocol.SUCCESS,
+                iteration=iteration, epoch=epoch, body=body, ranks=ranks)
+        else:
+            response = failure(record.uid, record.name, body.get("error", "failed"), iteration, epoch, ranks=ranks)
+            response.body = body
+        try:
+            write_response(self.out, response)
+        except OSError as exc:
+            _warn(f"cannot answer command {record.uid}: {exc}")
+
+    def _answers_written(self) -> None:
+        if not self.is_main:
+            return
         if self._uploader is not None:
             self._uploader.nudge()  # the answers go to the server now, not at the next scan
         try:
@@ -294,9 +351,8 @@ class Run:
         path = self.snapshot(per_rank=per_rank)
         return {"path": os.path.relpath(path, self.out) if path else None, "iteration": self.iteration}
 
-    def _cmd_adjust_hyperparams(self, body: dict) -> dict:
-        hyperparams.apply(hyperparams.plan(self.optimizers, body))
-        return {"hyperparams": hyperparams.describe(self.optimizers)}
+    def _cmd_adjust_hyperparams(self, body: dict) -> Pending:
+        return self._steering.adjust(self.optimizers, body, self.iteration)
 
     def _cmd_stop(self, body: dict) -> dict:
         self.stop_requested = True
@@ -310,16 +366,22 @@ class Run:
         os.makedirs(self.out, exist_ok=True)
         return save_snapshot(
             self.out, self.iteration or 0, self.epoch, self.model, self.optimizers,
-            rank=self.rank if per_rank else None,
+            rank=self.rank if per_rank else None, schedulers=self._steering.schedulers,
             extra=dict(extra or {}, elapsed_time=self.elapsed_time, world_size=self.world_size),
         )
 
-    def attach(self, model: Any = None, optimizer: Any = None) -> None:
-        """Give the run its model/optimizer after construction (e.g. from a Lightning trainer)."""
+    def attach(self, model: Any = None, optimizer: Any = None, scheduler: Any = None) -> None:
+        """Give the run its model/optimizer/scheduler(s) after construction (e.g. from a Lightning trainer)."""
         if model is not None:
             self.model = model
         if optimizer is not None:
             self.optimizers = _as_list(optimizer)
+        self._steering.register(scheduler)
+
+    @property
+    def schedulers(self) -> list:
+        """The registered schedulers (unwrapped), in registration order."""
+        return list(self._steering.schedulers)
 
     def write_args(self, args: Any) -> None:
         """(Re)write ``args`` from a dict or argparse.Namespace (rank 0); odd values become strings."""
@@ -337,6 +399,7 @@ class Run:
             return
         self._closed = True
         final = status or (protocol.STOPPED if self.stop_requested else protocol.FINISHED)
+        self._answer_unfinished()
         if self._log is not None:
             self._log.close()
         if self._progress is not None:

@@ -1,8 +1,10 @@
-"""Snapshots a job can resume from: model, optimizer(s), iteration, epoch and RNG states.
+"""Snapshots a job can resume from: model, optimizer(s), scheduler(s), iteration, epoch and RNG states.
 
 Written to a temporary file and renamed, so the server (which lists ``snapshot_iter_*``) and a
 job resuming after a crash never see half a snapshot. The RNG states make a resumed run draw
-the same batches and dropout masks it would have drawn.
+the same batches and dropout masks it would have drawn. A hyperparameter change made under a
+scheduler lives in the optimizer's param groups (see schedules.py), so the optimizer and scheduler
+states together resume the changed schedule.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import time
 from typing import Any
 
 from trainui import protocol
+from trainui.trainer import schedules
 
 
 def save_snapshot(
@@ -23,6 +26,7 @@ def save_snapshot(
     optimizers: list | None = None,
     rank: int | None = None,
     extra: dict | None = None,
+    schedulers: list | None = None,
 ) -> str:
     """Write ``snapshot_iter_<N>.pt`` (``snapshot_iter_<N>.rank<k>.pt`` when ``rank`` is given)."""
     import torch
@@ -37,6 +41,7 @@ def save_snapshot(
         "created_at": time.time(),
         "model": unwrap(model).state_dict() if model is not None else None,
         "optimizer": optimizers[0].state_dict() if len(optimizers) == 1 else [o.state_dict() for o in optimizers],
+        "schedulers": [s.state_dict() if hasattr(s, "state_dict") else None for s in schedulers or []],
         "rng": rng_states(),
         "extra": extra or {},
     }
@@ -45,8 +50,9 @@ def save_snapshot(
 
 
 def load_snapshot(path: str, model: Any = None, optimizer: Any = None, restore_rng: bool = True,
-                  map_location: Any = "cpu") -> dict:
-    """Load a snapshot into ``model``/``optimizer`` and return its contents.
+                  map_location: Any = "cpu", scheduler: Any = None) -> dict:
+    """Load a snapshot into ``model``/``optimizer``/``scheduler`` (one or a list, in the order the
+    run registered them) and return its contents.
 
     The returned dict has ``iteration`` and ``epoch`` (continue from ``iteration + 1``).
     ``weights_only=False`` because the file holds Python and NumPy RNG states: load only
@@ -65,6 +71,15 @@ def load_snapshot(path: str, model: Any = None, optimizer: Any = None, restore_r
             raise ValueError(f"snapshot has {len(saved_list)} optimizer states, got {len(optimizers)} optimizers")
         for opt, opt_state in zip(optimizers, saved_list):
             opt.load_state_dict(opt_state)
+    if scheduler is not None:
+        schedulers = list(scheduler) if isinstance(scheduler, (list, tuple)) else [scheduler]
+        saved = state.get("schedulers") or []
+        if len(saved) != len(schedulers):
+            raise ValueError(f"snapshot has {len(saved)} scheduler states, got {len(schedulers)} schedulers "
+                             "(a snapshot holds the schedulers given to trainui.Run(scheduler=...))")
+        for sched, sched_state in zip(schedulers, saved):
+            if sched_state is not None:
+                schedules.unwrap(sched).load_state_dict(sched_state)
     if restore_rng and state.get("rng"):
         restore_rng_states(state["rng"])
     return state

@@ -1,6 +1,8 @@
 /**
  * Steer a running job: take a snapshot, adjust optimizer hyperparameters (current values
  * shown, live), stop, or run one of the job's own commands; now or at an iteration/epoch.
+ * A hyperparameter change says what it means under an LR scheduler: scale the rest of the
+ * schedule (the job's default) or hold the value.
  * Posts to `POST /results/<id>/commands`; the history component shows the outcome.
  */
 import { h } from '../dom.js';
@@ -9,6 +11,18 @@ import { formatArg, parseValue } from '../lib/format.js';
 import { toast } from './feedback.js';
 
 const BUILTIN = new Set(['take_snapshot', 'adjust_hyperparams', 'stop']);
+
+/** The two meanings of a change under an LR scheduler (`"mode"` in the command body), one line each. */
+export const MODES = {
+  scale: {
+    label: 'scale the schedule',
+    help: 'The value becomes the one typed now; the scheduler goes on moving it from there (warmup and decay keep their shape).',
+  },
+  hold: {
+    label: 'hold this value',
+    help: 'The value stays the one typed from now on; the scheduler no longer moves it.',
+  },
+};
 
 /** Numbers and tuples of numbers (lr, momentum, betas...) are worth a field; flags such as `foreach` are not. */
 function isTunable(value) {
@@ -107,8 +121,22 @@ export class CommandPanel {
     h('table', { class: 'table table-compact' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'key'), h('th', { scope: 'col' }, 'current'), h('th', { scope: 'col' }, 'new'))),
       h('tbody', {}, rows)),
+    this.renderMode(running),
     h('button', { class: 'btn btn-primary', type: 'submit', disabled: !running }, 'Apply'));
     this.hpSlot.replaceChildren(form);
+  }
+
+  /** Scale or hold, with the line that says what the choice does; kept across re-renders. */
+  renderMode(running) {
+    const chosen = this.modeSelect?.value || 'scale';
+    const help = h('p', { class: 'muted small hp-mode-help', id: `hp-mode-help-${this.resultId}` });
+    this.modeSelect = h('select', {
+      class: 'input input-small', 'aria-label': 'Under an LR scheduler', 'aria-describedby': help.id, disabled: !running,
+      onChange: () => help.replaceChildren(MODES[this.modeSelect.value].help),
+    }, ...Object.entries(MODES).map(([value, mode]) => h('option', { value }, mode.label)));
+    this.modeSelect.value = chosen;
+    help.replaceChildren(MODES[chosen].help);
+    return h('div', { class: 'hp-mode' }, h('div', { class: 'field-inline' }, h('span', {}, 'Under an LR scheduler'), this.modeSelect), help);
   }
 
   adjust(form) {
@@ -122,7 +150,8 @@ export class CommandPanel {
       return;
     }
     const group = this.groupSelect?.value;
-    const body = group && group !== 'all' ? { param_groups: { [group]: values } } : values;
+    const body = group && group !== 'all' ? { param_groups: { [group]: values } } : { ...values };
+    body.mode = this.modeSelect?.value || 'scale';
     this.post('adjust_hyperparams', body).then((ok) => {
       if (ok) for (const input of form.querySelectorAll('input[name]')) input.value = '';
     });
