@@ -33,10 +33,12 @@ def open_database(config: ServerConfig, create: bool = True, wait: bool = False)
     from sqlalchemy.exc import OperationalError
 
     from .store import Database, StoreError
+    from .store.project_rules import ProjectRules
     from .store.schema import ensure_schema, safe_url
 
+    rules = ProjectRules(data_root=config.data_root, allowed_roots=config.projects_root)
     try:
-        db = Database(config.db_url, config.series_cache_bytes, create_folder=create)
+        db = Database(config.db_url, config.series_cache_bytes, create_folder=create, project_rules=rules)
     except StoreError as error:
         raise UserError(str(error)) from None
     said = False

@@ -7,12 +7,12 @@ from flask import Flask, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from ..store.errors import Conflict, Invalid, NotFound, SchemaOutOfDate, StoreError
+from ..store.errors import Conflict, Invalid, NotAllowed, NotFound, SchemaOutOfDate, StoreError
 from .responses import error_response
 
 log = logging.getLogger("trainui.web")
 
-STATUS_OF = {NotFound: 404, Conflict: 409, Invalid: 422, SchemaOutOfDate: 503}
+STATUS_OF = {NotFound: 404, Conflict: 409, Invalid: 422, NotAllowed: 403, SchemaOutOfDate: 503}
 HTTP_NAMES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
               409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "unprocessable"}
 

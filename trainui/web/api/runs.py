@@ -24,6 +24,7 @@ MAX_BATCH_BYTES = 8 * 1024 * 1024
 MAX_ASSET_BYTES = 10 * 1024 * 1024
 MAX_WAIT = 30.0
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+AS_FILES = ("log", "args", "status", "answers")  # a batch's copies of the job's files: read as files are
 
 
 def long_poll_slots(threads: int) -> threading.BoundedSemaphore:
@@ -55,7 +56,7 @@ def post_batch(result_id: int):
     _run_for_upload(result_id)
     if (request.content_length or 0) > MAX_BATCH_BYTES:
         raise TooLarge(f"a batch is at most {MAX_BATCH_BYTES // (1024 * 1024)} MB: send fewer entries at a time")
-    outcome = store.upload_batch(db(), result_id, parse_batch(json_body()))
+    outcome = store.upload_batch(db(), result_id, parse_batch(json_body(as_files=AS_FILES)))
     if outcome["gap"]:
         return json_response({"error": "gap", "entry_count": outcome["entry_count"],
                               "message": f"the server holds {outcome['entry_count']} entries of this run: "
