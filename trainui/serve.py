@@ -70,6 +70,7 @@ def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -
     from .ingest import IngestionService
     from .store.schema import safe_url
     from .web import create_app
+    from .web.limits import HARD_LIMIT
 
     configure_logging(config.log_level)
     config.ensure_token()
@@ -83,7 +84,7 @@ def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -
             # over 1 MB of pending output to a temporary file.
             wsgi = create_server(app, host=config.host, port=config.port, threads=config.threads, ident="trainui",
                                  channel_timeout=120, clear_untrusted_proxy_headers=False,
-                                 outbuf_overflow=64 * 1024 * 1024)
+                                 outbuf_overflow=64 * 1024 * 1024, max_request_body_size=HARD_LIMIT)
         except OSError as error:
             raise UserError(_bind_error(config, error)) from None
         if config.ingest:
