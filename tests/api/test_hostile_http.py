@@ -4,6 +4,8 @@ Host header that only starts like loopback."""
 from __future__ import annotations
 
 import json
+import os
+import pwd
 import socket
 
 import numpy as np
@@ -103,3 +105,28 @@ def test_a_host_that_only_starts_like_loopback_is_not_loopback(trainui_server):
         response = requests.get(trainui_server.api_url + "projects", headers={"Host": host}, timeout=5)
         assert response.status_code in (400, 403), host
     assert requests.get(trainui_server.api_url + "projects", headers={"Host": "[::1]:5000"}, timeout=5).status_code == 200
+
+
+def test_project_paths_that_would_reach_outside_the_projects_are_refused(start_server, tmp_path):
+    """``POST /projects {"path": "/"}`` let the server ingest other users' runs through the temp
+    folder and /proc/<pid>/root; its own data folder held its database."""
+    server = start_server()
+    (tmp_path / "runs" / "a").mkdir(parents=True)
+    os.symlink("/", tmp_path / "runs" / "to_root")
+    refused = ["/", "/proc", "/proc/self/root", "/etc", "/usr/lib", "/tmp", "/home", "/dev",
+               str(tmp_path / "runs" / "to_root"), str(server.root), str(tmp_path)]
+    refused += [p.pw_dir for p in pwd.getpwall() if p.pw_uid != os.getuid() and p.pw_dir.startswith("/home/")
+                and os.path.isdir(p.pw_dir)]
+    for path in refused:
+        status, body = server.api("POST", "projects", json={"path": path})
+        assert status in (400, 403, 422), (path, status, body)
+        assert body["message"], path
+    assert server.api("GET", "projects")[1]["projects"] == []
+    assert server.api("POST", "projects", json={"path": str(tmp_path / "runs" / "a")})[0] == 201
+
+    allowed = tmp_path / "allowed"
+    (allowed / "p").mkdir(parents=True)
+    rooted = start_server(extra_args=("--projects-root", str(allowed)))
+    status, body = rooted.api("POST", "projects", json={"path": str(tmp_path / "runs")})
+    assert status in (400, 403, 422) and "--projects-root" in body["message"], body
+    assert rooted.api("POST", "projects", json={"path": str(allowed / "p")})[0] == 201
