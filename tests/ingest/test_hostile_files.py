@@ -108,3 +108,47 @@ def test_a_command_never_goes_through_a_symlinked_inbox(start_server, tmp_path):
         assert [c["status"] for c in commands] == ["PENDING"]  # never said to be delivered or applied
     finally:
         run.close()
+
+
+def test_the_metric_key_not_stored_message_stays_while_the_log_grows(start_server, tmp_path):
+    """It vanished on the next pass, though the key was still being dropped."""
+    run = live_run(tmp_path / "project" / "live")
+    server = start_server()
+    try:
+        run.log({"loss": 0.9, "k" * 300: 1.0}, iteration=2)  # a key longer than the store keeps
+        run.flush()
+        project = server.create_project(tmp_path / "project")
+        rid = server.wait_for(lambda: server.results(project["id"]))[0]["id"]
+
+        def result():
+            return server.api("GET", f"results/{rid}")[1]["result"]
+
+        server.wait_for(lambda: "metric key not stored" in (result()["ingest_error"] or ""))
+        for i in range(3, 8):
+            run.step(iteration=i)
+            run.log({"loss": 1.0 / i}, iteration=i)
+            run.flush()
+            server.wait_for(lambda: result()["entry_count"] >= i, timeout=10)
+            time.sleep(0.6)  # another pass
+            assert "metric key not stored" in (result()["ingest_error"] or ""), result()["ingest_error"]
+    finally:
+        run.close()
+
+
+def test_a_project_deleted_while_it_is_ingested_leaves_no_traceback(start_server, tmp_path):
+    project_dir = tmp_path / "project"
+    for i in range(60):
+        directory = project_dir / f"r{i}"
+        directory.mkdir(parents=True)
+        (directory / "log").write_text('[%s]' % ", ".join('{"iteration": %d, "loss": 1.0}' % j for j in range(200)))
+        (directory / "args").write_text('{"lr": 0.1}')
+    server = start_server()
+    for delay in (0.0, 0.05, 0.1, 0.2, 0.4, 0.8):
+        project = server.create_project(project_dir)
+        time.sleep(delay)
+        status, body = server.api("DELETE", f"projects/{project['id']}")
+        assert status in (200, 204), body
+    time.sleep(2.0)  # ingestion passes over what it had in hand
+    assert server.api("GET", "projects")[1]["projects"] == []
+    log = server.log_path.read_text(errors="replace")
+    assert "Traceback" not in log and "Error" not in log.replace("ingest_error", ""), log[-3000:]
