@@ -49,12 +49,12 @@ def test_an_svg_with_a_script_runs_nothing_however_it_is_opened(trainui_server, 
         page.goto(f"{trainui_server.url}results/{rid}")
         tile = page.locator(".image-figure[data-tag='drawing'] img")
         tile.wait_for()
-        wait_until(lambda: page.evaluate("(img) => img.complete && img.naturalWidth === 40", tile.element_handle()))
+        wait_until(lambda: page.evaluate("(img) => img.complete && img.naturalWidth === 40", tile.element_handle()), page=page)
 
         page.get_by_role("button", name="Open drawing at step 1 full size").click()
         dialog = page.get_by_role("dialog")
         big = dialog.locator("img.lightbox-img")
-        wait_until(lambda: page.evaluate("(img) => img.complete && img.naturalWidth === 40", big.element_handle()))
+        wait_until(lambda: page.evaluate("(img) => img.complete && img.naturalWidth === 40", big.element_handle()), page=page)
 
         link = dialog.get_by_role("link", name="Open file")
         asset_url = link.get_attribute("href")
@@ -62,7 +62,7 @@ def test_an_svg_with_a_script_runs_nothing_however_it_is_opened(trainui_server, 
         page.on("download", lambda d: downloads.append(d))
         context.on("page", lambda opened: opened.on("download", lambda d: downloads.append(d)))
         link.click()  # opens a tab, which becomes a download
-        wait_until(lambda: downloads or len(context.pages) > 1)
+        wait_until(lambda: downloads or len(context.pages) > 1, page=page)  # (events arrive while playwright waits)
         page.wait_for_timeout(1500)
 
         typed = context.new_page()  # the file's address, typed in
