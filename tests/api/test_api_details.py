@@ -78,3 +78,8 @@ def test_the_token_flag_says_it_shows_in_ps():
                          text=True, timeout=60)
     text = " ".join(out.stdout.split())
     assert "visible to every user of this machine in `ps`" in text and "$TRAINUI_ADMIN_TOKEN" in text
+
+
+def test_a_method_not_allowed_says_which_are(trainui_server):
+    response = requests.request("TRACE", trainui_server.api_url + "projects", timeout=5)
+    assert response.status_code == 405 and set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}

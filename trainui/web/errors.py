@@ -46,7 +46,10 @@ def register_error_handlers(app: Flask) -> None:
         if not request.path.startswith("/api/"):
             return error
         code = error.code or 500
-        return error_response(code, HTTP_NAMES.get(code, "error"), error.description or error.name)
+        response = error_response(code, HTTP_NAMES.get(code, "error"), error.description or error.name)
+        if getattr(error, "valid_methods", None):  # a 405 says which methods the URL takes (RFC 9110)
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
 
     @app.errorhandler(IntegrityError)
     def concurrent_write(error: IntegrityError):
