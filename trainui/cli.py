@@ -15,6 +15,10 @@ from .usage import load_config, user_errors
 
 DB_OPTION = click.option("--db", "db_url", metavar="URL", default=None,
                          help="Database URL (default: $TRAINUI_DB_URL, else SQLite under $TRAINUI_ROOT or ~/.trainui).")
+PROJECTS_ROOT_OPTION = click.option(
+    "--projects-root", "projects_root", multiple=True, metavar="DIR",
+    help="Register projects only inside DIR (repeatable; default: $TRAINUI_PROJECTS_ROOT, else anywhere but "
+         "system folders, other users' homes and the server's own data).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,11 +41,14 @@ def server_options(command):
         DB_OPTION,
         click.option("--base-url", default=None, help="Serve under a sub-path, e.g. /trainui/ behind a reverse proxy."),
         click.option("--token", default=None,
-                     help="Access token required on every request (generated when binding beyond loopback)."),
+                     help="Access token required on every request (generated when binding beyond loopback). "
+                          "A flag is visible to every user of this machine in `ps`: prefer "
+                          "$TRAINUI_ADMIN_TOKEN."),
         click.option("--allowed-hosts", default=None, metavar="NAMES",
                      help="Comma-separated host names the server answers besides the bound address and "
                           "loopback names (e.g. the name a reverse proxy forwards)."),
         click.option("--threads", default=None, type=click.IntRange(1, 64), help="Request threads [default: 24]."),
+        PROJECTS_ROOT_OPTION,
     ]):
         command = option(command)
     return command
@@ -97,8 +104,9 @@ def project() -> None:
 @click.option("-n", "--name", default=None, help="Project name (default: the directory's name).")
 @DB_OPTION
 @click.option("--no-ingest", is_flag=True, help="Only register; a running server ingests the results.")
+@PROJECTS_ROOT_OPTION
 @user_errors
-def project_create(directory, name, db_url, no_ingest):
+def project_create(directory, name, db_url, no_ingest, projects_root):
     """Register DIR as a project (works while a server runs) and ingest its results.
 
     A directory registered already is reused: its new results are ingested.
@@ -121,7 +129,8 @@ def project_create(directory, name, db_url, no_ingest):
         bar.__enter__()
 
     try:
-        registered = register_project(load_config(db_url=db_url), directory, name, ingest=not no_ingest,
+        registered = register_project(load_config(db_url=db_url, projects_root=projects_root or None), directory,
+                                      name, ingest=not no_ingest,
                                       on_found=found, on_done=lambda d: bar.update(1) if bar else None)
     finally:
         if bar is not None:
@@ -176,8 +185,11 @@ def token_create(role, project, label, db_url):
                           write=True, create=True)
     click.echo(made)
     scope = f" for project {info['project']!r}" if info["project"] else ""
-    click.echo(f"token {info['id']}: {role}{scope}. Keep it secret; it is not shown again. A read-only link: "
-               f"http://HOST:PORT/?token=<the token> (viewer).", err=True)
+    use = {"viewer": "A link that reads (and never changes anything): http://HOST:PORT/?token=<the token>",
+           "operator": "A link that reads and steers runs (commands, renames): http://HOST:PORT/?token=<the token>",
+           "job": "For a remote job: TRAINUI_TOKEN=<the token> (it creates and writes runs of this project only)",
+           "admin": "Full access (like the server's own token): http://HOST:PORT/?token=<the token>"}[role]
+    click.echo(f"token {info['id']}: {role}{scope}. Keep it secret; it is not shown again. {use}.", err=True)
 
 
 @token.command("list")

@@ -45,6 +45,13 @@ def normalize_base_url(base_url: str | None) -> str:
     return base
 
 
+def _split_paths(value: Any) -> tuple[str, ...]:
+    """'/a:/b' (os.pathsep) or a list -> absolute paths, ~ expanded."""
+    if isinstance(value, str):
+        value = value.split(os.pathsep)
+    return tuple(os.path.abspath(os.path.expanduser(p.strip())) for p in (value or ()) if p and p.strip())
+
+
 def _split_hosts(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = value.split(",")
@@ -63,6 +70,7 @@ _FROM_ENV = {
     "series_cache_mb": ("TRAINUI_SERIES_CACHE_MB", int),
     "ingest_chunk_kb": ("TRAINUI_INGEST_CHUNK_KB", int),
     "log_level": ("TRAINUI_LOG_LEVEL", str),
+    "projects_root": ("TRAINUI_PROJECTS_ROOT", _split_paths),
 }
 
 
@@ -81,9 +89,12 @@ class ServerConfig:
     series_cache_mb: int = 128
     ingest_chunk_kb: int = 2048  # log bytes one ingestion turn reads before other results get theirs
     log_level: str = "INFO"
+    projects_root: tuple[str, ...] = ()  # when given, projects may only be registered inside these folders
+    data_root: str = field(default_factory=lambda: str(trainui_root()))  # the server's own data: never a project
 
     def __post_init__(self) -> None:
         self.base_url = normalize_base_url(self.base_url)
+        self.projects_root = _split_paths(self.projects_root)
         self.allowed_hosts = _split_hosts(self.allowed_hosts)
         for name, low in (("port", 0), ("threads", 1), ("series_cache_mb", 0), ("ingest_chunk_kb", 16)):
             if int(getattr(self, name)) < low:
@@ -105,10 +116,11 @@ class ServerConfig:
                 except ValueError:
                     raise ConfigError(f"${variable}={raw!r} is not a valid {name.replace('_', ' ')}") from None
         values["db_url"] = database_url(flags.pop("db_url", None), env)
+        values["data_root"] = str(trainui_root(env))
         unknown = set(flags) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
-        values.update({k: v for k, v in flags.items() if v is not None})
+        values.update({k: v for k, v in flags.items() if v is not None and v != ()})  # () : a repeatable flag not given
         return cls(**values)
 
     @property

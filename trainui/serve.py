@@ -33,10 +33,12 @@ def open_database(config: ServerConfig, create: bool = True, wait: bool = False)
     from sqlalchemy.exc import OperationalError
 
     from .store import Database, StoreError
+    from .store.project_rules import ProjectRules
     from .store.schema import ensure_schema, safe_url
 
+    rules = ProjectRules(data_root=config.data_root, allowed_roots=config.projects_root)
     try:
-        db = Database(config.db_url, config.series_cache_bytes, create_folder=create)
+        db = Database(config.db_url, config.series_cache_bytes, create_folder=create, project_rules=rules)
     except StoreError as error:
         raise UserError(str(error)) from None
     said = False
@@ -68,6 +70,7 @@ def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -
     from .ingest import IngestionService
     from .store.schema import safe_url
     from .web import create_app
+    from .web.limits import HARD_LIMIT
 
     configure_logging(config.log_level)
     config.ensure_token()
@@ -81,7 +84,7 @@ def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -
             # over 1 MB of pending output to a temporary file.
             wsgi = create_server(app, host=config.host, port=config.port, threads=config.threads, ident="trainui",
                                  channel_timeout=120, clear_untrusted_proxy_headers=False,
-                                 outbuf_overflow=64 * 1024 * 1024)
+                                 outbuf_overflow=64 * 1024 * 1024, max_request_body_size=HARD_LIMIT)
         except OSError as error:
             raise UserError(_bind_error(config, error)) from None
         if config.ingest:

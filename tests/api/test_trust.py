@@ -76,7 +76,8 @@ def test_loopback_api_refuses_other_host_names_and_other_origins(trainui_server,
     assert sneaky.status_code == 403
     assert requests.get(api + "projects", timeout=5).status_code == 200
     assert requests.get(f"http://localhost:{port}/api/v1/projects", timeout=5).status_code == 200
-    own = requests.post(api + "projects", json={"path": str(tmp_path), "name": "mine"},
+    (tmp_path / "runs").mkdir()  # (tmp_path itself holds the server's data: not a project)
+    own = requests.post(api + "projects", json={"path": str(tmp_path / "runs"), "name": "mine"},
                         headers={"Origin": f"http://127.0.0.1:{port}"}, timeout=5)
     assert own.status_code == 201
     assert requests.post(f"http://localhost:{port}/api/v1/projects", json={"path": str(tmp_path / "x")},

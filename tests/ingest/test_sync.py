@@ -154,10 +154,12 @@ def test_deleted_directory_keeps_what_was_ingested(database, project, tmp_path, 
     assert r["missing"] and r["entry_count"] == 5
 
 
-def test_directory_deleted_while_being_read(database, project, tmp_path, write_log):
+def test_directory_deleted_while_being_read(database, project, tmp_path, write_log, monkeypatch):
+    from trainui.protocol import logreader
+
     run = tmp_path / "project" / "run"
     write_log(run, [{"iteration": i, "loss": float(i)} for i in range(20000)])
-    real_open = open
+    real_open = logreader.open_regular
     calls = {"n": 0}
 
     def deleting_open(path, *args, **kwargs):  # the directory goes away between two chunk reads
@@ -169,12 +171,8 @@ def test_directory_deleted_while_being_read(database, project, tmp_path, write_l
                 run.rmdir()
         return real_open(path, *args, **kwargs)
 
-    import builtins
-    builtins.open, saved = deleting_open, builtins.open
-    try:
-        rid = sync_result(database, project[0], str(run), chunk_bytes=64 * 1024)
-    finally:
-        builtins.open = saved
+    monkeypatch.setattr(logreader, "open_regular", deleting_open)
+    rid = sync_result(database, project[0], str(run), chunk_bytes=64 * 1024)
     r = result(database, rid)
     assert 0 < r["entry_count"] < 20000  # what was read is kept
     assert r["missing"]  # and the result says its directory is gone

@@ -6,22 +6,28 @@ import logging
 import os
 
 from .. import protocol
+from ..protocol.safe_io import remove_inside
 from ..store.batch import Applied
+from ..store.values import servable
 
 log = logging.getLogger("trainui.ingest")
+_warned: set[str] = set()  # commands whose failed delivery was logged (then it is the result's ingest error)
 
 
 def carry_out(result_dir: str, applied: Applied) -> None:
     """Deliver the commands the store says are due, withdraw the ones it closed. A failed write is
     logged and retried on the next pass (the command stays PENDING and undelivered)."""
     for record in applied.deliver:
+        record.body = servable(record.body)  # stored before the store checked bodies: sent repaired
         try:
             protocol.deliver_command(result_dir, record)
         except OSError as error:
-            log.warning("command %s not yet delivered to %s: %s", record.uid, result_dir, error)
+            if record.uid not in _warned and len(_warned) < 10_000:
+                _warned.add(record.uid)
+                log.warning("command %s not yet delivered to %s: %s", record.uid, result_dir, error)
     for uid in applied.withdraw:
         try:
-            os.remove(protocol.command_inbox_path(result_dir, uid))
+            remove_inside(result_dir, os.path.join(protocol.COMMANDS_INBOX, f"{uid}.json"))
         except FileNotFoundError:
             pass
         except OSError as error:

@@ -27,11 +27,13 @@ def find_result_dirs(project_dir: str, skip: set[str] = frozenset()) -> list[str
     """Every directory below ``project_dir`` (itself included) holding a `log` file or event files, not looking
     into the directories in ``skip`` (nested projects).
 
-    Follows symbolic links but visits each real directory once, so a link loop ends the walk
-    instead of hanging it; unreadable directories are skipped.
+    Follows symbolic links that stay inside the project (one to ``/`` or ``/proc/<pid>/root`` would
+    take the walk through the whole machine), visiting each real directory once, so a link loop
+    ends the walk instead of hanging it; unreadable directories are skipped.
     """
     found, seen = [], set()
-    stack = [(os.path.realpath(project_dir), 0)]
+    root = os.path.realpath(project_dir)
+    stack = [(root, 0)]
     while stack:
         directory, depth = stack.pop()
         try:
@@ -52,7 +54,7 @@ def find_result_dirs(project_dir: str, skip: set[str] = frozenset()) -> list[str
                         found.append(directory)
                 elif depth < MAX_DEPTH and entry.name not in SKIP_DIRS and entry.is_dir():
                     child = os.path.join(directory, entry.name)
-                    if child not in skip:
+                    if child not in skip and (not entry.is_symlink() or contains(root, os.path.realpath(child))):
                         stack.append((child, depth + 1))
             except OSError:
                 continue

@@ -14,6 +14,7 @@ from .. import protocol
 from ..store.batch import AssetsPart, LogCursor, LogPart, Position, ResultBatch
 from ..protocol.logreader import read_chunk
 from . import tfevents
+from ..protocol.safe_io import folder_problem
 from .parsers import (is_delivered, list_snapshots, read_args, read_asset_records, read_chainerui_commands,
                       read_response, read_status)
 
@@ -27,47 +28,51 @@ class Read:
     recheck_in: float | None = None  # read again after this many seconds even if nothing changes
 
 
-def read_result(project_id: int, result_dir: str, position: Position, max_bytes: int) -> Read:
+def read_result(project_id: int, result_dir: str, position: Position, max_bytes: int,
+                root: str | None = None) -> Read:
+    """``root``: the project's directory; files that link outside it are not read."""
     log_path = os.path.join(result_dir, protocol.LOG)
     has_log, event_files = os.path.isfile(log_path), tfevents.event_file_names(result_dir)
     if not has_log and not event_files:
         return Read(ResultBatch(project_id, result_dir, missing=True))
     batch = ResultBatch(project_id, result_dir)
     problems = batch.problems
-    args, problem = read_args(os.path.join(result_dir, protocol.ARGS))
-    batch.args = args
-    _note(problems, problem)
+    batch.args, found = read_args(os.path.join(result_dir, protocol.ARGS), root)
+    problems.extend(found)
     recheck_in = None
     try:
         if has_log:
-            batch.log, recheck_in = _read_log(log_path, position, max_bytes, problems)
+            batch.log, recheck_in = _read_log(log_path, position, max_bytes, problems, root)
     except FileNotFoundError:  # deleted between the check above and the read: gone, not an error
         return Read(ResultBatch(project_id, result_dir, missing=True))
     if event_files:
-        batch.events, events_recheck = tfevents.read_events(result_dir, event_files, position.events, max_bytes)
+        batch.events, events_recheck = tfevents.read_events(result_dir, event_files, position.events, max_bytes, root)
         recheck_in = min(filter(None, (recheck_in, events_recheck)), default=None)
-    batch.status, problem = read_status(result_dir)
-    _note(problems, problem)
+    batch.status, found = read_status(result_dir, root)
+    problems.extend(found)
     batch.process_gone = batch.status is not None and process_gone(batch.status)
+    if position.pending_commands:
+        problem = folder_problem(result_dir, protocol.COMMANDS_INBOX)
+        _note(problems, problem and f"commands cannot be delivered: {problem} (trainui writes through no link)")
     for uid in position.pending_commands:
-        answer = read_response(result_dir, uid)
-        if isinstance(answer, protocol.CommandResponse):
+        answer, found = read_response(result_dir, uid, root)
+        problems.extend(found)
+        if answer is not None:
             batch.answers.append(answer)
-        elif isinstance(answer, str):
-            problems.append(answer)
-        elif not is_delivered(result_dir, uid):
+        elif not found and not is_delivered(result_dir, uid):
             batch.undelivered.append(uid)
     batch.snapshots = list_snapshots(result_dir)
-    batch.imported_commands = read_chainerui_commands(result_dir)
-    records, start, end, problem = read_asset_records(result_dir, position.assets_offset)
+    batch.imported_commands = read_chainerui_commands(result_dir, root)
+    records, start, end, problem = read_asset_records(result_dir, position.assets_offset, root)
     _note(problems, problem)
     batch.assets = AssetsPart(start, end, records)
     return Read(batch, recheck_in)
 
 
-def _read_log(log_path: str, position: Position, max_bytes: int, problems: list) -> tuple[LogPart | None, float | None]:
+def _read_log(log_path: str, position: Position, max_bytes: int, problems: list,
+              root: str | None) -> tuple[LogPart | None, float | None]:
     try:
-        chunk = read_chunk(log_path, position.log.offset, position.log.fingerprint, max_bytes)
+        chunk = read_chunk(log_path, position.log.offset, position.log.fingerprint, max_bytes, root)
         mtime = os.path.getmtime(log_path)
     except FileNotFoundError:
         raise

@@ -27,7 +27,9 @@ class Turn:
 
 def ingest_turn(db: Database, project_id: int, result_dir: str, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Turn:
     position = store.position(db, project_id, result_dir)
-    read = read_result(project_id, result_dir, position, chunk_bytes)
+    if position.project_path is None:  # the project was removed: its results are not read any more
+        return Turn(Applied(result_id=None))
+    read = read_result(project_id, result_dir, position, chunk_bytes, position.project_path)
     applied = store.apply_batch(db, read.batch)
     carry_out(result_dir, applied)
     more = applied.stale or any(part is not None and not part.at_end for part in (read.batch.log, read.batch.events))

@@ -18,6 +18,7 @@ import os
 import time
 
 from ..protocol.logreader import FINGERPRINT_BYTES, fingerprint_of
+from ..protocol.safe_io import open_regular
 from ..store.batch import EventsPart
 from .tfrecord import masked_crc, read_records
 
@@ -53,7 +54,8 @@ def signature(directory: str) -> tuple:
     return tuple(out)
 
 
-def read_events(directory: str, names: list[str], cursor: dict, max_bytes: int) -> tuple[EventsPart, float | None]:
+def read_events(directory: str, names: list[str], cursor: dict, max_bytes: int,
+                root: str | None = None) -> tuple[EventsPart, float | None]:
     """What is new in the event files ``names`` since ``cursor`` (about ``max_bytes`` of them), and
     when to look again for a torn tail to be finished (None: no need)."""
     try:
@@ -70,9 +72,9 @@ def read_events(directory: str, names: list[str], cursor: dict, max_bytes: int) 
     for position, name in enumerate(names):
         offset, fingerprint, count = files.get(name, (0, "", 0))
         try:
-            with open(os.path.join(directory, name), "rb") as f:
+            with open_regular(os.path.join(directory, name), root) as f:
                 if offset and not _unchanged_before(f, offset, fingerprint):
-                    return _read_again(directory, names, cursor, max_bytes)
+                    return _read_again(directory, names, cursor, max_bytes, root)
                 found = read_records(f, offset, budget, crc)
                 if start_time is None and found.records and offset == 0:
                     start_time = decoder.wall_time(found.records[0][1])
@@ -109,10 +111,11 @@ def read_events(directory: str, names: list[str], cursor: dict, max_bytes: int) 
     return EventsPart(entries, start=cursor, end=end_cursor, images=images, at_end=at_end, error=error), recheck_in
 
 
-def _read_again(directory: str, names: list[str], cursor: dict, max_bytes: int) -> tuple[EventsPart, float | None]:
+def _read_again(directory: str, names: list[str], cursor: dict, max_bytes: int,
+                root: str | None = None) -> tuple[EventsPart, float | None]:
     """An event file was replaced (shorter, or other bytes before where it was read to): the
     store drops what it holds for the result and every file is read again from its start."""
-    part, recheck_in = read_events(directory, names, {}, max_bytes)
+    part, recheck_in = read_events(directory, names, {}, max_bytes, root)
     part.start, part.reset = cursor, True
     return part, recheck_in
 

@@ -327,5 +327,8 @@ def command_outbox_path(result_dir: str, uid: str) -> str:
 
 
 def deliver_command(result_dir: str, record: CommandRecord) -> None:
-    """The server's one write into a job's directory: the command, atomically, under its uid."""
-    atomic_write_json(command_inbox_path(result_dir, record.uid), record.to_json())
+    """The server's one write into a job's directory: the command, atomically, under its uid,
+    through no symbolic link below ``result_dir`` (a job could point its inbox anywhere)."""
+    from .safe_io import write_inside
+
+    write_inside(result_dir, os.path.join(COMMANDS_INBOX, f"{record.uid}.json"), dumps(record.to_json()).encode("utf-8"))

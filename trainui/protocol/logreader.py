@@ -15,15 +15,25 @@ import json
 import os
 from dataclasses import dataclass, field
 
-try:
-    import orjson
+from .safe_io import open_regular
 
-    _loads = orjson.loads
-except ImportError:  # pragma: no cover - orjson is a dependency, this is a safety net
-    _loads = json.loads
+
+def _fast_loads():
+    """orjson's parser, if it bounds its nesting: before 3.9.15 a log of a million '[' overflowed
+    its stack and killed the whole server (CVE-2024-27454). Else the standard one (slower, safe)."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson is a dependency, this is a safety net
+        return json.loads
+    version = tuple(int(p) for p in orjson.__version__.split(".")[:3] if p.isdigit())
+    return orjson.loads if version >= (3, 9, 15) else json.loads
+
+
+_loads = _fast_loads()
 
 FINGERPRINT_BYTES = 64
 CHUNK_BYTES = 8 * 1024 * 1024
+MAX_ENTRY_BYTES = 32 * 1024 * 1024  # one entry larger than this stops the log with an error
 _WHITESPACE = b" \t\r\n"
 _decoder = json.JSONDecoder()
 
@@ -39,15 +49,21 @@ class LogChunk:
     stopped_at: int | None = None  # byte where parsing stopped before the end of the file
     error: str | None = None
     closed: bool = False  # the bytes read end with the array's closing bracket: no writer is mid-flush
+    incomplete: bool = False  # parsing stopped because the bytes read end inside an entry
 
 
 def fingerprint_of(data: bytes) -> str:
     return hashlib.blake2b(data[-FINGERPRINT_BYTES:], digest_size=16).hexdigest() if data else ""
 
 
-def read_chunk(path: str, offset: int, fingerprint: str, max_bytes: int = CHUNK_BYTES) -> LogChunk:
-    """Read the entries after ``offset``; raises OSError when the file cannot be read."""
-    with open(path, "rb") as f:
+def read_chunk(path: str, offset: int, fingerprint: str, max_bytes: int = CHUNK_BYTES,
+               root: str | None = None) -> LogChunk:
+    """Read the entries after ``offset``; raises OSError when the file cannot be read (also when it
+    is not a regular file, or, given ``root``, links outside it: see ``safe_io.open_regular``).
+
+    About ``max_bytes`` are read; when they end inside one entry, more is read (doubling) until
+    that entry is whole, up to ``MAX_ENTRY_BYTES``."""
+    with open_regular(path, root) as f:
         size = os.fstat(f.fileno()).st_size
         reset = False
         if offset:
@@ -58,12 +74,18 @@ def read_chunk(path: str, offset: int, fingerprint: str, max_bytes: int = CHUNK_
                 reset, offset = True, 0
         f.seek(offset)
         data = f.read(max_bytes)
-        while len(data) == max_bytes and offset + len(data) < size and b"}" not in data:
-            more = f.read(max_bytes)  # one entry larger than a chunk: keep reading
+        chunk = _parse(data, offset)
+        while chunk.incomplete and not chunk.entries and offset + len(data) < size:
+            if len(data) >= MAX_ENTRY_BYTES:
+                chunk.incomplete = False
+                chunk.error = (f"an entry larger than {MAX_ENTRY_BYTES // (1024 * 1024)} MB at byte "
+                               f"{chunk.stopped_at}; trainui does not read entries that large")
+                break
+            more = f.read(min(len(data), MAX_ENTRY_BYTES - len(data)) or max_bytes)
             if not more:
                 break
             data += more
-    chunk = _parse(data, offset)
+            chunk = _parse(data, offset)
     chunk.reset = reset
     chunk.at_eof = offset + len(data) >= size
     chunk.closed = data.rstrip(_WHITESPACE).endswith(b"]")
@@ -71,15 +93,15 @@ def read_chunk(path: str, offset: int, fingerprint: str, max_bytes: int = CHUNK_
         tail_start = max(0, chunk.end_offset - offset - FINGERPRINT_BYTES)
         consumed = data[tail_start:chunk.end_offset - offset]
         if chunk.end_offset - offset < FINGERPRINT_BYTES and offset:
-            consumed = _reread_tail(path, chunk.end_offset)
+            consumed = _reread_tail(path, chunk.end_offset, root)
         chunk.fingerprint = fingerprint_of(consumed)
     else:
         chunk.fingerprint = fingerprint if not reset else ""
     return chunk
 
 
-def _reread_tail(path: str, end: int) -> bytes:
-    with open(path, "rb") as f:
+def _reread_tail(path: str, end: int, root: str | None) -> bytes:
+    with open_regular(path, root) as f:
         start = max(0, end - FINGERPRINT_BYTES)
         f.seek(start)
         return f.read(end - start)
@@ -104,8 +126,8 @@ def _parse(data: bytes, offset: int) -> LogChunk:
                 chunk.stopped_at = offset + rest
                 chunk.error = f"unexpected {data[rest:rest + 12]!r} at byte {offset + rest}"
             return chunk
-        except ValueError:
-            pass  # a torn tail with a nested value, or garbage: take the careful path
+        except (ValueError, RecursionError):
+            pass  # a torn tail with a nested value, garbage, or an entry nested too deep: the careful path
     return _parse_one_by_one(data, pos, offset, chunk)
 
 
@@ -129,6 +151,12 @@ def _parse_one_by_one(data: bytes, pos: int, offset: int, chunk: LogChunk) -> Lo
             reason = error.msg.removesuffix(" at").lower()
             chunk.error = f"invalid JSON at byte {offset + len(text[:error.pos].encode('utf-8'))} ({reason})"
             chunk.stopped_at = offset + len(text[:consumed_chars].encode("utf-8"))
+            # the bytes end inside this entry (a torn tail, or an entry larger than what was read)
+            chunk.incomplete = error.msg.startswith("Unterminated string") or error.pos >= len(text.rstrip())
+            break
+        except RecursionError:
+            chunk.stopped_at = offset + len(text[:consumed_chars].encode("utf-8"))
+            chunk.error = f"an entry at byte {chunk.stopped_at} is nested too deeply to read"
             break
         chunk.entries.append(value)
         consumed_chars = end

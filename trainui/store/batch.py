@@ -103,6 +103,7 @@ class Position:
     pending_commands: tuple[str, ...] = ()
     status: str | None = None
     ingest_error: str | None = None
+    project_path: str | None = None  # the directory of the project read for (None: it is gone)
 
 
 @dataclass

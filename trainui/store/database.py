@@ -13,16 +13,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .changes import Changes
 from .errors import Invalid
+from .project_rules import ProjectRules
 from .series_cache import SeriesCache
 
 DEFAULT_SERIES_CACHE_BYTES = 128 * 1024 * 1024
 
 
 class Database:
-    def __init__(self, url: str, series_cache_bytes: int = DEFAULT_SERIES_CACHE_BYTES, create_folder: bool = True):
+    def __init__(self, url: str, series_cache_bytes: int = DEFAULT_SERIES_CACHE_BYTES, create_folder: bool = True,
+                 project_rules: ProjectRules | None = None):
         """``create_folder=False`` is for commands that only read: a mistyped SQLite path must not
-        leave an empty folder and database behind."""
+        leave an empty folder and database behind. ``project_rules``: which directories may be
+        projects (the server's data folder and allowed roots come from its settings)."""
         self.url = url
+        self.project_rules = project_rules or ProjectRules()
         self.engine = make_engine(url, create_folder)
         self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         # Decoded series survive between requests; ids are only unique within one database (SQLite

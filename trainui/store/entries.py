@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .values import text_problem
+
 MAX_KEY_CHARS = 255  # the width of metric_blocks.key
 
 
@@ -52,7 +54,7 @@ def to_columns(entries: list, first_index: int) -> Columns:
                         continue
                 column = points.get(key)
                 if column is None:
-                    if key in skipped or len(key) > MAX_KEY_CHARS or "\x00" in key:
+                    if key in skipped or len(key) > MAX_KEY_CHARS or text_problem(key) is not None:
                         skipped.add(key)
                         continue
                     column = points[key] = ([], [])
@@ -67,4 +69,4 @@ def skipped_keys_problem(keys: set[str]) -> str | None:
         return None
     shown = ", ".join(repr(k[:40] + ("..." if len(k) > 40 else "")) for k in sorted(keys)[:3])
     return (f"log: {len(keys)} metric key{'s' if len(keys) != 1 else ''} not stored "
-            f"(longer than {MAX_KEY_CHARS} characters or holding NUL): {shown}")
+            f"(longer than {MAX_KEY_CHARS} characters, holding NUL or not valid Unicode): {shown}")

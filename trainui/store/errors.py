@@ -19,6 +19,12 @@ class Invalid(StoreError):
     code = "unprocessable"
 
 
+class NotAllowed(StoreError):
+    """Well formed, but not something this server does (a system folder as a project)."""
+
+    code = "forbidden"
+
+
 class SchemaOutOfDate(StoreError):
     """The database schema is older (or newer) than this trainui; the message names the fix."""
 

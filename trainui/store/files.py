@@ -11,6 +11,7 @@ from .database import database_of
 from .errors import NotFound
 from .models import Asset, Result, Snapshot
 from .results import get_result_row
+from .values import fs_path
 
 
 def replace_snapshots(session: Session, result_id: int, found: list[tuple[str, int, int, float]]) -> None:
@@ -80,14 +81,14 @@ def asset_file(session: Session, asset_id: int) -> str | bytes:
     if asset.data is not None:
         return asset.data
     result = session.get(Result, asset.result_id)
-    return inside(result.path, asset.path)
+    return inside(fs_path(result.path), fs_path(asset.path))
 
 
 def snapshot_file(session: Session, snapshot_id: int) -> str:
     snapshot = session.get(Snapshot, snapshot_id)
     if snapshot is None:
         raise NotFound(f"snapshot {snapshot_id} does not exist")
-    return inside(get_result_row(session, snapshot.result_id).path, snapshot.name)
+    return inside(fs_path(get_result_row(session, snapshot.result_id).path), snapshot.name)
 
 
 def inside(directory: str, relative: str) -> str:

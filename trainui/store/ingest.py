@@ -21,6 +21,7 @@ from .database import Database
 from .entries import shown_value, skipped_keys_problem, to_columns
 from .errors import Conflict
 from .models import Command, Result, now
+from .values import fs_path, stored_path, text
 
 JOB_FIELDS = ("world_size", "iteration", "epoch", "message", "commands", "hyperparams", "heartbeat_interval",
               "pid", "host")
@@ -28,26 +29,33 @@ JOB_FIELDS = ("world_size", "iteration", "epoch", "message", "commands", "hyperp
 
 def position(db: Database, project_id: int, path: str) -> Position:
     """Where the store stands for the result directory ``path`` (result_id None: not known yet)."""
+    from .projects import project_path
+
     with db.session() as s:
-        r = _find(s, project_id, path)
+        root = project_path(s, project_id)
+        root = fs_path(root) if root is not None else None
+        r = _find(s, project_id, stored_path(path))
         if r is None:
-            return Position(result_id=None)
+            return Position(result_id=None, project_path=root)
         pending = s.scalars(select(Command.uid).where(Command.result_id == r.id,
                                                       Command.status == protocol.PENDING)).all()
         return Position(result_id=r.id, log=LogCursor(r.log_offset, r.log_fingerprint), entry_count=r.entry_count,
-                        assets_offset=r.assets_offset, events=r.events_cursor or {}, pending_commands=tuple(pending), status=r.status,
-                        ingest_error=r.ingest_error)
+                        assets_offset=r.assets_offset, events=r.events_cursor or {}, pending_commands=tuple(pending),
+                        status=r.status, ingest_error=r.ingest_error, project_path=root)
 
 
 def apply_batch(db: Database, batch: ResultBatch) -> Applied:
     """Apply ``batch`` in one transaction. A log part that does not start where the store stands is
     not applied (``stale``): another reader got there first, and the source reads again."""
     with db.session(write=True) as s:
-        r = _find(s, batch.project_id, batch.path, lock=True)
+        path = stored_path(batch.path)
+        r = _find(s, batch.project_id, path, lock=True)
         if r is None:
             if batch.missing or batch.source != "file":
                 return Applied(result_id=None)
-            r = _create(s, batch.project_id, batch.path)
+            r = _create(s, batch.project_id, path)
+            if r is None:  # its project was removed meanwhile: nothing to file it under
+                return Applied(result_id=None)
         if r.source != batch.source:
             raise Conflict(f"result {r.id} is {'shipped over HTTP' if r.source == 'http' else 'read from its directory'}"
                            f"; it takes no batches from the {batch.source} source")
@@ -82,7 +90,8 @@ def apply_batch(db: Database, batch: ResultBatch) -> Applied:
                 file_store.add_assets(s, r.id, batch.assets.records)
             r.assets_offset = batch.assets.end
         if not out.stale:  # a stale pass saw an older file: its opinion of the log is not news
-            error = "; ".join(dict.fromkeys(problems)) or None
+            problems = _still_true(r.ingest_error, batch, problems) + problems
+            error = text("; ".join(dict.fromkeys(problems))) or None
             out.error_changed = error != r.ingest_error
             r.ingest_error, changed = error, changed or out.error_changed
         out.ingest_error, out.entry_count = r.ingest_error, r.entry_count
@@ -109,18 +118,21 @@ def _find(s: Session, project_id: int, path: str, lock: bool = False) -> Result 
     return s.scalars(query.limit(1)).first()
 
 
-def _create(s: Session, project_id: int, path: str) -> Result:
+def _create(s: Session, project_id: int, path: str) -> Result | None:
     """A new result is filed in the innermost project that holds its directory now, by the
     projects table in this transaction: the caller's idea of the owner may predate a project
-    registered a moment ago, and a result never moves once filed."""
+    registered a moment ago, and a result never moves once filed. None when no project holds it
+    (the one the caller read it for was removed meanwhile)."""
     from .projects import owner_of, project_path, project_paths
 
-    owner = owner_of(path, project_paths(s))
+    owner = owner_of(fs_path(path), project_paths(s))
     if owner is not None:
         project_id = owner[0]
     base = project_path(s, project_id)
-    name = os.path.relpath(path, base) if base else os.path.basename(path)
-    r = Result(project_id=project_id, path=path, name=(name if name != "." else os.path.basename(path))[:255],
+    if base is None:
+        return None
+    name = os.path.relpath(path, base)
+    r = Result(project_id=project_id, path=path, name=text(name if name != "." else os.path.basename(path))[:255],
                args={}, last_values={}, keys=[], job={}, created_at=now(), updated_at=now())
     try:
         with s.begin_nested():  # another process may create it at the same moment
@@ -128,6 +140,26 @@ def _create(s: Session, project_id: int, path: str) -> Result:
     except IntegrityError:
         return _find(s, project_id, path, lock=True)
     return r
+
+
+# Problems found in what a source sends once (entries read, args or a status uploaded, an answer)
+# start with their part's name; they stay shown until that part comes again. Problems of the files
+# as they are now (unreadable, damaged at byte N) are found again on every pass.
+ONCE_SEEN_PARTS = ("log", "args", "status", "answers")
+
+
+def _still_true(previous: str | None, batch: ResultBatch, problems: list[str]) -> list[str]:
+    if not previous:
+        return []
+    renewed = {"log": batch.log is not None and batch.log.reset, "args": batch.args is not None,
+               "status": batch.status is not None, "answers": bool(batch.answers)}
+    fresh = {_part(p) for p in problems}
+    return [p for p in previous.split("; ") if (part := _part(p)) and not renewed[part] and part not in fresh]
+
+
+def _part(problem: str) -> str | None:
+    head = problem.split(": ", 1)[0]
+    return head if head in ONCE_SEEN_PARTS else None
 
 
 def _apply_log(s: Session, db: Database, r: Result, part: LogPart, problems: list) -> bool | None:

@@ -16,7 +16,8 @@ def read_logs(db: Database, result_id: int, keys: list[str], x_key: str = "itera
     whole series, downsampled."""
     with db.session() as s:
         result = get_result(s, result_id)
-        chosen = [k for k in keys if k != x_key] if keys else [k for k in result["keys"] if k != x_key]
+        # asked for by name, the x key itself too (x against x); by default every key but x
+        chosen = list(keys) if keys else [k for k in result["keys"] if k != x_key]
         cursor = result["entry_count"]
         incremental = 0 < since <= cursor and cursor - since <= max_points
         series = metrics.query_series(s, db.series_cache, result, chosen[:MAX_KEYS], x_key, max_points, x_min, x_max,

@@ -1,6 +1,7 @@
 """Projects: registered directories of results."""
 from __future__ import annotations
 
+import logging
 import os
 
 from sqlalchemy import case, func, select
@@ -9,8 +10,11 @@ from sqlalchemy.orm import Session
 
 from .changes import PROJECT
 from .database import after_commit, database_of
-from .errors import Conflict, Invalid, NotFound
+from .errors import Conflict, Invalid, NotAllowed, NotFound
 from .models import Project, Result
+from .values import fs_path, stored_path, text
+
+log = logging.getLogger("trainui.store")
 
 
 def project_dict(project: Project, result_count: int = 0, running_count: int = 0,
@@ -50,7 +54,11 @@ def create_project(session: Session, path: str, name: str | None = None) -> dict
         raise Invalid(f"'path' is not usable: {error}") from error
     if not is_dir:
         raise Invalid(f"{path} is not a directory")
-    name = (name or os.path.basename(path) or path).strip()
+    problem = database_of(session).project_rules.problem(path)
+    if problem:
+        raise NotAllowed(problem)
+    path = stored_path(path)
+    name = text(name or os.path.basename(path) or path).strip()
     if not name or len(name) > 255:
         raise Invalid("'name' must be 1 to 255 characters")
     if session.scalar(select(Project.id).where(Project.path == path)) is not None:
@@ -69,7 +77,8 @@ def create_project(session: Session, path: str, name: str | None = None) -> dict
 
 def find_project_by_path(session: Session, path: str) -> dict | None:
     """The project registered at ``path`` (resolved like ``create_project`` does), if any."""
-    project = session.scalars(select(Project).where(Project.path == os.path.realpath(os.path.expanduser(path)))).first()
+    stored = stored_path(os.path.realpath(os.path.expanduser(path)))
+    project = session.scalars(select(Project).where(Project.path == stored)).first()
     return get_project(session, project.id) if project else None
 
 
@@ -113,7 +122,24 @@ def owner_of(path: str, projects: dict[int, str]) -> tuple[int, str] | None:
 
 def project_paths(session: Session) -> dict[int, str]:
     """Projects that are directories (not those of remote runs only), for the file ingestion."""
-    return {pid: path for pid, path in session.execute(select(Project.id, Project.path)) if os.path.isabs(path)}
+    rules = database_of(session).project_rules
+    out = {}
+    for pid, path in session.execute(select(Project.id, Project.path)):
+        if os.path.isabs(path) and not _refused_now(rules, pid, fs_path(path)):
+            out[pid] = fs_path(path)
+    return out
+
+
+_said_refused: set[tuple[int, str]] = set()
+
+
+def _refused_now(rules, project_id: int, path: str) -> bool:
+    """A project registered before the rules existed (``/``, say) is not read; said once."""
+    problem = rules.problem(path)
+    if problem and (project_id, path) not in _said_refused:
+        _said_refused.add((project_id, path))
+        log.warning("project %s is not read: %s; remove it (trainui project list shows it)", project_id, problem)
+    return problem is not None
 
 
 def project_path(session: Session, project_id: int) -> str | None:

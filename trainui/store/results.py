@@ -10,6 +10,7 @@ from .changes import RESULT
 from .database import database_of
 from .errors import Invalid, NotFound
 from .models import Asset, Project, Result, Snapshot
+from .values import fs_path
 
 
 def result_dict(r: Result) -> dict:
@@ -96,7 +97,7 @@ def result_locations(session: Session, project_id: int | None = None) -> list[tu
     query = select(Result.id, Result.project_id, Result.path).where(Result.source == "file")
     if project_id is not None:
         query = query.where(Result.project_id == project_id)
-    return [tuple(row) for row in session.execute(query)]
+    return [(rid, pid, fs_path(path)) for rid, pid, path in session.execute(query)]
 
 
 def running_or_pending(session: Session) -> list[int]:

@@ -97,7 +97,8 @@ def upload_batch(db: Database, result_id: int, batch_fields: dict) -> dict:
         project_id, path, source="http",
         log=LogPart(entries=log["entries"], first_entry=log["first_entry"]) if log else None,
         args=batch_fields.get("args"), status=status,
-        snapshots=batch_fields.get("snapshots"), answers=batch_fields.get("answers") or [])
+        snapshots=batch_fields.get("snapshots"), answers=batch_fields.get("answers") or [],
+        problems=list(batch_fields.get("problems") or []))
     applied = apply_batch(db, batch)  # the same store call as the file reader's
     if applied.result_id is None:
         raise Conflict(f"result {result_id} is read from its directory by this server; it takes no uploads")

@@ -12,6 +12,7 @@ from .api.stream import stream_slots
 from .auth import install_auth
 from .errors import register_error_handlers
 from .guard import RequestGuard
+from .limits import install_body_limits
 from .prefix import PrefixMiddleware
 
 
@@ -24,7 +25,7 @@ class IdConverter(IntegerConverter):
 
 def create_app(config: ServerConfig, db: Database) -> Flask:
     from .api import api
-    from .pages import pages
+    from .pages import install_content_policy, pages
 
     app = Flask(__name__, static_folder=None)
     app.url_map.converters["id"] = IdConverter
@@ -33,9 +34,11 @@ def create_app(config: ServerConfig, db: Database) -> Flask:
     app.extensions["trainui.long_polls"] = long_poll_slots(config.threads)
     app.extensions["trainui.streams"] = stream_slots(config.threads)
     app.json.sort_keys = False
+    install_body_limits(app)  # first: a body too large is refused before anyone reads it
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(pages)
     register_error_handlers(app)
+    install_content_policy(app)
     install_auth(app, config.token)
     # X-Forwarded-Prefix from a reverse proxy sets the sub-path; --base-url sets it without one.
     # The Host header is never taken from X-Forwarded-Host: the guard checks the one sent.

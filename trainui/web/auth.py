@@ -9,10 +9,19 @@
 
 A token may come as ``Authorization: Bearer``, ``X-Trainui-Token``, ``?token=`` (the link the
 server prints; it is then kept in a cookie) or the cookie.
+
+Browsers scope cookies by host name, not port: one cookie name for every trainui on 127.0.0.1
+made a second server on another port answer 401 to everything, and sent the token to every
+local service. So the cookie's name carries the port the browser used (``trainui_token_5000``),
+its path the server's sub-path, and it is ``Secure`` when the page came over HTTPS, as a reverse
+proxy says with ``X-Forwarded-Proto``. That header is taken from anyone: a false "https" can only
+make the cookie stricter (a browser keeps no Secure cookie from a plain-HTTP page), and this
+server itself never speaks TLS, so no request can make it drop the flag for a real HTTPS page.
 """
 from __future__ import annotations
 
 import hmac
+import re
 import threading
 import time
 
@@ -21,7 +30,7 @@ from flask import Flask, g, request
 from ..store.tokens import Principal, authenticate, digest
 from .responses import error_response
 
-COOKIE = "trainui_token"
+COOKIE = "trainui_token"  # + "_<port>": see above
 ADMIN = Principal("admin")
 CACHE_SECONDS = 5.0  # a revoked token stops working within this time
 
@@ -70,8 +79,9 @@ def install_auth(app: Flask, server_token: str | None) -> None:
     @app.after_request
     def remember_token(response):
         token = request.args.get("token")
-        if token and request.cookies.get(COOKIE) != token and getattr(g, "principal", None) is not None:
-            response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path=request.script_root or "/")
+        if token and request.cookies.get(cookie_name()) != token and getattr(g, "principal", None) is not None:
+            response.set_cookie(cookie_name(), token, httponly=True, samesite="Strict", secure=request.is_secure,
+                                path=request.script_root or "/")
         return response
 
 
@@ -100,7 +110,14 @@ def _given_token() -> str:
     if header.startswith("Bearer "):
         return header[7:].strip()
     return (request.headers.get("X-Trainui-Token") or request.args.get("token")
-            or request.cookies.get(COOKIE) or "").strip()
+            or request.cookies.get(cookie_name()) or "").strip()
+
+
+def cookie_name() -> str:
+    """This server's cookie, by the port the browser reached it on (the default port of its scheme
+    when the Host names none; the guard has checked the Host header already)."""
+    port = re.search(r":(\d{1,5})$", request.host)
+    return f"{COOKIE}_{port.group(1) if port else ('443' if request.is_secure else '80')}"
 
 
 def _lookup(db, token: str) -> Principal | None:

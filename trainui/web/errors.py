@@ -7,12 +7,12 @@ from flask import Flask, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from ..store.errors import Conflict, Invalid, NotFound, SchemaOutOfDate, StoreError
+from ..store.errors import Conflict, Invalid, NotAllowed, NotFound, SchemaOutOfDate, StoreError
 from .responses import error_response
 
 log = logging.getLogger("trainui.web")
 
-STATUS_OF = {NotFound: 404, Conflict: 409, Invalid: 422, SchemaOutOfDate: 503}
+STATUS_OF = {NotFound: 404, Conflict: 409, Invalid: 422, NotAllowed: 403, SchemaOutOfDate: 503}
 HTTP_NAMES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
               409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "unprocessable"}
 
@@ -46,7 +46,10 @@ def register_error_handlers(app: Flask) -> None:
         if not request.path.startswith("/api/"):
             return error
         code = error.code or 500
-        return error_response(code, HTTP_NAMES.get(code, "error"), error.description or error.name)
+        response = error_response(code, HTTP_NAMES.get(code, "error"), error.description or error.name)
+        if getattr(error, "valid_methods", None):  # a 405 says which methods the URL takes (RFC 9110)
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
 
     @app.errorhandler(IntegrityError)
     def concurrent_write(error: IntegrityError):

@@ -16,12 +16,16 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PREFIX = re.compile(r"^(/[A-Za-z0-9._~-]+)*/?$")
 
 
-def host_name(value: str) -> str:
-    """'localhost:5000' -> 'localhost'; '[::1]:5000' -> '::1'; lower case."""
-    value = value.strip().lower()
-    if value.startswith("["):
-        return value[1:value.find("]")] if "]" in value else value
-    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+HOST = re.compile(r"^(?:\[(?P<ip6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._-]+))(?::\d{1,5})?$")
+
+
+def host_name(value: str) -> str | None:
+    """'localhost:5000' -> 'localhost'; '[::1]:5000' -> '::1'; lower case. None when ``value`` is
+    not a host and port at all: '[::1]evil.com' must not pass for '::1'."""
+    match = HOST.match(value.strip().lower())
+    if match is None:
+        return None
+    return match.group("ip6") or match.group("name")
 
 
 class RequestGuard:
@@ -34,6 +38,9 @@ class RequestGuard:
 
     def __call__(self, environ, start_response):
         host = host_name(environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""))
+        if host is None:
+            return _refuse(start_response, environ, "bad_request", "the Host header is not a host name and port",
+                           status="400 Bad Request")
         if self.accepted is not None and host not in self.accepted:
             return _refuse(start_response, environ, "forbidden_host",
                            f"this server does not answer to the host name {host!r}; start it with "

@@ -12,6 +12,24 @@ from flask import Blueprint, Response, abort, request, send_from_directory
 
 pages = Blueprint("pages", __name__)
 
+# The app's own policy, on every answer that sets none of its own (assets set a stricter one): scripts,
+# styles, data and frames only from this origin, so that even text that slipped into the page as
+# markup could not load or run anything. Plotly draws with inline style attributes ('unsafe-inline'
+# for styles only) and its exported images are data: URLs. Its WebGL traces (parcoords, scattergl) are
+# drawn by regl, which compiles each draw call with Function(): 'unsafe-eval' keeps them drawing (without
+# it Chromium refuses every call); it lets no script in from anywhere but this origin.
+CONTENT_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+                  "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+                  "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
+
+
+def install_content_policy(app) -> None:
+    @app.after_request
+    def content_policy(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
 
 def frontend_dir() -> Path:
     package_dir = Path(__file__).resolve().parent.parent
@@ -42,8 +60,6 @@ def index(_id: int | None = None):
     html = path.read_text(encoding="utf-8").replace("{{BASE}}", base)
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache"
-    response.headers["Content-Security-Policy"] = "object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 

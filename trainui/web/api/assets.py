@@ -1,6 +1,18 @@
+"""A result's assets: listed, and served inert.
+
+Anything in a result directory may have been written by someone other than the viewer, and an
+asset is served from the dashboard's own origin: an ``.svg`` or ``.html`` listed in
+``.trainui/assets.jsonl`` and opened through the UI ran its script with the viewer's rights (it
+posted a command). So every file is served with ``Content-Security-Policy: sandbox`` (no script,
+an origin of its own) and ``nosniff``; only raster images are shown inline; SVG keeps its type, so
+that an ``<img>`` draws it (an image runs no script), but is a download when opened; everything
+else is a download of unknown type.
+"""
 from __future__ import annotations
 
 import io
+import mimetypes
+import os
 
 from flask import request, send_file
 
@@ -8,6 +20,10 @@ from ...store import files
 from ..responses import json_response
 from . import api
 from .params import db
+
+RASTER_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/avif"}
+SVG = "image/svg+xml"
+INERT = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
 @api.get("/results/<id:result_id>/assets")
@@ -20,9 +36,17 @@ def list_assets(result_id: int):
 def asset_file(asset_id: int):
     with db().session() as s:
         found = files.asset_file(s, asset_id)
-    if isinstance(found, bytes):  # uploaded by a remote job: kept in the database
-        response = send_file(io.BytesIO(found), mimetype="image/png", conditional=False, max_age=3600)
-    else:
-        response = send_file(found, conditional=True, max_age=3600)
+    if isinstance(found, bytes):  # uploaded by a remote job (a PNG, checked then): kept in the database
+        return inert(send_file(io.BytesIO(found), mimetype="image/png", conditional=False, max_age=3600))
+    kind = mimetypes.guess_type(found)[0] or ""
+    if kind in RASTER_TYPES:
+        return inert(send_file(found, mimetype=kind, conditional=True, max_age=3600))
+    return inert(send_file(found, mimetype=SVG if kind == SVG else "application/octet-stream", as_attachment=True,
+                           download_name=os.path.basename(found), conditional=True, max_age=3600))
+
+
+def inert(response):
+    """A file from a result directory, as the browser must treat it: never as a page of this site."""
+    response.headers["Content-Security-Policy"] = INERT
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -181,6 +181,17 @@ PATHS = {
                 "parameters": [_q("wait", {"type": "number", "minimum": 0, "maximum": 30}, "seconds to wait for one")],
                 "responses": _ok(_obj(commands={"type": "array", "items": _ref("CommandRecord")},
                                       retry_after={"type": "number"}))}},
+    "/stream": {
+        "get": {"summary": "Server-sent events telling a page that something changed (events 'result' and "
+                           "'command'); the page then fetches what through the endpoints above. Give exactly one "
+                           "of project or result; 503 with Retry-After when too many streams are open",
+                "parameters": [_q("project", {"type": "integer", "minimum": 1}, "a project page's stream"),
+                               _q("result", {"type": "integer", "minimum": 1}, "a result page's stream"),
+                               _q("since", {"type": "string"}, "the cursor to resume from (also Last-Event-ID)")],
+                "responses": {"200": {"description": "the event stream",
+                                      "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                              "default": {"description": "error",
+                                          "content": {"application/json": {"schema": _ref("Error")}}}}}},
     "/snapshots/{snapshot_id}/file": {
         "parameters": [_id("snapshot_id")],
         "get": {"summary": "Download a snapshot", "responses": {"200": {"description": "the file"},

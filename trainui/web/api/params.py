@@ -5,6 +5,7 @@ import math
 
 from flask import current_app, request
 
+from ...store import values
 from ..errors import BadRequest
 
 
@@ -12,12 +13,23 @@ def db():
     return current_app.extensions["trainui.db"]
 
 
-def json_body() -> dict:
-    body = request.get_json(silent=True)
+def json_body(as_files: tuple[str, ...] = ()) -> dict:
+    """The request's JSON object, every value in it one the store can hold and serve back (else a
+    400 naming the field: store.values). The members named in ``as_files`` are what a job's files
+    hold (an upload's log, args, status, answers): they are checked as the file reader checks them."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise BadRequest(f"the request body is nested too deeply (at most {values.MAX_DEPTH} levels)") from None
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
-    if _has_nul(body):
-        raise BadRequest("text in the request must not contain NUL characters")
+    try:
+        for key, value in body.items():
+            values.check(key, "body")
+            if key not in as_files:
+                values.check(value, key)
+    except values.Unstorable as error:
+        raise BadRequest(str(error)) from None
     return body
 
 
@@ -25,16 +37,6 @@ def reject_nul_in_query() -> None:
     """PostgreSQL cannot store a NUL character and file paths cannot hold one: refuse it at the door."""
     if any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
         raise BadRequest("query parameters must not contain NUL characters")
-
-
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
 
 
 def int_arg(name: str, default: int | None = None, low: int | None = None, high: int | None = None) -> int | None:

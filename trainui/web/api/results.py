@@ -8,6 +8,7 @@ from ..auth import may_touch_project
 from ..errors import Forbidden
 from ..responses import json_response
 from . import api
+from .assets import inert
 from .params import db, json_body
 
 
@@ -31,4 +32,4 @@ def update_result(result_id: int):
 def snapshot_file(snapshot_id: int):
     with db().session() as s:
         path = files.snapshot_file(s, snapshot_id)
-    return send_file(path, as_attachment=True, conditional=True)
+    return inert(send_file(path, mimetype="application/octet-stream", as_attachment=True, conditional=True))

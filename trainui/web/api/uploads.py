@@ -3,31 +3,38 @@ file reader would have read from the same files, or a 400 that says which field 
 from __future__ import annotations
 
 from ... import protocol
+from ...store import records
 from ..errors import BadRequest
 
 MAX_ENTRIES = 100_000
 
 
 def parse_batch(body: dict) -> dict:
+    """The batch's parts, and under "problems" what in them the store cannot hold (replaced, and
+    shown as the run's ingest error, as the file reader does: a job resends a refused batch, so
+    one odd value would hold up the whole run)."""
     unknown = set(body) - {"log", "args", "status", "snapshots", "answers"}
     if unknown:
         raise BadRequest(f"unknown fields in the batch: {', '.join(sorted(unknown))}")
-    out: dict = {}
+    out: dict = {"problems": []}
     if body.get("log") is not None:
         out["log"] = _log(body["log"])
     if body.get("args") is not None:
         if not isinstance(body["args"], dict):
             raise BadRequest("'args' must be an object")
-        out["args"] = protocol.finite(body["args"])
+        out["args"], found = records.args_of(body["args"])
+        out["problems"] += found
     if body.get("status") is not None:
         try:
-            out["status"] = protocol.JobStatus.from_json(body["status"])
+            out["status"], found = records.status_of(body["status"])
         except (ValueError, TypeError) as error:
             raise BadRequest(f"'status': {error}") from None
+        out["problems"] += found
     if body.get("snapshots") is not None:
         out["snapshots"] = _snapshots(body["snapshots"])
     if body.get("answers") is not None:
-        out["answers"] = _answers(body["answers"])
+        out["answers"], found = _answers(body["answers"])
+        out["problems"] += found
     return out
 
 
@@ -59,10 +66,15 @@ def _snapshots(snapshots) -> list[tuple[str, int, int, float]]:
     return out
 
 
-def _answers(answers) -> list[protocol.CommandResponse]:
+def _answers(answers) -> tuple[list[protocol.CommandResponse], list[str]]:
     if not isinstance(answers, list):
         raise BadRequest("'answers' must be an array")
+    out, problems = [], []
     try:
-        return [protocol.CommandResponse.from_json(a) for a in answers]
+        for answer in answers:
+            response, found = records.answer_of(answer)
+            out.append(response)
+            problems += found
     except (ValueError, TypeError) as error:
         raise BadRequest(f"'answers': {error}") from None
+    return out, problems
