@@ -105,6 +105,7 @@ def test_idle_step_costs_one_collective_and_a_command_three(tmp_path):
         import bench_trainer
     finally:
         sys.path.pop(0)
-    for rank, per_step, _micros, on_command in bench_trainer.distributed_collectives(steps=200):
+    for rank, per_step, _micros, on_command, first in bench_trainer.distributed_collectives(steps=200):
         assert per_step == 1.0, rank  # the length broadcast, nothing else
         assert on_command == 3, rank  # length, payload, and the all_reduce counting ranks
+        assert first == 3, rank  # once per run: rank 0's result directory (length, payload), then the poll
