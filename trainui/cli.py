@@ -130,7 +130,7 @@ def project_create(directory, name, db_url, no_ingest):
     verb = "registered" if registered.created else "already registered:"
     click.echo(f"{verb} project {p['name']!r} (id {p['id']}) at {p['path']}")
     if not no_ingest:
-        click.echo(f"{registered.results} result{'s' if registered.results != 1 else ''} ingested")
+        click.echo(f"{_count(registered.results, 'result')} ingested")
 
 
 @project.command("list")
@@ -151,7 +151,8 @@ def project_list(db_url):
         return
     width = max(len(r["name"]) for r in rows)
     for r in rows:
-        click.echo(f"{r['id']:>4}  {r['name']:<{width}}  {r['result_count']:>5} results  "
+        results = "result " if r["result_count"] == 1 else "results"
+        click.echo(f"{r['id']:>4}  {r['name']:<{width}}  {r['result_count']:>5} {results}  "
                    f"{r['running_count']:>3} running  {r['path']}")
 
 
@@ -250,6 +251,11 @@ def db_status(db_url):
     click.echo("up to date" if info["up_to_date"] else "out of date: run `trainui db upgrade`")
     if not info["up_to_date"]:
         sys.exit(1)
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 result', '2 results'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _no_default_database_yet(db_url: str | None, config: ServerConfig) -> bool:

@@ -138,7 +138,7 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
     """Register ``directory`` (reused when it is registered already) and, with ``ingest``, bring
     its results in now. Works while a server runs on the same database."""
     from .ingest import IngestionService
-    from .ingest.discovery import find_result_dirs
+    from .ingest.discovery import find_result_dirs, nested_projects
     from .store import Conflict, StoreError
     from .store import projects as store
 
@@ -157,14 +157,19 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
             raise UserError(str(error)) from None
         if not ingest:
             return registered
-        result_dirs = find_result_dirs(registered.project["path"])
+        path = registered.project["path"]
+        with db.session() as session:
+            inner = nested_projects(path, store.project_paths(session))  # their results are theirs
+        result_dirs = find_result_dirs(path, skip=inner)
         if on_found is not None:
             on_found(len(result_dirs))
         # one result at a time here, nothing live to be fair to: bigger turns, fewer transactions
         service = IngestionService(db, config.poll_interval, use_watchdog=False,
                                    chunk_bytes=max(config.ingest_chunk_kb * 1024, 8 * 1024 * 1024))
         service.run_until_idle(result_dirs, on_turn=lambda d, more: on_done(d) if on_done and not more else None)
-        registered.results = len(result_dirs)
+        with db.session() as session:  # what the project shows now (results moved in from an outer one too)
+            registered.project = store.get_project(session, registered.project["id"])
+        registered.results = registered.project["result_count"]
         return registered
     finally:
         db.dispose()

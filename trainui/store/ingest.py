@@ -97,8 +97,8 @@ def apply_batch(db: Database, batch: ResultBatch) -> Applied:
 
 
 def _find(s: Session, project_id: int, path: str, lock: bool = False) -> Result | None:
-    """The result at ``path``: in this project, else wherever it was first filed (a result never
-    moves between projects, also when a nested project is registered later)."""
+    """The result at ``path``: in this project, else wherever it is filed (a result moves only when
+    a project is registered inside its project: ``projects.create_project`` moves it there)."""
     query = select(Result).where(Result.path == path).order_by((Result.project_id != project_id), Result.id)
     if lock:
         query = query.with_for_update()
@@ -108,7 +108,7 @@ def _find(s: Session, project_id: int, path: str, lock: bool = False) -> Result 
 def _create(s: Session, project_id: int, path: str) -> Result:
     """A new result is filed in the innermost project that holds its directory now, by the
     projects table in this transaction: the caller's idea of the owner may predate a project
-    registered a moment ago, and a result never moves once filed."""
+    registered a moment ago."""
     from .projects import owner_of, project_path, project_paths
 
     owner = owner_of(path, project_paths(s))
