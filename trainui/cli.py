@@ -108,8 +108,16 @@ def project_create(directory, name, db_url, no_ingest):
     if directory is None:
         if not name:
             raise click.UsageError("give -d DIR (a directory of results), or -n NAME for a project of remote runs")
-        project = register_remote_project(load_config(db_url=db_url), name)
-        click.echo(f"project {project['name']!r} (id {project['id']}) for runs that ship over HTTP")
+        registered = register_remote_project(load_config(db_url=db_url), name)
+        p = registered.project
+        if registered.created:
+            click.echo(f"registered project {p['name']!r} (id {p['id']}) for runs that ship over HTTP "
+                       f"(jobs name it with TRAINUI_PROJECT={p['name']})")
+        elif os.path.isabs(p["path"]):
+            click.echo(f"project {p['name']!r} (id {p['id']}) exists already, for the directory {p['path']}; "
+                       "reused: runs shipped over HTTP to it are listed beside that directory's results")
+        else:
+            click.echo(f"project {p['name']!r} (id {p['id']}) exists already, for runs that ship over HTTP; reused")
         return
 
     bar = None
@@ -162,6 +170,15 @@ def token() -> None:
     and writes runs in one project, for remote jobs), admin."""
 
 
+TOKEN_USE = {  # what a token of each role is for, said once when it is made
+    "viewer": "Share the dashboard read-only: http://HOST:PORT/?token=<the token>",
+    "operator": "Open the dashboard with it (reads, steers and edits): http://HOST:PORT/?token=<the token>",
+    "admin": "Open the dashboard with it (everything): http://HOST:PORT/?token=<the token>",
+    "job": "Give it to the training job as TRAINUI_TOKEN: it creates and writes runs of this project only "
+           "(it opens no dashboard).",
+}
+
+
 @token.command("create")
 @click.option("--role", required=True, type=click.Choice(["viewer", "operator", "job", "admin"]))
 @click.option("--project", default=None, help="The project a job token writes to (required for --role job).")
@@ -177,8 +194,8 @@ def token_create(role, project, label, db_url):
                           write=True, create=True)
     click.echo(made)
     scope = f" for project {info['project']!r}" if info["project"] else ""
-    click.echo(f"token {info['id']}: {role}{scope}. Keep it secret; it is not shown again. A read-only link: "
-               f"http://HOST:PORT/?token=<the token> (viewer).", err=True)
+    click.echo(f"token {info['id']}: {role}{scope}. Keep it secret; it is not shown again. {TOKEN_USE[role]}",
+               err=True)
 
 
 @token.command("list")
@@ -221,13 +238,15 @@ def db() -> None:
 @user_errors
 def db_upgrade(db_url, revision):
     """Migrate the database schema to the latest version (creates the database if needed)."""
+    from .config import default_database_url
     from .serve import UserError
     from .store import Database, StoreError
     from .store.migrate import check_revision, status, upgrade
 
     try:
         check_revision(revision)
-        database = Database(load_config(db_url=db_url).db_url)
+        url = load_config(db_url=db_url).db_url
+        database = Database(url, create_folder=url == default_database_url())
         upgrade(database, revision)
         click.echo(f"database at revision {status(database)['current']}")
     except StoreError as error:
@@ -244,7 +263,7 @@ def db_status(db_url):
     from .store.migrate import status
 
     try:
-        info = status(Database(load_config(db_url=db_url).db_url, create_folder=False))
+        info = status(Database(load_config(db_url=db_url).db_url, must_exist=True))
     except StoreError as error:
         raise UserError(str(error)) from None
     click.echo(f"database: {info['url']}\ncurrent:  {info['current'] or '(empty)'}\nhead:     {info['head']}")

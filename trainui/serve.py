@@ -32,11 +32,13 @@ def open_database(config: ServerConfig, create: bool = True, wait: bool = False)
     database server that cannot be reached yet, saying so once, instead of giving up."""
     from sqlalchemy.exc import OperationalError
 
+    from .config import default_database_url
     from .store import Database, StoreError
-    from .store.schema import ensure_schema, safe_url
+    from .store.schema import ensure_schema
 
     try:
-        db = Database(config.db_url, config.series_cache_bytes, create_folder=create)
+        db = Database(config.db_url, config.series_cache_bytes, must_exist=not create,
+                      create_folder=create and config.db_url == default_database_url())
     except StoreError as error:
         raise UserError(str(error)) from None
     said = False
@@ -52,9 +54,10 @@ def open_database(config: ServerConfig, create: bool = True, wait: bool = False)
         except OperationalError as error:
             if not wait or db.is_sqlite:
                 db.dispose()
-                raise UserError(f"cannot open the database {safe_url(config.db_url)}: {_first_line(error)}") from None
+                raise UserError(f"cannot open the database {_shown_database(config.db_url)}: {_first_line(error)}") \
+                    from None
             if not said:
-                print(f"waiting for the database {safe_url(config.db_url)} ({_first_line(error)}); "
+                print(f"waiting for the database {_shown_database(config.db_url)} ({_first_line(error)}); "
                       "retrying every 2 s, Ctrl-C to give up", file=sys.stderr, flush=True)
                 said = True
             time.sleep(2.0)
@@ -90,7 +93,7 @@ def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -
         url = f"http://{_shown_host(config.host)}:{wsgi.effective_port}{config.base_url}"
         if config.token:
             url += f"?token={config.token}"
-        print(f"trainui serving on {url}  (database: {safe_url(config.db_url)}"
+        print(f"trainui serving on {url}  (database: {_shown_database(config.db_url)}"
               f"{'' if config.ingest else '; not ingesting: run `trainui ingest`'})", file=sys.stderr, flush=True)
         if on_ready is not None:
             on_ready(url)
@@ -175,11 +178,18 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
         db.dispose()
 
 
-def register_remote_project(config: ServerConfig, name: str) -> dict:
-    """A project for runs that ship over HTTP only (no directory); reused if it exists."""
-    from .store import runs
+def register_remote_project(config: ServerConfig, name: str) -> Registered:
+    """A project for runs that ship over HTTP only (no directory); a project of that name (of either
+    kind) is reused, and ``created`` says which happened."""
+    from .store import projects, runs
 
-    return in_store(config, lambda session: runs.create_remote_project(session, name), write=True, create=True)
+    def work(session) -> Registered:
+        known = {p["name"]: p for p in projects.list_projects(session)}
+        if name.strip() in known:
+            return Registered(known[name.strip()], False)
+        return Registered(runs.create_remote_project(session, name), True)
+
+    return in_store(config, work, write=True, create=True)
 
 
 def in_store(config: ServerConfig, work: Callable, write: bool = False, create: bool = False):
@@ -262,6 +272,15 @@ def _shown_host(host: str) -> str:
     if host == "::":
         return "[::1]"
     return f"[{host}]" if ":" in host else host
+
+
+def _shown_database(url: str) -> str:
+    """The URL without its password, and for SQLite the absolute file it resolved to."""
+    from .store.database import sqlite_path
+    from .store.schema import safe_url
+
+    path = sqlite_path(url)
+    return f"{safe_url(url)} (the file {path})" if path and path != url.split("sqlite:///", 1)[-1] else safe_url(url)
 
 
 def _first_line(error: Exception) -> str:
