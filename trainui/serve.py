@@ -211,6 +211,8 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper() if isinstance(level, str) else level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:  # "Client disconnected" whenever a tab closes
+        logging.getLogger("waitress").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
