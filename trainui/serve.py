@@ -217,8 +217,8 @@ def configure_logging(level: str) -> None:
 
 
 class _stop_on_signals:
-    """SIGINT and SIGTERM both end the command the way Ctrl-C does (KeyboardInterrupt), so cleanup
-    runs; ``before`` is called first, in the signal handler."""
+    """SIGINT, SIGTERM and SIGHUP (its terminal closed) all end the command the way Ctrl-C does
+    (KeyboardInterrupt), so cleanup runs; ``before`` is called first, in the signal handler."""
 
     def __init__(self, before: Callable[[], None] | None = None):
         self.before = before
@@ -226,8 +226,9 @@ class _stop_on_signals:
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                self.previous[signum] = signal.signal(signum, self._interrupt)
+            for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+                if signum is not None:
+                    self.previous[signum] = signal.signal(signum, self._interrupt)
         return self
 
     def __exit__(self, *exc):
