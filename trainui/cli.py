@@ -24,8 +24,7 @@ def main() -> None:
 
     \b
     Quick start:
-      trainui project create -d ./results -n my-project
-      trainui server                # then open http://127.0.0.1:5000
+      trainui server ./results      # registers ./results, ingests it; then open http://127.0.0.1:5000
     """
 
 
@@ -58,16 +57,31 @@ def ingest_options(command):
 
 
 @main.command()
+@click.argument("directories", metavar="[DIR]...", nargs=-1, type=click.Path(file_okay=False))
 @server_options
 @ingest_options
 @click.option("--no-ingest", is_flag=True,
               help="Serve only; `trainui ingest` processes sharing the PostgreSQL database do the ingestion.")
 @user_errors
-def server(no_watchdog, no_ingest, **flags):
-    """Serve the dashboard and the API, and ingest registered projects."""
+def server(directories, no_watchdog, no_ingest, **flags):
+    """Serve the dashboard and the API, and ingest registered projects.
+
+    Each DIR given is registered first as a project named after it (or reused when it is
+    registered already) and its results are ingested, as `trainui project create -d DIR` does.
+    """
     from .serve import serve
 
-    serve(load_config(use_watchdog=not no_watchdog, ingest=not no_ingest, **flags))
+    config = load_config(use_watchdog=not no_watchdog, ingest=not no_ingest, **flags)
+    missing = [d for d in directories if not os.path.isdir(d)]
+    if missing:  # before anything is registered
+        raise click.UsageError(f"not a directory: {', '.join(missing)}")
+    for directory in directories:
+        registered = _register_with_progress(config, directory, None, ingest=not no_ingest)
+        p = registered.project
+        click.echo(f"{'registered' if registered.created else 'already registered:'} project {p['name']!r} "
+                   f"(id {p['id']}) at {p['path']}"
+                   + ("" if no_ingest else f": {_count(registered.results, 'result')}"), err=True)
+    serve(config)
 
 
 @main.command()
@@ -103,7 +117,7 @@ def project_create(directory, name, db_url, no_ingest):
 
     A directory registered already is reused: its new results are ingested.
     """
-    from .serve import register_project, register_remote_project
+    from .serve import register_remote_project
 
     if directory is None:
         if not name:
@@ -120,6 +134,18 @@ def project_create(directory, name, db_url, no_ingest):
             click.echo(f"project {p['name']!r} (id {p['id']}) exists already, for runs that ship over HTTP; reused")
         return
 
+    registered = _register_with_progress(load_config(db_url=db_url), directory, name, ingest=not no_ingest)
+    p = registered.project
+    verb = "registered" if registered.created else "already registered:"
+    click.echo(f"{verb} project {p['name']!r} (id {p['id']}) at {p['path']}")
+    if not no_ingest:
+        click.echo(f"{_count(registered.results, 'result')} ingested")
+
+
+def _register_with_progress(config: ServerConfig, directory: str, name: str | None, ingest: bool):
+    """Register (or reuse) ``directory`` and ingest its results with a progress bar on stderr."""
+    from .serve import register_project
+
     bar = None
 
     def found(count):
@@ -129,16 +155,11 @@ def project_create(directory, name, db_url, no_ingest):
         bar.__enter__()
 
     try:
-        registered = register_project(load_config(db_url=db_url), directory, name, ingest=not no_ingest,
-                                      on_found=found, on_done=lambda d: bar.update(1) if bar else None)
+        return register_project(config, directory, name, ingest=ingest,
+                                on_found=found, on_done=lambda d: bar.update(1) if bar else None)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    p = registered.project
-    verb = "registered" if registered.created else "already registered:"
-    click.echo(f"{verb} project {p['name']!r} (id {p['id']}) at {p['path']}")
-    if not no_ingest:
-        click.echo(f"{_count(registered.results, 'result')} ingested")
 
 
 @project.command("list")
