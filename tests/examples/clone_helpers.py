@@ -68,13 +68,17 @@ class FreshClone:
         return self.outputs[example]
 
 
-def _shims(bin_dir: Path) -> None:
-    """``python``, ``torchrun`` and ``trainui`` as a user's install would have them, on this interpreter."""
+def _shims(bin_dir: Path, python: str = sys.executable) -> None:
+    """``python``, ``torchrun`` and ``trainui`` as a user's install would have them, on this interpreter.
+
+    Scripts that exec ``python`` (this interpreter), not symlinks to it: a virtualenv's interpreter reached
+    through a symlink outside the virtualenv does not find its ``pyvenv.cfg`` and runs as the bare
+    base interpreter, without the virtualenv's packages."""
     bin_dir.mkdir()
-    (bin_dir / "python").symlink_to(sys.executable)
-    for name, module in (("torchrun", "torch.distributed.run"), ("trainui", "trainui.cli")):
+    for name, module in (("python", None), ("python3", None), ("torchrun", "torch.distributed.run"),
+                         ("trainui", "trainui.cli")):
         path = bin_dir / name
-        path.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m {module} "$@"\n')
+        path.write_text(f'#!/bin/sh\nexec "{python}"{f" -m {module}" if module else ""} "$@"\n')
         path.chmod(0o755)
 
 
