@@ -14,7 +14,7 @@ import { loadSetting, saveSetting } from '../state/settings.js';
 import { formatArg, formatBytes, formatDuration, formatNumber, formatRelativeTime, formatTimestamp, MISSING } from '../lib/format.js';
 import { nonfiniteLastValues, xKeys } from '../lib/table.js';
 import { setCrumbs } from '../components/layout.js';
-import { emptyState, errorBox, statusBadge } from '../components/feedback.js';
+import { emptyState, errorBox, resultBadge } from '../components/feedback.js';
 import { ChartsPanel } from '../components/charts-panel.js';
 import { CommandPanel } from '../components/command-panel.js';
 import { CommandHistory } from '../components/command-history.js';
@@ -85,7 +85,7 @@ export function mountResult(root, { id: resultId }) {
     if (signature === lastShown) return;
     lastShown = signature;
     if (!title.querySelector('input')) title.replaceChildren(r.name);
-    statusSlot.replaceChildren(statusBadge(r.status));
+    statusSlot.replaceChildren(resultBadge(r));
     pathLine.replaceChildren(r.path || '');
     if (projectName === null && r.project_id !== undefined) {
       projectName = 'Project';
@@ -97,7 +97,8 @@ export function mountResult(root, { id: resultId }) {
     }
     setCrumbs([{ label: 'Projects', href: link('') }, { label: projectName || 'Project', href: link(`projects/${r.project_id}`) }, { label: r.name }]);
     const items = [
-      ['Status', r.status || 'no status'], ['Iteration', formatNumber(r.iteration ?? r.last_values?.iteration)],
+      ['Status', r.missing ? `missing: the directory is gone from disk (last status read: ${r.status || 'none'})`
+        : r.status || 'no status', r.missing ? 'summary-item flagged' : undefined], ['Iteration', formatNumber(r.iteration ?? r.last_values?.iteration)],
       ['Epoch', formatNumber(r.epoch ?? r.last_values?.epoch)], ['Elapsed', formatDuration(r.elapsed_time)],
       ['Started', formatTimestamp(r.started_at)], ['Updated', formatRelativeTime(r.updated_at)],
       ['Heartbeat', formatRelativeTime(r.heartbeat_at)], ['World size', r.world_size ?? MISSING], ['Log entries', formatNumber(r.entry_count)],
