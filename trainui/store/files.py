@@ -10,7 +10,7 @@ from .changes import RESULT
 from .database import database_of
 from .errors import NotFound
 from .models import Asset, Result, Snapshot
-from .results import get_result_row
+from .results import get_result_row, snapshot_location
 
 
 def replace_snapshots(session: Session, result_id: int, found: list[tuple[str, int, int, float]]) -> None:
@@ -81,7 +81,14 @@ def snapshot_file(session: Session, snapshot_id: int) -> str:
     snapshot = session.get(Snapshot, snapshot_id)
     if snapshot is None:
         raise NotFound(f"snapshot {snapshot_id} does not exist")
-    return inside(get_result_row(session, snapshot.result_id).path, snapshot.name)
+    result = get_result_row(session, snapshot.result_id)
+    if result.source == "http":
+        where = snapshot_location(result, snapshot.name)
+        place = f" ({where['host']})" if where["host"] else ""
+        at = f" at {where['job_path']}" if where["job_path"] else ""
+        raise NotFound(f"{snapshot.name} is on the job's machine{place}{at}: snapshots of a run shipped over "
+                       "HTTP are not uploaded")
+    return inside(result.path, snapshot.name)
 
 
 def inside(directory: str, relative: str) -> str:

@@ -172,6 +172,8 @@ def _store_entries(s: Session, r: Result, entries: list, problems: list) -> None
 def _apply_status(r: Result, status: protocol.JobStatus) -> bool:
     """Returns whether something a viewer sees changed (a heartbeat alone is not news)."""
     job = protocol.finite({k: v for k, v in status.to_json().items() if k in JOB_FIELDS})
+    if (r.job or {}).get("directory"):  # a remote run's folder on the job's machine, from POST /runs
+        job["directory"] = r.job["directory"]
     changed = job != r.job or status.status != r.status
     if job != r.job:
         r.job = job

@@ -36,7 +36,7 @@ export function mountResult(root, { id: resultId }) {
   const title = h('h1', {}, '…');
   const statusSlot = h('span');
   const renameBtn = h('button', { class: 'btn btn-small btn-ghost', type: 'button', 'aria-label': 'Rename result', title: 'Rename result' }, icon(ICONS.edit));
-  const pathLine = h('p', { class: 'muted mono small' });
+  const pathLine = h('p', { class: 'muted mono small result-path' });
   const summary = h('dl', { class: 'summary' });
   const argsSlot = h('div', { class: 'table-scroll' });
   const snapshotsSlot = h('div', { class: 'table-scroll' });
@@ -86,7 +86,9 @@ export function mountResult(root, { id: resultId }) {
     lastShown = signature;
     if (!title.querySelector('input')) title.replaceChildren(r.name);
     statusSlot.replaceChildren(resultBadge(r));
-    pathLine.replaceChildren(r.path || '');
+    pathLine.replaceChildren(r.source === 'http'
+      ? `shipped over HTTP; its files are on the job's machine${r.host ? ` (${r.host})` : ''}${r.job_directory ? ` at ${r.job_directory}` : ''}`
+      : r.path || '');
     if (projectName === null && r.project_id !== undefined) {
       projectName = 'Project';
       api(`projects/${r.project_id}`).then(({ project }) => {
@@ -117,8 +119,7 @@ export function mountResult(root, { id: resultId }) {
       ? h('table', { class: 'table table-compact snapshots-table' },
         h('thead', {}, h('tr', {}, ['Name', 'Iteration', 'Size', 'Created'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, [...snaps].sort((a, b) => (b.iteration ?? 0) - (a.iteration ?? 0)).map((s) => h('tr', {},
-          h('td', { class: 'mono' }, h('a', { href: apiUrl(`snapshots/${s.id}/file`), download: s.name, class: 'snapshot-link',
-            title: `Download ${s.name}` }, s.name)), h('td', { class: 'num' }, formatNumber(s.iteration)),
+          h('td', { class: 'mono' }, snapshotCell(s)), h('td', { class: 'num' }, formatNumber(s.iteration)),
           h('td', { class: 'num' }, formatBytes(s.size)), h('td', { class: 'nowrap small' }, formatTimestamp(s.created_at))))))
       : emptyState('No snapshots', 'Take one with the command panel, or call run.snapshot() in the job.'));
     commandPanel.update(result);
@@ -197,4 +198,15 @@ export function mountResult(root, { id: resultId }) {
     window.removeEventListener('trainui:theme', onTheme);
     charts.destroy();
   };
+}
+
+
+/** A snapshot the server holds is a download link; one of a run shipped over HTTP stays on the
+ *  job's machine (snapshots are not uploaded), so it says where instead of linking to nothing. */
+function snapshotCell(s) {
+  if (s.location === 'job') {
+    const where = `on the job's machine${s.host ? ` (${s.host})` : ''}${s.job_path ? ` at ${s.job_path}` : ''}`;
+    return h('span', { class: 'snapshot-remote', title: where }, s.name, h('span', { class: 'small muted snapshot-where' }, ` ${where}`));
+  }
+  return h('a', { href: apiUrl(`snapshots/${s.id}/file`), download: s.name, class: 'snapshot-link', title: `Download ${s.name}` }, s.name);
 }
