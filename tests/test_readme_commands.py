@@ -128,7 +128,7 @@ def test_the_readme_top_to_bottom_after_the_demo(tmp_path):
         steered = clone.run("\n".join(steer_lines) + "\necho ID=$ID", timeout=120).stdout
         result_id = int(re.search(r"ID=(\d+)", steered).group(1))
         result = clone.api(f"results/{result_id}")["result"]
-        assert result["name"] == "quickstart/mlp" and result["status"] == "running", result
+        assert result["name"] == "steered" and result["status"] == "running", result
         assert '"status":"PENDING"' in steered.replace(" ", "")
         command = clone.wait_for("the command is answered", lambda: [
             c for c in clone.api(f"results/{result_id}/commands")["commands"] if c["status"] != "PENDING"],
