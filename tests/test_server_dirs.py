@@ -56,3 +56,18 @@ def test_a_missing_folder_is_one_line_and_exit_2_before_anything_is_registered(t
     assert out.returncode == 2 and f"not a directory: {tmp_path / 'nope'}" in out.stderr, out.stderr
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "root" / "trainui.db").exists()  # nothing registered, nothing created
+
+
+def test_two_folders_of_the_same_name_say_how_to_serve_both(tmp_path):
+    for side in ("a", "b"):
+        write_chainer_run(tmp_path / side / "results" / "run", 0.1)
+    env = dict(os.environ, TRAINUI_ROOT=str(tmp_path / "root"))
+    env.pop("TRAINUI_DB_URL", None)
+    out = subprocess.run([sys.executable, "-m", "trainui.cli", "server", str(tmp_path / "a" / "results"),
+                          str(tmp_path / "b" / "results"), "--port", "0"], cwd=REPO, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 2, out.stderr
+    (error,) = [line for line in out.stderr.splitlines() if line.startswith("Error")]
+    assert "a project named 'results' exists already" in error and \
+        f"trainui project create -d {tmp_path / 'b' / 'results'} -n NAME" in error, out.stderr
+    assert "Traceback" not in out.stderr

@@ -69,14 +69,20 @@ def server(directories, no_watchdog, no_ingest, **flags):
     Each DIR given is registered first as a project named after it (or reused when it is
     registered already) and its results are ingested, as `trainui project create -d DIR` does.
     """
-    from .serve import serve
+    from .serve import UserError, serve
 
     config = load_config(use_watchdog=not no_watchdog, ingest=not no_ingest, **flags)
     missing = [d for d in directories if not os.path.isdir(d)]
     if missing:  # before anything is registered
         raise click.UsageError(f"not a directory: {', '.join(missing)}")
     for directory in directories:
-        registered = _register_with_progress(config, directory, None, ingest=not no_ingest)
+        try:
+            registered = _register_with_progress(config, directory, None, ingest=not no_ingest)
+        except UserError as error:
+            if "exists already" not in str(error):
+                raise
+            raise UserError(f"{error}: register {os.path.abspath(directory)} under another name first "
+                            f"(trainui project create -d {directory} -n NAME), then serve it") from None
         p = registered.project
         click.echo(f"{'registered' if registered.created else 'already registered:'} project {p['name']!r} "
                    f"(id {p['id']}) at {p['path']}"
