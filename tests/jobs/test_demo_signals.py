@@ -5,6 +5,7 @@ import json
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -59,7 +60,10 @@ def alive(pid: int) -> bool:
 def assert_jobs_ended_stopped(tmp_path, states, said):
     deadline = time.time() + 30
     while any(alive(s["pid"]) for s in states.values()):
-        assert time.time() < deadline, "demo jobs outlived the demo\n" + said()
+        if time.time() > deadline:
+            for pid in (s["pid"] for s in states.values() if alive(s["pid"])):
+                os.kill(pid, signal.SIGKILL)  # no orphan left training after a failed test
+            raise AssertionError("demo jobs outlived the demo\n" + said())
         time.sleep(0.2)
     ended = job_states(tmp_path)
     assert {name: s["status"] for name, s in ended.items()} == {name: "stopped" for name in states}, said()
@@ -135,3 +139,17 @@ def test_closing_its_terminal_stops_the_jobs(tmp_path):
             pass
     assert os.waitstatus_to_exitcode(status) == 0, said()
     assert_jobs_ended_stopped(tmp_path, states, said)
+
+
+def test_a_demo_killed_outright_takes_its_jobs_with_it(tmp_path):
+    """SIGKILL (or the out-of-memory killer) gives the demo no chance to stop its jobs: the kernel
+    does (trainui.child asks for SIGTERM when its parent dies), and they still end as stopped."""
+    log = tmp_path / "demo.log"
+    proc = subprocess.Popen([sys.executable, "-m", "trainui.cli", "demo", "--port", "0", "--iterations", "100000"],
+                            cwd=REPO, env=demo_env(tmp_path), stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    try:
+        states = wait_for_two_training_jobs(tmp_path, log.read_text)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert_jobs_ended_stopped(tmp_path, states, log.read_text)
