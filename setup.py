@@ -19,11 +19,14 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8") if (HERE / "README.md").exists() else "",
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(include=["trainui", "trainui.*"]) + ["trainui.migrations", "trainui.frontend"],
-    package_dir={"trainui.migrations": "migrations", "trainui.frontend": "frontend"},
+    packages=find_packages(include=["trainui", "trainui.*"]) + ["trainui.migrations", "trainui.frontend",
+                                                                "trainui.examples"],
+    package_dir={"trainui.migrations": "migrations", "trainui.frontend": "frontend", "trainui.examples": "examples"},
     package_data={
         "trainui.migrations": data_files_under("migrations"),
         "trainui.frontend": data_files_under("frontend"),
+        # what `trainui demo` runs, and its data: the repository's one copy, carried by the wheel
+        "trainui.examples": ["quickstart/train.py", "quickstart/README.md", "data/digits.csv.gz", "data/README.md"],
     },
     install_requires=[
         "flask>=3.0",

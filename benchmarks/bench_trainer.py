@@ -127,8 +127,11 @@ def _distributed_worker(rank: int, world: int, port: int, out: str, steps: int, 
                       progress=False, handle_signals=False, poll_interval=0.0)
     dist.barrier()
     calls["n"] = 0
+    run.step(iteration=1)  # once per run: every rank takes the result directory rank 0 chose
+    first_calls = calls["n"]
+    calls["n"] = 0
     start = time.perf_counter()
-    for i in range(1, steps + 1):
+    for i in range(2, steps + 2):
         run.step(iteration=i)
     idle_seconds = time.perf_counter() - start
     idle_calls = calls["n"]
@@ -139,16 +142,17 @@ def _distributed_worker(rank: int, world: int, port: int, out: str, steps: int, 
         protocol.atomic_write_json(os.path.join(out, protocol.COMMANDS_INBOX, f"{uid}.json"), record.to_json())
     dist.barrier()
     calls["n"] = 0
-    run.step(iteration=steps + 1)
+    run.step(iteration=steps + 2)
     command_calls = calls["n"]
     checking_calls = []  # the steps after it: the change is checked, then answered (verdicts reduced)
     for i in range(run._steering.verify_steps):
         calls["n"] = 0
-        run.step(iteration=steps + 2 + i)
+        run.step(iteration=steps + 3 + i)
         checking_calls.append(calls["n"])
     answered = os.path.exists(os.path.join(out, protocol.COMMANDS_OUTBOX, "bench-lr.json"))
     run.close()
-    results.put((rank, idle_calls / steps, idle_seconds / steps * 1e6, command_calls, checking_calls, answered))
+    results.put((rank, idle_calls / steps, idle_seconds / steps * 1e6, command_calls, checking_calls, answered,
+                 first_calls))
     dist.destroy_process_group()
 
 
@@ -194,10 +198,10 @@ def main() -> int:
     print(f"step() listing the inbox every call:    {scanning:8.2f} us   (poll_interval=0, worst case)")
 
     if not args.skip_distributed:
-        for rank, per_step, micros, on_command, checking, answered in distributed_collectives():
+        for rank, per_step, micros, on_command, checking, answered, first in distributed_collectives():
             print(f"rank {rank}: {per_step:.2f} collectives per idle step() ({micros:.1f} us each, gloo), "
                   f"{on_command} for a step that applies one command, {checking} in the steps that check it "
-                  f"({'answered' if answered or rank else 'NOT answered'})")
+                  f"({'answered' if answered or rank else 'NOT answered'}), {first} for the run's first step")
         print("target: 1 collective per idle step(), 1 per checking step")
     return 0
 

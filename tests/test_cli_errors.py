@@ -49,6 +49,24 @@ MISTAKES = {
                                                         "this machine has no such address"),
     "server on a port in use": (["server", "--port", "{busy}"], "is in use"),
     "a setting from the environment that is not a number": (["server"], "$TRAINUI_PORT='five' is not a valid port"),
+    # issue 19: every database URL mistake of `trainui server` too, with the absolute path it resolved to
+    "server on a SQLite file whose folder cannot exist": (["server", "--port", "0", "--db",
+                                                          "sqlite:////proc/nonexistent/x.db"],
+                                                         "the folder /proc/nonexistent of the database"),
+    "server on a relative SQLite path whose folder is missing": (["server", "--port", "0", "--db",
+                                                                 "sqlite:///nonexistent/dir/x.db"],
+                                                                "the folder {tmp}/nonexistent/dir of the database"),
+    "server on a SQLite URL with a query argument": (["server", "--port", "0", "--db", "sqlite:///{tmp}/x.db?mode=bogus"],
+                                                     "takes no query arguments (got ?mode=bogus)"),
+    "server on an in-memory SQLite database": (["server", "--port", "0", "--db", "sqlite://"],
+                                               "an in-memory SQLite database"),
+    "server on a SQLite file that cannot be opened": (["server", "--port", "0", "--db", "sqlite:////proc/x.db"],
+                                                      "cannot open the database sqlite:////proc/x.db"),
+    "project create into a database folder that is missing": (["project", "create", "-d", "{tmp}", "--db",
+                                                               "sqlite:///{tmp}/typo/trainui.db"],
+                                                              "the folder {tmp}/typo of the database"),
+    "db upgrade into a database folder that is missing": (["db", "upgrade", "--db", "sqlite:///{tmp}/typo/trainui.db"],
+                                                          "the folder {tmp}/typo of the database"),
 }
 
 
@@ -56,6 +74,7 @@ MISTAKES = {
 def test_mistake_is_one_clear_line(case, tmp_path, busy_port):
     args, expected = MISTAKES[case]
     args = [a.format(tmp=tmp_path, busy=busy_port) for a in args]
+    expected = expected.format(tmp=tmp_path)
     before = files_under(tmp_path)
     out = run_cli(tmp_path, *args, env={"TRAINUI_PORT": "five"} if "environment" in case else None)
     assert out.returncode == 2, (out.stdout, out.stderr)
@@ -78,3 +97,17 @@ def test_registering_a_directory_twice_reuses_it(tmp_path):
     assert first.returncode == 0 and again.returncode == 0, again.stderr
     assert "already registered: project 'mine' (id 1)" in again.stdout
     assert run_cli(tmp_path, "project", "list").stdout.count("mine") == 1
+
+
+def test_only_the_default_database_folder_is_made(tmp_path):
+    """`trainui project create` with nothing said about the database makes $TRAINUI_ROOT on first use."""
+    (tmp_path / "results").mkdir()
+    out = run_cli(tmp_path, "project", "create", "-d", str(tmp_path / "results"))
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "root" / "trainui.db").is_file()
+
+
+def test_a_relative_sqlite_path_in_an_existing_folder_is_shown_resolved(tmp_path):
+    (tmp_path / "results").mkdir()
+    out = run_cli(tmp_path, "project", "create", "-d", "results", "--db", "sqlite:///here.db")
+    assert out.returncode == 0 and (tmp_path / "here.db").is_file(), out.stderr

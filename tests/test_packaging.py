@@ -92,3 +92,38 @@ def test_installed_package_is_self_contained(venv, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_demo_runs_from_the_installed_package(venv, tmp_path):
+    """The quickstart job and its data ship inside the wheel: `trainui demo` outside any checkout
+    runs its job to the end and the job's run is served."""
+    pytest.importorskip("torch")
+    python = str(venv / "bin" / "python")
+    script = subprocess.run([python, "-c", "from trainui.demo import quickstart_script; print(quickstart_script())"],
+                            capture_output=True, text=True, cwd=tmp_path, check=True).stdout.strip()
+    assert script.startswith(str(venv)) and script.endswith("trainui/examples/quickstart/train.py"), script
+    env = dict(os.environ, TRAINUI_ROOT=str(tmp_path / "root"))
+    env.pop("TRAINUI_DB_URL", None)
+    env.pop("PYTHONPATH", None)
+    log_path = tmp_path / "demo.log"
+    demo = subprocess.Popen([str(venv / "bin" / "trainui"), "demo", "--port", "0", "--jobs", "1", "--iterations", "20"],
+                            cwd=tmp_path, env=env, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 120
+        while "all demo jobs have ended" not in log_path.read_text():
+            assert time.time() < deadline and demo.poll() is None, log_path.read_text()
+            time.sleep(0.5)
+        said = log_path.read_text()
+        assert "finished (0 still running)" in said, said
+        url = re.findall(r"watch them at (http://\S+?/)projects/", said)[-1]
+        project = requests.get(url + "api/v1/projects", timeout=10).json()["projects"][0]
+        deadline = time.time() + 30
+        while True:
+            listed = requests.get(url + f"api/v1/projects/{project['id']}/results", timeout=10).json()["results"]
+            if listed and listed[0]["status"] == "finished" and listed[0]["entry_count"] > 0:
+                break
+            assert time.time() < deadline, listed
+            time.sleep(0.5)
+    finally:
+        demo.terminate()
+        demo.wait(timeout=30)

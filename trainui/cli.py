@@ -28,8 +28,7 @@ def main() -> None:
 
     \b
     Quick start:
-      trainui project create -d ./results -n my-project
-      trainui server                # then open http://127.0.0.1:5000
+      trainui server ./results      # registers ./results, ingests it; then open http://127.0.0.1:5000
     """
 
 
@@ -65,16 +64,37 @@ def ingest_options(command):
 
 
 @main.command()
+@click.argument("directories", metavar="[DIR]...", nargs=-1, type=click.Path(file_okay=False))
 @server_options
 @ingest_options
 @click.option("--no-ingest", is_flag=True,
               help="Serve only; `trainui ingest` processes sharing the PostgreSQL database do the ingestion.")
 @user_errors
-def server(no_watchdog, no_ingest, **flags):
-    """Serve the dashboard and the API, and ingest registered projects."""
-    from .serve import serve
+def server(directories, no_watchdog, no_ingest, **flags):
+    """Serve the dashboard and the API, and ingest registered projects.
 
-    serve(load_config(use_watchdog=not no_watchdog, ingest=not no_ingest, **flags))
+    Each DIR given is registered first as a project named after it (or reused when it is
+    registered already) and its results are ingested, as `trainui project create -d DIR` does.
+    """
+    from .serve import UserError, serve
+
+    config = load_config(use_watchdog=not no_watchdog, ingest=not no_ingest, **flags)
+    missing = [d for d in directories if not os.path.isdir(d)]
+    if missing:  # before anything is registered
+        raise click.UsageError(f"not a directory: {', '.join(missing)}")
+    for directory in directories:
+        try:
+            registered = _register_with_progress(config, directory, None, ingest=not no_ingest)
+        except UserError as error:
+            if "exists already" not in str(error):
+                raise
+            raise UserError(f"{error}: register {os.path.abspath(directory)} under another name first "
+                            f"(trainui project create -d {directory} -n NAME), then serve it") from None
+        p = registered.project
+        click.echo(f"{'registered' if registered.created else 'already registered:'} project {p['name']!r} "
+                   f"(id {p['id']}) at {p['path']}"
+                   + ("" if no_ingest else f": {_count(registered.results, 'result')}"), err=True)
+    serve(config)
 
 
 @main.command()
@@ -111,14 +131,35 @@ def project_create(directory, name, db_url, no_ingest, projects_root):
 
     A directory registered already is reused: its new results are ingested.
     """
-    from .serve import register_project, register_remote_project
+    from .serve import register_remote_project
 
     if directory is None:
         if not name:
             raise click.UsageError("give -d DIR (a directory of results), or -n NAME for a project of remote runs")
-        project = register_remote_project(load_config(db_url=db_url), name)
-        click.echo(f"project {project['name']!r} (id {project['id']}) for runs that ship over HTTP")
+        registered = register_remote_project(load_config(db_url=db_url), name)
+        p = registered.project
+        if registered.created:
+            click.echo(f"registered project {p['name']!r} (id {p['id']}) for runs that ship over HTTP "
+                       f"(jobs name it with TRAINUI_PROJECT={p['name']})")
+        elif os.path.isabs(p["path"]):
+            click.echo(f"project {p['name']!r} (id {p['id']}) exists already, for the directory {p['path']}; "
+                       "reused: runs shipped over HTTP to it are listed beside that directory's results")
+        else:
+            click.echo(f"project {p['name']!r} (id {p['id']}) exists already, for runs that ship over HTTP; reused")
         return
+
+    registered = _register_with_progress(load_config(db_url=db_url, projects_root=projects_root or None), directory,
+                                         name, ingest=not no_ingest)
+    p = registered.project
+    verb = "registered" if registered.created else "already registered:"
+    click.echo(f"{verb} project {p['name']!r} (id {p['id']}) at {p['path']}")
+    if not no_ingest:
+        click.echo(f"{_count(registered.results, 'result')} ingested")
+
+
+def _register_with_progress(config: ServerConfig, directory: str, name: str | None, ingest: bool):
+    """Register (or reuse) ``directory`` and ingest its results with a progress bar on stderr."""
+    from .serve import register_project
 
     bar = None
 
@@ -129,17 +170,11 @@ def project_create(directory, name, db_url, no_ingest, projects_root):
         bar.__enter__()
 
     try:
-        registered = register_project(load_config(db_url=db_url, projects_root=projects_root or None), directory,
-                                      name, ingest=not no_ingest,
-                                      on_found=found, on_done=lambda d: bar.update(1) if bar else None)
+        return register_project(config, directory, name, ingest=ingest,
+                                on_found=found, on_done=lambda d: bar.update(1) if bar else None)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    p = registered.project
-    verb = "registered" if registered.created else "already registered:"
-    click.echo(f"{verb} project {p['name']!r} (id {p['id']}) at {p['path']}")
-    if not no_ingest:
-        click.echo(f"{registered.results} result{'s' if registered.results != 1 else ''} ingested")
 
 
 @project.command("list")
@@ -160,7 +195,8 @@ def project_list(db_url):
         return
     width = max(len(r["name"]) for r in rows)
     for r in rows:
-        click.echo(f"{r['id']:>4}  {r['name']:<{width}}  {r['result_count']:>5} results  "
+        results = "result " if r["result_count"] == 1 else "results"
+        click.echo(f"{r['id']:>4}  {r['name']:<{width}}  {r['result_count']:>5} {results}  "
                    f"{r['running_count']:>3} running  {r['path']}")
 
 
@@ -168,6 +204,15 @@ def project_list(db_url):
 def token() -> None:
     """Access tokens with roles: viewer (reads), operator (also commands and edits), job (creates
     and writes runs in one project, for remote jobs), admin."""
+
+
+TOKEN_USE = {  # what a token of each role is for, said once when it is made
+    "viewer": "Share the dashboard read-only (it never changes anything): http://HOST:PORT/?token=<the token>",
+    "operator": "Open the dashboard with it (reads, steers and edits): http://HOST:PORT/?token=<the token>",
+    "admin": "Open the dashboard with it (everything): http://HOST:PORT/?token=<the token>",
+    "job": "Give it to the training job as TRAINUI_TOKEN: it creates and writes runs of this project only "
+           "(it opens no dashboard).",
+}
 
 
 @token.command("create")
@@ -185,11 +230,8 @@ def token_create(role, project, label, db_url):
                           write=True, create=True)
     click.echo(made)
     scope = f" for project {info['project']!r}" if info["project"] else ""
-    use = {"viewer": "A link that reads (and never changes anything): http://HOST:PORT/?token=<the token>",
-           "operator": "A link that reads and steers runs (commands, renames): http://HOST:PORT/?token=<the token>",
-           "job": "For a remote job: TRAINUI_TOKEN=<the token> (it creates and writes runs of this project only)",
-           "admin": "Full access (like the server's own token): http://HOST:PORT/?token=<the token>"}[role]
-    click.echo(f"token {info['id']}: {role}{scope}. Keep it secret; it is not shown again. {use}.", err=True)
+    click.echo(f"token {info['id']}: {role}{scope}. Keep it secret; it is not shown again. {TOKEN_USE[role]}",
+               err=True)
 
 
 @token.command("list")
@@ -232,13 +274,15 @@ def db() -> None:
 @user_errors
 def db_upgrade(db_url, revision):
     """Migrate the database schema to the latest version (creates the database if needed)."""
+    from .config import default_database_url
     from .serve import UserError
     from .store import Database, StoreError
     from .store.migrate import check_revision, status, upgrade
 
     try:
         check_revision(revision)
-        database = Database(load_config(db_url=db_url).db_url)
+        url = load_config(db_url=db_url).db_url
+        database = Database(url, create_folder=url == default_database_url())
         upgrade(database, revision)
         click.echo(f"database at revision {status(database)['current']}")
     except StoreError as error:
@@ -255,13 +299,18 @@ def db_status(db_url):
     from .store.migrate import status
 
     try:
-        info = status(Database(load_config(db_url=db_url).db_url, create_folder=False))
+        info = status(Database(load_config(db_url=db_url).db_url, must_exist=True))
     except StoreError as error:
         raise UserError(str(error)) from None
     click.echo(f"database: {info['url']}\ncurrent:  {info['current'] or '(empty)'}\nhead:     {info['head']}")
     click.echo("up to date" if info["up_to_date"] else "out of date: run `trainui db upgrade`")
     if not info["up_to_date"]:
         sys.exit(1)
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 result', '2 results'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _no_default_database_yet(db_url: str | None, config: ServerConfig) -> bool:

@@ -87,6 +87,21 @@ class Client:
     def result(self, result_id: int) -> dict:
         return self._get(f"results/{int(result_id)}")["result"]
 
+    def wait_for_result(self, project: int | str, status: str | None = None, timeout: float = 60.0,
+                        interval: float = 0.5) -> dict:
+        """The project's newest result (with ``status``, e.g. "running"), waiting up to ``timeout``
+        seconds for the server to find it: a job just started is ingested within a moment, and
+        scripts should find it by what it is, not by an id that depends on what came before."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [r for r in self.results(project) if status is None or r["status"] == status]
+            if found:
+                return found[-1]
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"no {status + ' ' if status else ''}result in project {project!r} "
+                                   f"on {self.url} after {timeout:g} s")
+            time.sleep(interval)
+
     def series(self, result_id: int, keys: list[str] | str | None = None, x: str = "iteration",
                max_points: int | None = None) -> dict[str, Series]:
         """Series of ``keys`` (all keys when None) against ``x``. ``max_points=None``: every point;

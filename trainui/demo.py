@@ -1,8 +1,15 @@
 """`trainui demo`: the dashboard with live quickstart jobs, so a newcomer sees curves move.
 
 It behaves like a dev server: it says where to look and when its jobs end, reaps them, stops
-them on Ctrl-C and SIGTERM alike, and keeps its runs under the trainui root (`<root>/demo`),
-registered as the project "demo", so a second start finds the first one's runs.
+them on Ctrl-C, SIGTERM and SIGHUP (a closed terminal) alike, and keeps its runs under the trainui
+root (`<root>/demo`), registered as the project "demo", so a second start finds the first one's
+runs. The quickstart it runs ships inside the package (setup.py maps `examples/quickstart` and its
+data there), so the demo works from an installed wheel too.
+
+Its jobs are stopped with SIGTERM, which a trainui job answers by ending as ``stopped``: SIGINT
+would not do, since a shell script's background job (``trainui demo &``) starts with SIGINT
+ignored and its children inherit that. A demo killed without a word takes its jobs with it
+(trainui/child.py).
 """
 from __future__ import annotations
 
@@ -23,8 +30,10 @@ LEARNING_RATES = (0.05, 0.01, 0.2, 0.002, 0.1, 0.02, 0.005, 0.3)
 
 
 def quickstart_script() -> Path | None:
-    here = Path(__file__).resolve().parent
-    for root in (here.parent, Path.cwd()):
+    """Installed: trainui/examples/quickstart/train.py (mapped in setup.py). From a checkout:
+    <repo>/examples/quickstart/train.py. The same file either way."""
+    package_dir = Path(__file__).resolve().parent
+    for root in (package_dir, package_dir.parent):
         script = root / "examples" / "quickstart" / "train.py"
         if script.is_file():
             return script
@@ -38,15 +47,18 @@ class DemoJobs:
         self.script, self.directory, self.count, self.iterations = script, directory, count, iterations
         self.procs: dict[str, subprocess.Popen] = {}
         self._watcher: threading.Thread | None = None
+        self._stopping = False
 
     def start(self) -> None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         for lr in LEARNING_RATES[:self.count]:
             name = f"{stamp}-lr{lr}"
-            cmd = [sys.executable, str(self.script), "--out", os.path.join(self.directory, name),
-                   "--iterations", str(self.iterations), "--lr", str(lr), "--sleep", "0.05", "--no-progress"]
+            cmd = [sys.executable, "-m", "trainui.child", str(os.getpid()), str(self.script),
+                   "--out", os.path.join(self.directory, name), "--iterations", str(self.iterations),
+                   "--lr", str(lr), "--sleep", "0.05", "--no-progress"]
             log = open(os.path.join(self.directory, f".{name}.out"), "ab")
-            # own process group: a Ctrl-C in the terminal reaches the demo, which stops its jobs itself
+            # own session: a Ctrl-C or a hang-up in the terminal reaches the demo, which stops its jobs
+            # itself; started from the main thread, whose end is the parent's death for the child
             self.procs[name] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             log.close()
         self._watcher = threading.Thread(target=self._watch, name="trainui-demo-jobs", daemon=True)
@@ -59,25 +71,41 @@ class DemoJobs:
                 code = proc.poll()
                 if code is not None:
                     del waiting[name]
+                    if self._stopping:
+                        continue  # stop() says how they ended
                     how = "finished" if code == 0 else f"ended with exit status {code}"
-                    click.echo(f"demo job {name} {how} ({len(waiting)} still running)", err=True)
+                    _say(f"demo job {name} {how} ({len(waiting)} still running)")
             time.sleep(0.5)
-        click.echo("all demo jobs have ended; the dashboard keeps serving their runs (Ctrl-C to quit)", err=True)
+        if not self._stopping:
+            _say("all demo jobs have ended; the dashboard keeps serving their runs (Ctrl-C to quit)")
 
     def stop(self) -> None:
-        """SIGINT: each job writes its log and ends as "stopped"; kill what does not end in 10 s."""
+        """SIGTERM: each job writes its log and ends as "stopped"; kill what does not end in 10 s."""
+        self._stopping = True
         running = [p for p in self.procs.values() if p.poll() is None]
         for proc in running:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signal.SIGTERM)
         deadline = time.time() + 10
+        killed = 0
         for proc in running:
             try:
                 proc.wait(timeout=max(0.1, deadline - time.time()))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+                killed += 1
         if running:
-            click.echo(f"stopped {len(running)} demo job{'s' if len(running) != 1 else ''}", err=True)
+            stopped = len(running) - killed
+            _say(f"stopped {stopped} demo job{'s' if stopped != 1 else ''}"
+                 + (f"; killed {killed} that did not end within 10 s" if killed else ""))
+
+
+def _say(message: str) -> None:
+    """A line on the demo's terminal, which may be gone (SIGHUP: the terminal was closed)."""
+    try:
+        click.echo(message, err=True)
+    except OSError:
+        pass
 
 
 @click.command()
@@ -95,7 +123,8 @@ def demo(directory, port, jobs, iterations, db_url):
 
     script = quickstart_script()
     if script is None:
-        raise click.ClickException("examples/quickstart/train.py not found: run the demo from a trainui checkout")
+        raise click.ClickException("the quickstart job is missing from this installation of trainui "
+                                   "(trainui/examples/quickstart/train.py): reinstall it")
     config = load_config(port=port, db_url=db_url)
     directory = os.path.abspath(directory or trainui_root() / "demo")
     os.makedirs(directory, exist_ok=True)

@@ -32,13 +32,15 @@ def open_database(config: ServerConfig, create: bool = True, wait: bool = False)
     database server that cannot be reached yet, saying so once, instead of giving up."""
     from sqlalchemy.exc import OperationalError
 
+    from .config import default_database_url
     from .store import Database, StoreError
     from .store.project_rules import ProjectRules
-    from .store.schema import ensure_schema, safe_url
+    from .store.schema import ensure_schema
 
     rules = ProjectRules(data_root=config.data_root, allowed_roots=config.projects_root)
     try:
-        db = Database(config.db_url, config.series_cache_bytes, create_folder=create, project_rules=rules)
+        db = Database(config.db_url, config.series_cache_bytes, must_exist=not create,
+                      create_folder=create and config.db_url == default_database_url(), project_rules=rules)
     except StoreError as error:
         raise UserError(str(error)) from None
     said = False
@@ -54,9 +56,10 @@ def open_database(config: ServerConfig, create: bool = True, wait: bool = False)
         except OperationalError as error:
             if not wait or db.is_sqlite:
                 db.dispose()
-                raise UserError(f"cannot open the database {safe_url(config.db_url)}: {_first_line(error)}") from None
+                raise UserError(f"cannot open the database {_shown_database(config.db_url)}: {_first_line(error)}") \
+                    from None
             if not said:
-                print(f"waiting for the database {safe_url(config.db_url)} ({_first_line(error)}); "
+                print(f"waiting for the database {_shown_database(config.db_url)} ({_first_line(error)}); "
                       "retrying every 2 s, Ctrl-C to give up", file=sys.stderr, flush=True)
                 said = True
             time.sleep(2.0)
@@ -68,7 +71,6 @@ def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -
     from waitress.server import create_server
 
     from .ingest import IngestionService
-    from .store.schema import safe_url
     from .web import create_app
     from .web.limits import HARD_LIMIT
 
@@ -93,7 +95,7 @@ def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -
         url = f"http://{_shown_host(config.host)}:{wsgi.effective_port}{config.base_url}"
         if config.token:
             url += f"?token={config.token}"
-        print(f"trainui serving on {url}  (database: {safe_url(config.db_url)}"
+        print(f"trainui serving on {url}  (database: {_shown_database(config.db_url)}"
               f"{'' if config.ingest else '; not ingesting: run `trainui ingest`'})", file=sys.stderr, flush=True)
         if on_ready is not None:
             on_ready(url)
@@ -141,7 +143,7 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
     """Register ``directory`` (reused when it is registered already) and, with ``ingest``, bring
     its results in now. Works while a server runs on the same database."""
     from .ingest import IngestionService
-    from .ingest.discovery import find_result_dirs
+    from .ingest.discovery import find_result_dirs, nested_projects
     from .store import Conflict, StoreError
     from .store import projects as store
 
@@ -160,24 +162,36 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
             raise UserError(str(error)) from None
         if not ingest:
             return registered
-        result_dirs = find_result_dirs(registered.project["path"])
+        path = registered.project["path"]
+        with db.session() as session:
+            inner = nested_projects(path, store.project_paths(session))  # their results are theirs
+        result_dirs = find_result_dirs(path, skip=inner)
         if on_found is not None:
             on_found(len(result_dirs))
         # one result at a time here, nothing live to be fair to: bigger turns, fewer transactions
         service = IngestionService(db, config.poll_interval, use_watchdog=False,
                                    chunk_bytes=max(config.ingest_chunk_kb * 1024, 8 * 1024 * 1024))
         service.run_until_idle(result_dirs, on_turn=lambda d, more: on_done(d) if on_done and not more else None)
-        registered.results = len(result_dirs)
+        with db.session() as session:  # what the project shows now (results moved in from an outer one too)
+            registered.project = store.get_project(session, registered.project["id"])
+        registered.results = registered.project["result_count"]
         return registered
     finally:
         db.dispose()
 
 
-def register_remote_project(config: ServerConfig, name: str) -> dict:
-    """A project for runs that ship over HTTP only (no directory); reused if it exists."""
-    from .store import runs
+def register_remote_project(config: ServerConfig, name: str) -> Registered:
+    """A project for runs that ship over HTTP only (no directory); a project of that name (of either
+    kind) is reused, and ``created`` says which happened."""
+    from .store import projects, runs
 
-    return in_store(config, lambda session: runs.create_remote_project(session, name), write=True, create=True)
+    def work(session) -> Registered:
+        known = {p["name"]: p for p in projects.list_projects(session)}
+        if name.strip() in known:
+            return Registered(known[name.strip()], False)
+        return Registered(runs.create_remote_project(session, name), True)
+
+    return in_store(config, work, write=True, create=True)
 
 
 def in_store(config: ServerConfig, work: Callable, write: bool = False, create: bool = False):
@@ -199,12 +213,14 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper() if isinstance(level, str) else level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:  # "Client disconnected" whenever a tab closes
+        logging.getLogger("waitress").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 class _stop_on_signals:
-    """SIGINT and SIGTERM both end the command the way Ctrl-C does (KeyboardInterrupt), so cleanup
-    runs; ``before`` is called first, in the signal handler."""
+    """SIGINT, SIGTERM and SIGHUP (its terminal closed) all end the command the way Ctrl-C does
+    (KeyboardInterrupt), so cleanup runs; ``before`` is called first, in the signal handler."""
 
     def __init__(self, before: Callable[[], None] | None = None):
         self.before = before
@@ -212,8 +228,9 @@ class _stop_on_signals:
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                self.previous[signum] = signal.signal(signum, self._interrupt)
+            for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+                if signum is not None:
+                    self.previous[signum] = signal.signal(signum, self._interrupt)
         return self
 
     def __exit__(self, *exc):
@@ -260,6 +277,15 @@ def _shown_host(host: str) -> str:
     if host == "::":
         return "[::1]"
     return f"[{host}]" if ":" in host else host
+
+
+def _shown_database(url: str) -> str:
+    """The URL without its password, and for SQLite the absolute file it resolved to."""
+    from .store.database import sqlite_path
+    from .store.schema import safe_url
+
+    path = sqlite_path(url)
+    return f"{safe_url(url)} (the file {path})" if path and path != url.split("sqlite:///", 1)[-1] else safe_url(url)
 
 
 def _first_line(error: Exception) -> str:

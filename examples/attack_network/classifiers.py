@@ -126,8 +126,9 @@ def ensure_trained(arch: str, result_dir: str, data: ImageSplit, epochs: int, se
             "adversarial_training": f"FGSM, half of each batch, eps ~ U(0, {ADVERSARIAL_MAX_EPS})" if adversarial else "none"}
     generator = torch.Generator().manual_seed(seed)
     iteration = 0
+    # single_process: under torchrun each rank trains classifiers of its own, before the process group exists
     with trainui.Run(out=result_dir, args=args, model=model, optimizer=optimizer,
-                     total_iterations=epochs * iterations_per_epoch, progress=False) as run:
+                     total_iterations=epochs * iterations_per_epoch, progress=False, single_process=True) as run:
         for epoch in range(1, epochs + 1):
             started, losses, correct = time.perf_counter(), [], 0
             model.train()

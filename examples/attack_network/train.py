@@ -153,9 +153,10 @@ def main(argv=None) -> None:
     test_x, test_y = data.test_x.to(device), data.test_y.to(device)
     images_per_epoch = len(data.train_x)
 
-    # A fresh run in an old directory starts a new log (the old one is kept aside); --resume continues it.
+    # --resume with a snapshot of --out (loaded above, through trainui) continues that run; otherwise a
+    # run into a directory that holds one goes beside it (--out-2, ...; the job says where).
     with trainui.Run(out=args.out, args=vars(args), model=net, optimizer=optimizer,
-                     total_iterations=args.iterations, progress=True, continue_log=bool(args.resume)) as run:
+                     total_iterations=args.iterations, progress=True) as run:
         run.log({f"validation/clean_accuracy/{t.name}": t.clean_accuracy for t in everyone}, iteration=start, epoch=0)
 
         @run.command("triplets")
@@ -215,7 +216,7 @@ def final_report(args, run, net, targets, held_out, hint_model, test_x, test_y, 
     if rank == 0:
         table = report.format_table(rows, summary)
         print("\n" + table, flush=True)
-        print(f"wrote {report.write_evaluation(args.out, rows, summary, table)}", flush=True)
+        print(f"wrote {report.write_evaluation(run.out, rows, summary, table)}", flush=True)
     run.log(report.final_log_values(rows, summary), iteration=iteration, epoch=epoch)
 
 

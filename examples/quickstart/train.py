@@ -134,24 +134,23 @@ def train(args, rank: int, world: int, distributed: bool) -> None:
     else:
         optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
 
-    resume_from = None
+    start = 0
     if args.resume:
         resume_from = trainui.find_latest_snapshot(args.out) if args.resume == "latest" else args.resume
-    # a fresh run into an old directory starts a new log (the old one is kept under .trainui/);
-    # a resumed run continues the existing one
+        if resume_from is None:
+            raise SystemExit(f"--resume latest: no snapshot_iter_<N>.pt in {args.out}")
+        # loaded through trainui before the Run: a snapshot of --out resumes that run, in --out
+        start = trainui.load_snapshot(resume_from, model=model, optimizer=optimizer)["iteration"]
+    # otherwise, when --out holds an earlier run, this one goes beside it (--out-2, ...; printed)
     run = trainui.Run(args.out, args=args, model=model, optimizer=optimizer,
                       total_iterations=args.iterations, progress=not args.no_progress,
-                      average_over_ranks=True, continue_log=resume_from is not None)
+                      average_over_ranks=True)
 
     @run.command("evaluate")
     def evaluate_now(body: dict) -> dict:
         """A user command: validation metrics right now, without waiting for the next report."""
         loss, accuracy = evaluate(model, x_val, y_val)
         return {"validation/main/loss": loss, "validation/main/accuracy": accuracy}
-
-    start = 0
-    if resume_from:
-        start = trainui.load_snapshot(resume_from, model=model, optimizer=optimizer)["iteration"]
 
     iteration, epoch = start, 0
     with run:

@@ -46,18 +46,21 @@ def test_sibling_projects_sharing_a_name_prefix_never_swallow_each_other(trainui
     assert names(trainui_server, p_run2["id"]) == ["a", "deep/b"]
 
 
-def test_nested_project_takes_its_new_results_and_old_ones_stay(trainui_server, tmp_path):
+def test_nested_project_takes_its_old_and_new_results(trainui_server, tmp_path):
+    """Issue 19: a nested project takes the results below it when it is registered (one folder's runs
+    are never split over two projects); the outer project keeps the rest."""
     outer, inner = tmp_path / "outer", tmp_path / "outer" / "inner"
     write_run(inner / "old")
     p_outer = trainui_server.create_project(outer, "outer")
     trainui_server.wait_for(lambda: names(trainui_server, p_outer["id"]) == ["inner/old"])
     p_inner = trainui_server.create_project(inner, "inner")
+    assert names(trainui_server, p_inner["id"]) == ["old"]  # moved in the registering transaction
     write_run(inner / "new")
     write_run(outer / "mine")
-    trainui_server.wait_for(lambda: names(trainui_server, p_inner["id"]) == ["new"], timeout=20)
-    trainui_server.wait_for(lambda: names(trainui_server, p_outer["id"]) == ["inner/old", "mine"], timeout=20)
+    trainui_server.wait_for(lambda: names(trainui_server, p_inner["id"]) == ["new", "old"], timeout=20)
+    trainui_server.wait_for(lambda: names(trainui_server, p_outer["id"]) == ["mine"], timeout=20)
     time.sleep(3)
-    assert names(trainui_server, p_inner["id"]) == ["new"]  # the old result did not move
+    assert names(trainui_server, p_inner["id"]) == ["new", "old"]
 
 
 def test_loopback_api_refuses_other_host_names_and_other_origins(trainui_server, tmp_path):

@@ -1,6 +1,8 @@
 """Issue 10 (examples): every example runs from a fresh clone, exactly as its README says.
 
-The README smoke blocks run verbatim in a clone with no ``shared/`` beside it (see conftest.py);
+The README smoke blocks run verbatim in a clone with no ``shared/`` beside it (see conftest.py),
+each example's ``torchrun`` command first, in the clone's still empty ``results/`` (issue 19: the
+attack network's torchrun smoke failed without the classifiers a single-process run had cached);
 each run must log metrics, write only under the git-ignored ``results/``, and be registrable
 with an already running server through the README's own ``trainui project create`` line.
 """
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from clone_helpers import REPO, project_create_lines
+from clone_helpers import REPO, project_create_lines, smoke_blocks, torchrun_first
 
 pytest.importorskip("torch")
 
@@ -51,10 +53,16 @@ def test_attack_network_runs_from_a_clone_alone_and_under_torchrun(fresh_clone):
         assert any(k.startswith("validation/transfer/") for k in log[-2]), log[-2]
         evaluation = json.loads((project / name / "evaluation.json").read_text())
         assert {row["setting"] for row in evaluation["rows"]} == {"white-box", "transfer"}
-    # the classifiers are results of the same project, trained once and reused by the second run
+    # the classifiers are results of the same project, trained once, from an empty cache, by the
+    # torchrun command that ran first (each rank its share), and reused by the single-process run
     classifiers = sorted(p.name for p in project.iterdir() if p.name.startswith("classifier_"))
     assert len(classifiers) == 4, classifiers
+    first = fresh_clone.torchrun_outputs["attack_network"]
+    assert first.count("training classifier") == 4 and "2 rank(s)" in first, first[-3000:]
     assert output.count("training classifier") == 4, output[-3000:]
+    for name in classifiers:
+        assert all(finite(e, "main/loss") for e in read_log(project / name) if "main/loss" in e), name
+        assert (project / name / "classifier.pt").is_file(), name
 
 
 @pytest.mark.parametrize("data", ["qm9", "tox21"])
@@ -78,6 +86,20 @@ def test_gnn_runs_under_torchrun_from_a_clone(fresh_clone):
     path = fresh_clone.root / "results" / "gnn" / "qm9_nfp_ddp"
     assert json.loads((path / "args").read_text())["world_size"] == 2
     assert finite(read_log(path)[-1], "test/main/homo_mae_eV")
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_each_example_s_torchrun_command_ran_first_and_the_others_after_it(fresh_clone, example):
+    fresh_clone.run_smoke(example)
+    (command,) = [c for block in smoke_blocks(fresh_clone.readme(example)) for c in torchrun_first(block)[0]]
+    out = fresh_clone.root / command.split("--out ")[1].split()[0]
+    ended = json.loads((out / ".trainui" / "status.json").read_text())
+    assert ended["status"] == "finished" and ended["world_size"] == 2, ended
+    later = [p for p in (fresh_clone.root / "results" / example).glob("*/.trainui/status.json")
+             if p.parent.parent != out and not p.parent.parent.name.startswith("classifier_")]
+    assert later, "the single-process smoke runs wrote results too"
+    for status in later:
+        assert json.loads(status.read_text())["started_at"] >= ended["ended_at"], status
 
 
 def test_readme_registration_works_with_a_running_server_and_finds_every_run(fresh_clone, trainui_server):

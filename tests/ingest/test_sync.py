@@ -347,3 +347,39 @@ def test_a_new_result_is_filed_in_the_innermost_project_registered_now(database,
     rid = sync(database, project, inner / "new")  # told: the outer project
     assert result(database, rid)["project_id"] == inner_id
     assert result(database, rid)["name"] == "new"
+
+
+
+def test_registering_a_nested_project_moves_the_results_below_it_in_its_transaction(db_url, tmp_path, write_log):
+    """Issue 19: the results under a newly registered nested project are its own as soon as it exists,
+    on SQLite and PostgreSQL alike (a failed registration moves nothing)."""
+    from trainui.store import Conflict, Database
+    from trainui.store import projects as project_store
+    from trainui.store.schema import ensure_schema
+
+    database = Database(db_url)
+    ensure_schema(database)
+    try:
+        outer = tmp_path / "outer"
+        inner = outer / "inner"
+        write_log(inner / "run1", [{"iteration": 1, "v": 1.0}])
+        write_log(outer / "mine", [{"iteration": 1, "v": 2.0}])
+        with database.session(write=True) as s:
+            outer_id = project_store.create_project(s, str(outer), "outer")["id"]
+        moved, kept = (sync_result(database, outer_id, str(inner / "run1")),
+                       sync_result(database, outer_id, str(outer / "mine")))
+        assert result(database, moved)["name"] == "inner/run1"
+        with pytest.raises(Conflict):
+            with database.session(write=True) as s:
+                project_store.create_project(s, str(inner), "inner")
+                project_store.create_project(s, str(inner), "again")  # refused: the whole transaction goes
+        assert result(database, moved)["project_id"] == outer_id
+        with database.session(write=True) as s:
+            created = project_store.create_project(s, str(inner), "inner")
+        assert created["result_count"] == 1
+        assert (result(database, moved)["project_id"], result(database, moved)["name"]) == (created["id"], "run1")
+        assert result(database, kept)["project_id"] == outer_id
+        with database.session() as s:
+            assert {p["name"]: p["result_count"] for p in project_store.list_projects(s)} == {"outer": 1, "inner": 1}
+    finally:
+        database.dispose()

@@ -82,6 +82,11 @@ def test_client_and_cli_say_what_went_wrong(remote, tmp_path):
         trainui.Client("http://127.0.0.1:9", timeout=5).projects()
     assert unreachable.value.status is None and "cannot reach" in str(unreachable.value)
 
+    with pytest.raises(TimeoutError, match=f"no running result in project '{remote.project}'"):
+        remote.client().wait_for_result(remote.project, status="running", timeout=0.5, interval=0.1)
+    with pytest.raises(ClientError, match="no project named 'nope'"):
+        remote.client().wait_for_result("nope", timeout=0.5)
+
     missing = cli("command", "999", "stop", "--server", remote.url)
     assert missing.returncode == 2 and "999" in missing.stderr
     assert cli("command", "1", "adjust_hyperparams", "lr", "--server", remote.url).returncode == 2

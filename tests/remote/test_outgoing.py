@@ -16,8 +16,8 @@ from trainui.trainer.upload_state import LogPosition, UploadState, load_state, r
 from trainui.trainer.uploader import deliver_commands
 
 
-def recorded_run(out, entries: int, first: int = 1, args=None, close=True, continue_log=True):
-    run = trainui.Run(str(out), args=args, progress=False, handle_signals=False, continue_log=continue_log)
+def recorded_run(out, entries: int, first: int = 1, args=None, close=True):
+    run = trainui.Run(str(out), args=args, progress=False, handle_signals=False, resume=True)
     for i in range(first, first + entries):
         run.log({"main/loss": 1.0 / i}, iteration=i, epoch=0)
     run.flush()
@@ -155,7 +155,7 @@ def test_a_replaced_log_is_noticed(tmp_path):
     recorded_run(out, 5)
     outgoing = Outgoing(str(out), UploadState("http://s", "p"))
     shipped(outgoing)
-    recorded_run(out, 3, continue_log=False)  # a fresh run into the same directory
+    protocol.atomic_write_bytes(os.path.join(out, protocol.LOG), b'[\n{"iteration":1}\n]')  # another writer's log
     with pytest.raises(LogReplaced):
         outgoing.next_batch()
 

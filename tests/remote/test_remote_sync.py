@@ -2,6 +2,7 @@
 the server ends with exactly the entries of the local log, in one run, however often it is shipped."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -130,9 +131,13 @@ def test_a_refused_token_does_not_stop_training(remote, tmp_path):
 
 def test_a_fresh_run_into_the_same_directory_is_a_new_server_run(remote, tmp_path):
     out = tmp_path / "job-host" / "again"
-    for _ in range(2):  # the second, without --resume, moves the first log aside and starts anew
+    for _ in range(2):  # the second, without --resume, goes beside the first: again-2, a run of its own
         finish(start_remote_job(remote, out, "--iterations", "100", "--image-every", "0"), timeout=120)
     first, second = remote_results(remote)
-    assert first["name"] == second["name"] == "again" and first["id"] != second["id"]
+    assert (first["name"], second["name"]) == ("again", "again-2") and first["id"] != second["id"]
     assert (first["entry_count"], second["entry_count"]) == (10, 10)
-    assert server_entries(remote, second["id"]) == local_entries(out)
+    beside = tmp_path / "job-host" / "again-2"
+    assert server_entries(remote, first["id"]) == local_entries(out)
+    assert server_entries(remote, second["id"]) == local_entries(beside)
+    identities = {json.loads((d / ".trainui" / "upload.json").read_text())["run_uid"] for d in (out, beside)}
+    assert len(identities) == 2  # each directory keeps its own run identity

@@ -155,7 +155,7 @@ def test_restart_into_the_same_directory_does_not_apply_twice(tmp_path):
     run.close()  # `later` is still waiting when the job ends
     assert opt.param_groups[0]["lr"] == 0.2
 
-    run, _, opt = make_run(out)  # a new process in the same directory
+    run, _, opt = make_run(out, resume=True)  # the job restarted into its directory, resuming it
     drive(run, 6, 60)
     run.close()
     assert opt.param_groups[0]["lr"] == 0.3  # only the unanswered one ran again

@@ -105,9 +105,11 @@ def test_idle_step_costs_one_collective_and_a_command_three(tmp_path):  # and it
         import bench_trainer
     finally:
         sys.path.pop(0)
-    for rank, per_step, _micros, on_command, checking, answered in bench_trainer.distributed_collectives(steps=200):
+    for rank, per_step, _micros, on_command, checking, answered, first in bench_trainer.distributed_collectives(
+            steps=200):
         assert per_step == 1.0, rank  # the length broadcast, nothing else
         assert on_command == 3, rank  # length, payload, and the all_reduce counting ranks
         # the steps that check the change and answer it: still one each (the verdicts ride with the length)
         assert checking == [1, 1], rank
         assert answered or rank != 0
+        assert first == 3, rank  # once per run: rank 0's result directory (length, payload), then the poll

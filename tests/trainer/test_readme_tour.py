@@ -51,3 +51,19 @@ def test_torchrun_without_a_process_group_stops_before_training_with_the_fix(tmp
     assert out.returncode != 0
     assert "torch.distributed.init_process_group" in out.stderr and "before trainui.Run" in out.stderr
     assert not (tmp_path / "results" / "tour" / "log").exists()  # nothing written, nothing corrupted
+
+
+def test_the_tour_alone_then_under_torchrun_gives_two_results(tmp_path):
+    """As the tour suggests: `python tour.py`, then `torchrun --nproc_per_node=2 tour.py`. The second
+    run is a result of its own (results/tour-2, said on stderr), not 300 replayed entries behind the
+    first run's curves under a world size of 2."""
+    assert run(tmp_path, tour_script(), 1).returncode == 0
+    first = (tmp_path / "results" / "tour" / "log").read_bytes()
+    second = run(tmp_path, tour_script(), 2)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "this run writes to results/tour-2" in second.stderr
+    tour, again = tmp_path / "results" / "tour", tmp_path / "results" / "tour-2"
+    assert (tour / "log").read_bytes() == first and not (tour / ".trainui" / "log.replayed.jsonl").exists()
+    assert json.loads((tour / ".trainui" / "status.json").read_text())["world_size"] == 1
+    assert [e["iteration"] for e in json.loads((again / "log").read_text())] == list(range(1, 301))
+    assert json.loads((again / ".trainui" / "status.json").read_text())["world_size"] == 2

@@ -79,19 +79,14 @@ def test_per_rank_snapshot_name(tmp_path):
     assert trainui.find_latest_snapshot(str(tmp_path)) is None  # per-rank files are not "the" snapshot
 
 
-def test_existing_log_is_continued_or_moved_aside(tmp_path):
+def test_resume_continues_the_existing_log(tmp_path):
     with trainui.Run(str(tmp_path), progress=False) as run:
         for it in (1, 2, 3):
             run.log({"v": it}, iteration=it)
-    with trainui.Run(str(tmp_path), progress=False) as run:  # continue_log=True: resume semantics
+    with trainui.Run(str(tmp_path), progress=False, resume=True) as run:
+        assert run.out == str(tmp_path)
         for it in (3, 4):
             run.log({"v": it * 10}, iteration=it)
     assert [(e["iteration"], e["v"]) for e in read(tmp_path, "log")] == [(1, 1), (2, 2), (3, 3), (4, 40)]
     with open(tmp_path / ".trainui" / "log.replayed.jsonl") as f:
         assert [json.loads(line)["v"] for line in f] == [30]
-
-    with trainui.Run(str(tmp_path), progress=False, continue_log=False) as run:  # a new run
-        run.log({"v": 7}, iteration=1)
-    assert [e["v"] for e in read(tmp_path, "log")] == [7]
-    (previous,) = [n for n in os.listdir(tmp_path / ".trainui") if n.startswith("log.previous.")]
-    assert [e["iteration"] for e in read(tmp_path / ".trainui", previous)] == [1, 2, 3, 4]

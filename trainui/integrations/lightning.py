@@ -66,15 +66,16 @@ class TrainuiLogger(Logger):
 
     @property
     def version(self) -> str:
-        return os.path.basename(self._out)
+        return os.path.basename(self.log_dir)
 
     @property
     def save_dir(self) -> str:
-        return self._out
+        return self.log_dir
 
     @property
     def log_dir(self) -> str:
-        return self._out
+        """Where the run writes: ``out``, or its numbered sibling once the Run found ``out`` taken."""
+        return self._run.out if self._run is not None else self._out
 
     @rank_zero_only
     def log_hyperparams(self, params: Any, *args: Any, **kwargs: Any) -> None:

@@ -21,6 +21,7 @@ Layout of a result directory (``<project>/<result>/``)::
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -243,6 +244,7 @@ def atomic_write(path: str, write: Callable[[BinaryIO], Any]) -> None:
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     try:
+        os.fchmod(fd, new_file_mode())
         with os.fdopen(fd, "wb") as f:
             write(f)
         os.replace(tmp, path)
@@ -252,6 +254,23 @@ def atomic_write(path: str, write: Callable[[BinaryIO], Any]) -> None:
         except OSError:
             pass
         raise
+
+
+@functools.lru_cache(maxsize=1)
+def new_file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0o666 less the umask. A temporary file is made 0600,
+    which would keep a job's ``log`` and ``args`` from a colleague (or a server running as another
+    user) whom the umask means to let read them. Read once per process."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    umask = os.umask(0o022)  # elsewhere: read it by setting it, and put it back at once
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def atomic_write_bytes(path: str, data: bytes) -> None:

@@ -20,14 +20,16 @@ DEFAULT_SERIES_CACHE_BYTES = 128 * 1024 * 1024
 
 
 class Database:
-    def __init__(self, url: str, series_cache_bytes: int = DEFAULT_SERIES_CACHE_BYTES, create_folder: bool = True,
-                 project_rules: ProjectRules | None = None):
-        """``create_folder=False`` is for commands that only read: a mistyped SQLite path must not
-        leave an empty folder and database behind. ``project_rules``: which directories may be
-        projects (the server's data folder and allowed roots come from its settings)."""
+    def __init__(self, url: str, series_cache_bytes: int = DEFAULT_SERIES_CACHE_BYTES, create_folder: bool = False,
+                 must_exist: bool = False, project_rules: ProjectRules | None = None):
+        """A SQLite file may be created in an existing folder; ``create_folder`` also makes its
+        missing folders (only for the default location: a mistyped path named explicitly is an
+        error, not a new empty dashboard); ``must_exist`` is for commands that only read, which
+        create nothing. ``project_rules``: which directories may be projects (the server's data
+        folder and allowed roots come from its settings)."""
         self.url = url
         self.project_rules = project_rules or ProjectRules()
-        self.engine = make_engine(url, create_folder)
+        self.engine = make_engine(url, create_folder, must_exist)
         self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         # Decoded series survive between requests; ids are only unique within one database (SQLite
         # reuses them), so the cache is this object's, and results are keyed by their creation too.
@@ -74,7 +76,7 @@ def after_commit(session: Session, action) -> None:
     event.listen(session, "after_commit", lambda _session: action(), once=True)
 
 
-def make_engine(url: str, create_folder: bool = True) -> Engine:
+def make_engine(url: str, create_folder: bool = False, must_exist: bool = False) -> Engine:
     try:
         parsed = make_url(url)
         backend = parsed.get_backend_name()
@@ -82,7 +84,7 @@ def make_engine(url: str, create_folder: bool = True) -> Engine:
         raise Invalid(f"{url!r} is not a database URL (e.g. sqlite:////path/trainui.db or "
                       "postgresql+psycopg2://user@host/db)") from None
     if backend == "sqlite":
-        return _sqlite_engine(url, parsed.database, create_folder)
+        return _sqlite_engine(url, parsed, create_folder, must_exist)
     if backend != "postgresql":
         raise Invalid(f"trainui stores its data in SQLite or PostgreSQL, not {backend!r}")
     try:
@@ -96,17 +98,50 @@ def make_engine(url: str, create_folder: bool = True) -> Engine:
     return engine
 
 
-def _sqlite_engine(url: str, database: str | None, create_folder: bool) -> Engine:
-    if database and database != ":memory:":
-        folder = os.path.dirname(os.path.abspath(database))
-        if create_folder:
+def _sqlite_engine(url: str, parsed, create_folder: bool, must_exist: bool) -> Engine:
+    path = sqlite_path(url)
+    if parsed.query:
+        arguments = "&".join(f"{k}={v}" for k, v in parsed.query.items())
+        raise Invalid(f"trainui's SQLite URL takes no query arguments (got ?{arguments}): give the file alone, "
+                      f"sqlite:///{path}")
+    if path is None:
+        raise Invalid("an in-memory SQLite database is not shared by the server's threads and is gone when it stops: "
+                      "give a file, e.g. sqlite:////path/to/trainui.db")
+    folder = os.path.dirname(path)
+    if must_exist:
+        if not os.path.isfile(path):
+            raise Invalid(f"there is no trainui database at {path}")
+    elif not os.path.isdir(folder):
+        if not create_folder:
+            raise Invalid(f"the folder {folder} of the database {url} does not exist{_relative_hint(parsed.database)}; "
+                          "create it first (only the default database's folder is made for you)")
+        try:
             os.makedirs(folder, exist_ok=True)
-        elif not os.path.isfile(database):
-            raise Invalid(f"there is no trainui database at {database}")
+        except OSError as error:
+            raise Invalid(f"cannot create the folder {folder} for the database: {error.strerror or error}") from None
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def sqlite_path(url: str) -> str | None:
+    """The absolute file a SQLite URL names (relative paths resolve against the working folder);
+    None for an in-memory database (or a URL that is not SQLite's)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return os.path.abspath(parsed.database)
+
+
+def _relative_hint(database: str) -> str:
+    if os.path.isabs(database):
+        return ""
+    return (f" (sqlite:/// is followed by a path, so {database!r} is relative to {os.getcwd()}; an absolute "
+            f"path takes four slashes: sqlite:////{database})")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -10,7 +10,7 @@ from .changes import RESULT
 from .database import database_of
 from .errors import NotFound
 from .models import Asset, Result, Snapshot
-from .results import get_result_row
+from .results import get_result_row, snapshot_location
 from .values import fs_path
 
 
@@ -88,7 +88,14 @@ def snapshot_file(session: Session, snapshot_id: int) -> str:
     snapshot = session.get(Snapshot, snapshot_id)
     if snapshot is None:
         raise NotFound(f"snapshot {snapshot_id} does not exist")
-    return inside(fs_path(get_result_row(session, snapshot.result_id).path), snapshot.name)
+    result = get_result_row(session, snapshot.result_id)
+    if result.source == "http":
+        where = snapshot_location(result, snapshot.name)
+        place = f" ({where['host']})" if where["host"] else ""
+        at = f" at {where['job_path']}" if where["job_path"] else ""
+        raise NotFound(f"{snapshot.name} is on the job's machine{place}{at}: snapshots of a run shipped over "
+                       "HTTP are not uploaded")
+    return inside(fs_path(result.path), snapshot.name)
 
 
 def inside(directory: str, relative: str) -> str:

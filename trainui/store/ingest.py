@@ -110,8 +110,8 @@ def apply_batch(db: Database, batch: ResultBatch) -> Applied:
 
 
 def _find(s: Session, project_id: int, path: str, lock: bool = False) -> Result | None:
-    """The result at ``path``: in this project, else wherever it was first filed (a result never
-    moves between projects, also when a nested project is registered later)."""
+    """The result at ``path``: in this project, else wherever it is filed (a result moves only when
+    a project is registered inside its project: ``projects.create_project`` moves it there)."""
     query = select(Result).where(Result.path == path).order_by((Result.project_id != project_id), Result.id)
     if lock:
         query = query.with_for_update()
@@ -121,8 +121,8 @@ def _find(s: Session, project_id: int, path: str, lock: bool = False) -> Result 
 def _create(s: Session, project_id: int, path: str) -> Result | None:
     """A new result is filed in the innermost project that holds its directory now, by the
     projects table in this transaction: the caller's idea of the owner may predate a project
-    registered a moment ago, and a result never moves once filed. None when no project holds it
-    (the one the caller read it for was removed meanwhile)."""
+    registered a moment ago. None when no project holds it (the one the caller read it for was
+    removed meanwhile)."""
     from .projects import owner_of, project_path, project_paths
 
     owner = owner_of(fs_path(path), project_paths(s))
@@ -236,6 +236,8 @@ def _store_entries(s: Session, r: Result, entries: list, problems: list) -> None
 def _apply_status(r: Result, status: protocol.JobStatus) -> bool:
     """Returns whether something a viewer sees changed (a heartbeat alone is not news)."""
     job = protocol.finite({k: v for k, v in status.to_json().items() if k in JOB_FIELDS})
+    if (r.job or {}).get("directory"):  # a remote run's folder on the job's machine, from POST /runs
+        job["directory"] = r.job["directory"]
     changed = job != r.job or status.status != r.status
     if job != r.job:
         r.job = job

@@ -72,7 +72,38 @@ def create_project(session: Session, path: str, name: str | None = None) -> dict
     except IntegrityError as error:
         raise Conflict(f"project {name!r} ({path}) is already registered") from error
     database_of(session).changes.publish(session, PROJECT, project_id=project.id)
-    return project_dict(project)
+    _adopt_nested_results(session, project)
+    return get_project(session, project.id)
+
+
+def _adopt_nested_results(session: Session, project: Project) -> None:
+    """A project registered inside another one takes the results below it, in the caller's
+    transaction: a result belongs to the innermost project holding its directory, so the new
+    project shows at once what its later runs join, and no folder's runs end up split over two.
+    A result keeps a name given by hand; one named after its path is renamed relative to the new
+    project (``ex/run1`` in ``nest`` is ``run1`` in ``nest/ex``)."""
+    paths = project_paths(session)
+    outer = {pid: p for pid, p in paths.items() if pid != project.id and contains(p, project.path)}
+    if not outer:
+        return
+    moved_from = set()
+    for result in session.scalars(select(Result).where(Result.project_id.in_(outer), Result.source == "file")).all():
+        owner = owner_of(result.path, paths)
+        if owner is None or owner[0] != project.id:
+            continue
+        if result.name == _default_name(result.path, outer[result.project_id]):
+            result.name = _default_name(result.path, project.path)
+        moved_from.add(result.project_id)
+        result.project_id = project.id
+    session.flush()
+    for project_id in sorted(moved_from):  # one notice per project, not one per result moved
+        database_of(session).changes.publish(session, PROJECT, project_id=project_id)
+
+
+def _default_name(path: str, project_path: str) -> str:
+    """The name ingestion gives a new result: its path relative to the project (as in store/ingest.py)."""
+    name = os.path.relpath(path, project_path)
+    return (name if name != "." else os.path.basename(path))[:255]
 
 
 def find_project_by_path(session: Session, path: str) -> dict | None:

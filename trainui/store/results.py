@@ -52,14 +52,28 @@ def get_result(session: Session, result_id: int, detail: bool = False) -> dict:
         job = r.job or {}
         out.update({"hyperparams": job.get("hyperparams") or [], "commands_available": job.get("commands") or [],
                     "world_size": job.get("world_size"), "iteration": job.get("iteration"),
-                    "epoch": job.get("epoch"), "heartbeat_at": r.heartbeat_at, "message": job.get("message")})
+                    "epoch": job.get("epoch"), "heartbeat_at": r.heartbeat_at, "message": job.get("message"),
+                    "host": job.get("host") or None,
+                    "job_directory": job.get("directory") or None if r.source == "http" else None})
         snaps = session.scalars(select(Snapshot).where(Snapshot.result_id == result_id)
                                 .order_by(Snapshot.iteration)).all()
         out["snapshots"] = [{"id": s.id, "name": s.name, "iteration": s.iteration, "size": s.size,
-                             "created_at": s.created_at} for s in snaps]
+                             "created_at": s.created_at, **snapshot_location(r, s.name)} for s in snaps]
         out["asset_tags"] = sorted(session.scalars(
             select(Asset.tag).where(Asset.result_id == result_id).distinct()).all())
     return out
+
+
+def snapshot_location(r: Result, name: str) -> dict:
+    """Where a snapshot's file is: "server" (downloadable from /snapshots/<id>/file) or, for a run
+    shipped over HTTP (whose snapshots are not uploaded), "job" with the host and the path there."""
+    if r.source != "http":
+        return {"location": "server"}
+    job = r.job or {}
+    directory = job.get("directory") if isinstance(job.get("directory"), str) else ""
+    separator = "\\" if "\\" in directory and "/" not in directory else "/"  # a Windows job's own path
+    return {"location": "job", "host": job.get("host") or None,
+            "job_path": f"{directory.rstrip(separator)}{separator}{name}" if directory else None}
 
 
 def update_result(session: Session, result_id: int, changes: dict) -> dict:

@@ -47,8 +47,10 @@ def open_run(session: Session, project: str, run_uid: str, name: str | None = No
         return get_result(session, existing.id), False
     shown = (name if isinstance(name, str) and name.strip() else os.path.basename(str(path or "")) or run_uid)
     shown = f"{str(host)[:80]}:{shown}" if host and not (isinstance(name, str) and name.strip()) else shown
+    # where the job keeps its files (its snapshots stay there): said on the result page
+    job = {k: v[:4096] for k, v in (("directory", path), ("host", host)) if isinstance(v, str) and v}
     result = Result(project_id=project_row.id, path=f"{REMOTE}{run_uid}", name=shown.replace("\x00", "")[:255], source="http",
-                    run_uid=run_uid, args={}, last_values={}, keys=[], job={}, created_at=now(), updated_at=now())
+                    run_uid=run_uid, args={}, last_values={}, keys=[], job=job, created_at=now(), updated_at=now())
     try:
         with session.begin_nested():
             session.add(result)

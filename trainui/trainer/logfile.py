@@ -13,13 +13,13 @@ Layout (the same bytes a reader gets)::
     {"iteration":2,...}
     ]
 
-Resuming into an existing log (a job restarted into the same directory, usually from a
-snapshot) appends to it. The steps such a job replays between its snapshot and the point where
+Resuming into an existing log (``Run(resume=True)``, or a snapshot of the directory loaded
+before the Run: see result_dir.py) appends to it. The steps such a job replays between its snapshot and the point where
 the previous process stopped would repeat iterations already in ``log``; those reports go to
 ``.trainui/log.replayed.jsonl`` instead (one JSON object per line), so the ``log`` series holds
 each iteration once, nothing is dropped, and ``log`` stays append-only for incremental readers.
 A torn tail left by a killed process (an entry cut in half) is cut off when the file is reopened.
-(``Run(continue_log=False)`` instead moves an old log aside and starts a new one.)
+(A run that does not resume never opens an existing log: it goes to a directory of its own.)
 """
 from __future__ import annotations
 

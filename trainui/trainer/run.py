@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from typing import Any, Callable
 
 from trainui import protocol
@@ -25,11 +26,13 @@ from trainui.trainer.commands import Inbox, Pending, Registry, failure, write_re
 from trainui.trainer.images import record_image
 from trainui.trainer.logfile import REPLAYED_LOG, LogWriter, append_jsonl
 from trainui.trainer.progress import ProgressBar
+from trainui.trainer.result_dir import open_result_dir, resumes_loaded_snapshot
 from trainui.trainer.snapshot import save_snapshot
 from trainui.trainer.status import StatusWriter
 from trainui.trainer.steering import DEFAULT_VERIFY_STEPS, Steering
 
 SIGTERM_FLUSH_SECONDS = 3.0  # the upload's last word after SIGTERM (torchrun's grace period is short)
+_UNSET: Any = object()  # continue_log not given
 
 
 class Run:
@@ -58,12 +61,24 @@ class Run:
         heartbeat_interval: float = protocol.DEFAULT_HEARTBEAT_INTERVAL,
         snapshot_per_rank: bool = False,
         handle_signals: bool = True,
-        continue_log: bool = True,
+        resume: bool = False,
+        single_process: bool = False,
+        continue_log: bool = _UNSET,
         server: str | None = None,
         project: str | None = None,
         token: str | None = None,
     ):
-        """Open (or resume into) the result directory ``out``.
+        """Open the result directory ``out`` (see trainer/result_dir.py).
+
+        One process, one result: when ``out`` already holds a run, this one goes to the first free
+        numbered sibling (``out-2``, ``out-3``, ...; ``run.out`` says which, and so does a line on
+        stderr). ``resume=True`` continues the run in ``out`` instead (refused while its job is still
+        alive), and so does loading a snapshot of ``out`` with ``trainui.load_snapshot`` before
+        opening the Run; reports of iterations it already holds then go to the replayed log (see
+        logfile). Under torch.distributed rank 0 decides, and the other ranks take its choice at
+        their first ``step()``. ``single_process=True``: this process writes this run alone even
+        when it is one of several torchrun processes (each rank training a model of its own, before
+        or beside the process group); it then does no collective.
 
         ``optimizer`` may be one optimizer or a list; their param groups are numbered in order
         for ``adjust_hyperparams``. ``scheduler`` (one or a list: torch.optim.lr_scheduler schedulers,
@@ -73,9 +88,8 @@ class Run:
         excepthook (main thread only) so a killed or crashing job still flushes its log and
         reports its status. ``poll_every=N`` makes only every N-th ``step()`` look for
         commands (and, distributed, do its collective), for loops whose iterations take about
-        as long as a broadcast. ``continue_log=True`` appends to an existing ``log`` (a resumed job,
-        see logfile for replayed iterations); ``False`` moves it aside to
-        ``.trainui/log.previous.<time>.json`` (kept, not deleted) and starts a new one.
+        as long as a broadcast. ``continue_log`` is deprecated: ``True`` is ``resume=True``,
+        ``False`` the default (a new run beside the old one; the old log is no longer moved aside).
 
         ``server`` (else ``$TRAINUI_SERVER``), with ``project`` (else ``$TRAINUI_PROJECT``) and
         ``token`` (else ``$TRAINUI_TOKEN``), also ships the run to a trainui server over HTTP: the
@@ -83,9 +97,15 @@ class Run:
         and takes the server's commands back (see trainer/uploader.py). ``log()`` and ``step()``
         never wait on the network.
         """
-        self.out = os.path.abspath(out)
+        if continue_log is not _UNSET:
+            warnings.warn("trainui.Run(continue_log=...) is deprecated: a run into a directory that holds one "
+                          "goes beside it by default, and resume=True continues it", FutureWarning, stacklevel=2)
+            resume = resume or bool(continue_log)
+        resume = resumes_loaded_snapshot(out) or resume  # on every rank: each one loaded the snapshot
         remote = _remote_settings(server, project, token)
-        self._comm = distributed.detect()
+        self._comm = distributed.LocalComm() if single_process else distributed.detect()
+        self.out = open_result_dir(out, resume) if self._comm.rank == 0 else os.path.abspath(out)
+        self._out_agreed = not self._comm.distributed  # other ranks learn rank 0's choice at step()
         self.rank = self._comm.rank
         self.world_size = self._comm.world_size
         self.is_main = self.rank == 0
@@ -116,8 +136,7 @@ class Run:
         self._registry.register("adjust_hyperparams", self._cmd_adjust_hyperparams)
         self._registry.register("stop", self._cmd_stop)
         if self.is_main:
-            self._open_files(args, poll_interval, flush_every, flush_interval, heartbeat_interval, continue_log,
-                             remote)
+            self._open_files(args, poll_interval, flush_every, flush_interval, heartbeat_interval, remote)
             if progress:
                 self._progress = ProgressBar(total_iterations)
         self._previous_sigterm: Any = None
@@ -126,14 +145,10 @@ class Run:
             self._install_handlers()
         atexit.register(self._at_exit)
 
-    def _open_files(self, args, poll_interval, flush_every, flush_interval, heartbeat_interval,
-                    continue_log, remote) -> None:
-        os.makedirs(self.out, exist_ok=True)
+    def _open_files(self, args, poll_interval, flush_every, flush_interval, heartbeat_interval, remote) -> None:
         if args is not None:
             self.write_args(args)
-        log_path = os.path.join(self.out, protocol.LOG)
-        new_log = not continue_log and _move_aside(log_path)
-        self._log = LogWriter(log_path, flush_every, flush_interval)
+        self._log = LogWriter(os.path.join(self.out, protocol.LOG), flush_every, flush_interval)
         previous_elapsed = (self._log.last_entry or {}).get("elapsed_time")
         if isinstance(previous_elapsed, (int, float)) and not isinstance(previous_elapsed, bool):
             self._elapsed_offset = float(previous_elapsed)  # elapsed_time continues across a resume
@@ -146,8 +161,7 @@ class Run:
             from trainui.trainer.uploader import Uploader
 
             server, project, token = remote
-            self._uploader = Uploader(self.out, server, project, token, new_run=new_log,
-                                      on_delivered=self._inbox.scan_now).start()
+            self._uploader = Uploader(self.out, server, project, token, on_delivered=self._inbox.scan_now).start()
 
     # ----------------------------------------------------------------------------- reporting
     def log(self, values: dict, iteration: int | None = None, epoch: int | None = None) -> None:
@@ -208,6 +222,8 @@ class Run:
         """
         if iteration is None:
             iteration = (self.iteration or 0) + 1
+        if not self._out_agreed:
+            self._agree_on_out()
         self._counting_reports = False
         self._advance(iteration, epoch)
         self._steps += 1
@@ -251,6 +267,13 @@ class Run:
     @property
     def commands(self) -> list[str]:
         return self._registry.names()
+
+    def _agree_on_out(self) -> None:
+        """Every rank takes the directory rank 0 chose (a collective: the first ``step()`` on every rank)."""
+        shared = self._comm.share([self.out] if self.is_main else None)
+        if shared:
+            self.out = shared[0]
+        self._out_agreed = True
 
     def _take_due(self) -> list | None:
         """Rank 0: the due records. File errors are reported, never raised: under torchrun an
@@ -455,7 +478,7 @@ class Run:
         previous = self._previous_sigterm
         self._closed = False  # even if close() was interrupted half-way, flush and report again
         self._upload_timeout = SIGTERM_FLUSH_SECONDS  # whoever sent SIGTERM may not wait long
-        self.close(protocol.CRASHED, "terminated by SIGTERM")
+        self.close(protocol.STOPPED, "terminated by SIGTERM")  # asked to end, like Ctrl-C: not a crash
         if callable(previous):
             previous(signum, frame)
         elif previous != signal.SIG_IGN:
@@ -495,22 +518,6 @@ def _remote_settings(server, project, token) -> tuple[str, str, str | None] | No
 
     normalize_server(server)  # a malformed address fails here, at start, not in the thread
     return server, project, token or os.environ.get("TRAINUI_TOKEN") or None
-
-
-def _move_aside(log_path: str) -> bool:
-    """Keep an old log out of the way of a new run (the server then sees the log replaced);
-    True if there was one."""
-    if not os.path.exists(log_path) or os.path.getsize(log_path) <= len("[\n]"):
-        return False
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = os.path.join(os.path.dirname(log_path), protocol.META_DIR, f"log.previous.{stamp}.json")
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    n = 1
-    while os.path.exists(target):
-        n += 1
-        target = os.path.join(os.path.dirname(log_path), protocol.META_DIR, f"log.previous.{stamp}-{n}.json")
-    os.replace(log_path, target)
-    return True
 
 
 def _status_for_exception(exc_type, exc) -> tuple[str, str]:

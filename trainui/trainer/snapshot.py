@@ -16,6 +16,7 @@ from typing import Any
 
 from trainui import protocol
 from trainui.trainer import schedules
+from trainui.trainer.result_dir import note_snapshot_loaded
 
 
 def save_snapshot(
@@ -56,11 +57,13 @@ def load_snapshot(path: str, model: Any = None, optimizer: Any = None, restore_r
 
     The returned dict has ``iteration`` and ``epoch`` (continue from ``iteration + 1``).
     ``weights_only=False`` because the file holds Python and NumPy RNG states: load only
-    snapshots you wrote yourself.
+    snapshots you wrote yourself. Loaded before the ``trainui.Run`` of the snapshot's own
+    directory is opened, it makes that Run resume the run there (see trainer/result_dir.py).
     """
     import torch
 
     state = torch.load(path, map_location=map_location, weights_only=False)
+    note_snapshot_loaded(path)
     if model is not None and state.get("model") is not None:
         unwrap(model).load_state_dict(state["model"])
     if optimizer is not None and state.get("optimizer") is not None:

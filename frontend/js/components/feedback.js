@@ -32,6 +32,17 @@ export function errorBox(message, onRetry) {
     onRetry ? h('button', { class: 'btn btn-small', type: 'button', onClick: onRetry }, 'Retry') : null);
 }
 
+/** A result's pill: "missing" when its directory is gone from disk (what is stored stays
+ *  readable, but no status the job wrote can be trusted to be current), else its job status. */
+export function resultBadge(r) {
+  if (r.missing) {
+    const last = r.status ? ` (last status read: ${r.status})` : '';
+    return h('span', { class: 'badge badge-missing', dataset: { status: 'missing' },
+      title: `The result directory is gone from disk${last}; what was read stays here` }, 'missing');
+  }
+  return statusBadge(r.status);
+}
+
 /** A status pill: running / finished / crashed / stopped / unknown; also command statuses. */
 export function statusBadge(status) {
   if (!status) {

@@ -20,7 +20,7 @@ import {
 import { isCharted, toggle, ALL } from '../lib/selection.js';
 import { formatArg, formatDuration, formatNumber, formatRelativeTime } from '../lib/format.js';
 import { runColor } from '../lib/traces.js';
-import { statusBadge, emptyState } from './feedback.js';
+import { resultBadge, emptyState } from './feedback.js';
 import { columnChooser } from './column-chooser.js';
 import { startInlineEdit } from './inline-edit.js';
 
@@ -304,7 +304,7 @@ export class ResultsTable {
           'aria-label': `Not finite: ${describeNonfinite(bad)}` }, '⚠') : null,
         r.ingest_error ? h('span', { class: 'warn', title: r.ingest_error, role: 'img', 'aria-label': `Ingest error: ${r.ingest_error}` }, '⚠') : null);
     }
-    if (id === 'status') return h('td', {}, statusBadge(v));
+    if (id === 'status') return h('td', {}, resultBadge(r));
     if (id === 'elapsed') return h('td', { class: 'num' }, formatDuration(v));
     if (id === 'updated') return h('td', { class: 'nowrap', title: v ? new Date(v * 1000).toLocaleString() : '' }, formatRelativeTime(v));
     if (id === 'entries') return h('td', { class: 'num' }, formatNumber(v));
@@ -347,6 +347,7 @@ export class ResultsTable {
 function cellSignature(r, id) {
   if (id === 'name') return JSON.stringify([r.name, r.ingest_error, nonfiniteLastValues(r)]);
   if (id === 'updated') return formatRelativeTime(r.updated_at);
+  if (id === 'status') return JSON.stringify([r.status ?? null, Boolean(r.missing)]);
   const v = columnValue(r, id);
   return typeof v === 'number' ? String(v) : JSON.stringify(v ?? null);
 }

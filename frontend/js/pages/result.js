@@ -14,7 +14,7 @@ import { loadSetting, saveSetting } from '../state/settings.js';
 import { formatArg, formatBytes, formatDuration, formatNumber, formatRelativeTime, formatTimestamp, MISSING } from '../lib/format.js';
 import { nonfiniteLastValues, xKeys } from '../lib/table.js';
 import { setCrumbs } from '../components/layout.js';
-import { emptyState, errorBox, statusBadge } from '../components/feedback.js';
+import { emptyState, errorBox, resultBadge } from '../components/feedback.js';
 import { ChartsPanel } from '../components/charts-panel.js';
 import { CommandPanel } from '../components/command-panel.js';
 import { CommandHistory } from '../components/command-history.js';
@@ -36,7 +36,7 @@ export function mountResult(root, { id: resultId }) {
   const title = h('h1', {}, '…');
   const statusSlot = h('span');
   const renameBtn = h('button', { class: 'btn btn-small btn-ghost', type: 'button', 'aria-label': 'Rename result', title: 'Rename result' }, icon(ICONS.edit));
-  const pathLine = h('p', { class: 'muted mono small' });
+  const pathLine = h('p', { class: 'muted mono small result-path' });
   const summary = h('dl', { class: 'summary' });
   const argsSlot = h('div', { class: 'table-scroll' });
   const snapshotsSlot = h('div', { class: 'table-scroll' });
@@ -85,8 +85,10 @@ export function mountResult(root, { id: resultId }) {
     if (signature === lastShown) return;
     lastShown = signature;
     if (!title.querySelector('input')) title.replaceChildren(r.name);
-    statusSlot.replaceChildren(statusBadge(r.status));
-    pathLine.replaceChildren(r.path || '');
+    statusSlot.replaceChildren(resultBadge(r));
+    pathLine.replaceChildren(r.source === 'http'
+      ? `shipped over HTTP; its files are on the job's machine${r.host ? ` (${r.host})` : ''}${r.job_directory ? ` at ${r.job_directory}` : ''}`
+      : r.path || '');
     if (projectName === null && r.project_id !== undefined) {
       projectName = 'Project';
       api(`projects/${r.project_id}`).then(({ project }) => {
@@ -97,7 +99,8 @@ export function mountResult(root, { id: resultId }) {
     }
     setCrumbs([{ label: 'Projects', href: link('') }, { label: projectName || 'Project', href: link(`projects/${r.project_id}`) }, { label: r.name }]);
     const items = [
-      ['Status', r.status || 'no status'], ['Iteration', formatNumber(r.iteration ?? r.last_values?.iteration)],
+      ['Status', r.missing ? `missing: the directory is gone from disk (last status read: ${r.status || 'none'})`
+        : r.status || 'no status', r.missing ? 'summary-item flagged' : undefined], ['Iteration', formatNumber(r.iteration ?? r.last_values?.iteration)],
       ['Epoch', formatNumber(r.epoch ?? r.last_values?.epoch)], ['Elapsed', formatDuration(r.elapsed_time)],
       ['Started', formatTimestamp(r.started_at)], ['Updated', formatRelativeTime(r.updated_at)],
       ['Heartbeat', formatRelativeTime(r.heartbeat_at)], ['World size', r.world_size ?? MISSING], ['Log entries', formatNumber(r.entry_count)],
@@ -116,8 +119,7 @@ export function mountResult(root, { id: resultId }) {
       ? h('table', { class: 'table table-compact snapshots-table' },
         h('thead', {}, h('tr', {}, ['Name', 'Iteration', 'Size', 'Created'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, [...snaps].sort((a, b) => (b.iteration ?? 0) - (a.iteration ?? 0)).map((s) => h('tr', {},
-          h('td', { class: 'mono' }, h('a', { href: apiUrl(`snapshots/${s.id}/file`), download: s.name, class: 'snapshot-link',
-            title: `Download ${s.name}` }, s.name)), h('td', { class: 'num' }, formatNumber(s.iteration)),
+          h('td', { class: 'mono' }, snapshotCell(s)), h('td', { class: 'num' }, formatNumber(s.iteration)),
           h('td', { class: 'num' }, formatBytes(s.size)), h('td', { class: 'nowrap small' }, formatTimestamp(s.created_at))))))
       : emptyState('No snapshots', 'Take one with the command panel, or call run.snapshot() in the job.'));
     commandPanel.update(result);
@@ -196,4 +198,15 @@ export function mountResult(root, { id: resultId }) {
     window.removeEventListener('trainui:theme', onTheme);
     charts.destroy();
   };
+}
+
+
+/** A snapshot the server holds is a download link; one of a run shipped over HTTP stays on the
+ *  job's machine (snapshots are not uploaded), so it says where instead of linking to nothing. */
+function snapshotCell(s) {
+  if (s.location === 'job') {
+    const where = `on the job's machine${s.host ? ` (${s.host})` : ''}${s.job_path ? ` at ${s.job_path}` : ''}`;
+    return h('span', { class: 'snapshot-remote', title: where }, s.name, h('span', { class: 'small muted snapshot-where' }, ` ${where}`));
+  }
+  return h('a', { href: apiUrl(`snapshots/${s.id}/file`), download: s.name, class: 'snapshot-link', title: `Download ${s.name}` }, s.name);
 }

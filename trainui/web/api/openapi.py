@@ -46,7 +46,18 @@ SCHEMAS = {
         "started_at": NULLABLE_NUMBER, "updated_at": {"type": "number"}, "elapsed_time": NULLABLE_NUMBER,
         "unregistered": {"type": "boolean"}, "ingest_error": {"type": "string", "nullable": True},
         "tensorboard": {"type": "boolean", "description": "read from TensorBoard event files (SummaryWriter); "
-                        "with no job status it is read-only: commands are refused with 409"}}},
+                        "with no job status it is read-only: commands are refused with 409"},
+        "missing": {"type": "boolean", "description": "the result directory is gone from disk"},
+        "source": {"type": "string", "enum": ["file", "http"]},
+        "job_directory": {"type": "string", "nullable": True,
+                          "description": "GET /results/<id>: a run shipped over HTTP: its folder on the job's machine"},
+        "snapshots": {"type": "array", "description": "GET /results/<id> only", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"}, "iteration": {"type": "integer"},
+            "size": {"type": "integer"}, "created_at": {"type": "number"},
+            "location": {"type": "string", "enum": ["server", "job"],
+                         "description": "job: a run shipped over HTTP keeps its snapshots on the job's machine (not "
+                                        "uploaded); `host` and `job_path` say where, and there is no download"},
+            "host": {"type": "string", "nullable": True}, "job_path": {"type": "string", "nullable": True}}}}}},
     "Series": {"type": "object", "properties": {
         "x": {"type": "array", "items": NULLABLE_NUMBER}, "y": {"type": "array", "items": NULLABLE_NUMBER},
         "total": {"type": "integer"}, "downsampled": {"type": "boolean"},
