@@ -208,9 +208,9 @@ def token() -> None:
 
 TOKEN_USE = {  # what a token of each role is for, said once when it is made
     "viewer": "Share the dashboard read-only (it never changes anything): http://HOST:PORT/?token=<the token>",
-    "operator": "Open the dashboard with it (reads, steers and edits): http://HOST:PORT/?token=<the token>",
-    "admin": "Open the dashboard with it (everything): http://HOST:PORT/?token=<the token>",
-    "job": "Give it to the training job as TRAINUI_TOKEN: it creates and writes runs of this project only "
+    "operator": "Open the dashboard with it (reads and steers runs, edits): http://HOST:PORT/?token=<the token>",
+    "admin": "Full access, like the server's own token: http://HOST:PORT/?token=<the token>",
+    "job": "Give it to the training job as TRAINUI_TOKEN=<the token>: it creates and writes runs of this project only "
            "(it opens no dashboard).",
 }
 
