@@ -2,6 +2,7 @@
 ``--rewrite-on-rank K`` makes rank K's own code set the lr every iteration (what an unregistered
 scheduler does). Each rank writes its lr after every iteration to ``lrs.rank<k>.json``."""
 import argparse
+import gc
 import json
 import os
 
@@ -39,5 +40,6 @@ run.close()
 with open(os.path.join(options.out, f"lrs.rank{rank}.json"), "w") as f:
     json.dump(lrs, f)
 del run, optimizer, schedule
+gc.collect()  # nothing may hold the process group when it is torn down (as the examples do)
 dist.barrier()
 dist.destroy_process_group()
