@@ -1,6 +1,7 @@
 """A tiny GPT-2 trained by the real Hugging Face Trainer with TrainuiCallback, alone or under
 ``torchrun``; each rank writes the lr its optimizer held after every step to ``lrs.rank<k>.json``."""
 import argparse
+import gc
 import json
 import os
 import sys
@@ -25,3 +26,11 @@ trainer.train()
 rank = int(os.environ.get("RANK", "0"))
 with open(os.path.join(options.out, f"lrs.rank{rank}.json"), "w") as f:
     json.dump({"world_size": args.world_size, "global_step": trainer.state.global_step, "lrs": recorder.lrs}, f)
+
+import torch.distributed as dist  # noqa: E402
+
+if dist.is_initialized():  # under torchrun: nothing may hold the process group when it is torn down
+    del trainer
+    gc.collect()
+    dist.barrier()
+    dist.destroy_process_group()

@@ -2,6 +2,7 @@
 trainui's logger on every rank; each rank writes the lr its optimizer used at every iteration to
 ``lrs.rank<k>.json``."""
 import argparse
+import gc
 import json
 import os
 import sys
@@ -19,6 +20,11 @@ def training(local_rank, out):
     logger.close()
     with open(os.path.join(out, f"lrs.rank{idist.get_rank()}.json"), "w") as f:
         json.dump({"world_size": idist.get_world_size(), "iterations": trainer.state.iteration, "lrs": lrs}, f)
+    # Ignite's engine and its handlers hold the DDP model in reference cycles: collect them before
+    # Parallel tears the process group down, or gloo can abort a rank (as the examples say).
+    del trainer, loader, logger
+    gc.collect()
+    idist.barrier()
 
 
 if __name__ == "__main__":
