@@ -15,14 +15,15 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 class Server:
-    def __init__(self, root: Path, extra_args=()):
+    def __init__(self, root: Path, extra_args=(), repo: Path = REPO):
+        """``repo``: the checkout whose code the server runs (another revision for a baseline)."""
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         self.log = root / "server.log"
-        env = dict(os.environ, TRAINUI_ROOT=str(root), TRAINUI_LOG_LEVEL="WARNING")
+        env = dict(os.environ, TRAINUI_ROOT=str(root), TRAINUI_LOG_LEVEL="WARNING", PYTHONPATH=str(repo))
         env.pop("TRAINUI_DB_URL", None)
         self.proc = subprocess.Popen([sys.executable, "-m", "trainui.cli", "server", "--port", "0", *extra_args],
-                                     cwd=REPO, env=env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+                                     cwd=repo, env=env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while time.time() < deadline:
             found = re.findall(r"serving on (http://\S+?/)\s", self.log.read_text(errors="replace"))
