@@ -150,3 +150,23 @@ def _stop_offset(data: bytes, good: list) -> int:
             pos += 1
         _, pos = decoder.raw_decode(text, pos)
     return len(text[:pos].encode())  # just past the last entry that parses
+
+
+def test_a_lone_surrogate_reported_by_the_trainer_neither_kills_the_job_nor_hides_the_entry(database, project):
+    """``run.log({"\\ud800": 1})`` raised UnicodeEncodeError inside the job. UTF-8 cannot spell a lone
+    surrogate: the trainer writes it as a JSON escape and ingestion shows the entry, the bad text
+    replaced, the key it cannot store named in the result's ingest error, the entries around it kept."""
+    import trainui
+
+    run_dir = Path(project[1]) / "surrogates"
+    with trainui.Run(str(run_dir), progress=False, flush_interval=3600) as run:
+        run.log({"main/loss": 1.0}, iteration=1)
+        run.log({"main/loss": 0.5, "\ud800": 1, "note": "a\udc80b"}, iteration=2)
+        run.log({"main/loss": 0.25}, iteration=3)
+    assert json.loads((run_dir / "log").read_bytes())[1]["\ud800"] == 1  # valid JSON, escaped
+    rid = sync_result(database, project[0], str(run_dir))
+    r = result(database, rid)
+    assert r["entry_count"] == 3, r
+    series = read_logs(database, rid, ["main/loss"], max_points=1000)["series"]["main/loss"]
+    assert series["y"].tolist() == [1.0, 0.5, 0.25]
+    assert "metric key not stored" in r["ingest_error"] and "\\ud800" in r["ingest_error"], r  # which key

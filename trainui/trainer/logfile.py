@@ -62,7 +62,7 @@ class LogWriter:
             text = _ENCODER.encode(entry)
         except ValueError:  # NaN or infinity somewhere: written as null
             text = protocol.dumps(entry)
-        data = text.encode("utf-8")
+        data = _utf8(text)
         with self._lock:
             self._buffer.append(data)
             self.last_entry = entry
@@ -110,6 +110,18 @@ class _Existing:
         self.last_entry = last_entry if isinstance(last_entry, dict) else None
         iteration = self.last_entry.get("iteration") if self.last_entry else None
         self.last_iteration = iteration if isinstance(iteration, int) and not isinstance(iteration, bool) else None
+
+
+def _utf8(text: str) -> bytes:
+    """``text`` as UTF-8; a lone surrogate (which UTF-8 cannot spell) kept as a JSON ``\\uXXXX`` escape.
+
+    A job must never die of a value it reports: the escaped form is valid JSON and the server
+    shows it (replaced, with an ingest note), like any other damaged text in a file.
+    """
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # only reachable through a surrogate: re-spell it as an escape
+        return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
 def _recover(path: str) -> _Existing:
@@ -172,7 +184,7 @@ def _skip_ws(text: str, pos: int) -> int:
 def append_jsonl(path: str, obj: Any) -> None:
     """Append one line; one ``write`` on an O_APPEND descriptor, so lines never interleave."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    line = (protocol.dumps(obj) + "\n").encode("utf-8")
+    line = _utf8(protocol.dumps(obj)) + b"\n"
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line)
