@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import tempfile
@@ -153,6 +154,9 @@ def _distributed_worker(rank: int, world: int, port: int, out: str, steps: int, 
     run.close()
     results.put((rank, idle_calls / steps, idle_seconds / steps * 1e6, command_calls, checking_calls, answered,
                  first_calls))
+    del run
+    gc.collect()  # nothing may still hold the process group when gloo goes (a rank aborted at exit under load)
+    dist.barrier()
     dist.destroy_process_group()
 
 
