@@ -118,10 +118,8 @@ def _utf8(text: str) -> bytes:
     A job must never die of a value it reports: the escaped form is valid JSON and the server
     shows it (replaced, with an ingest note), like any other damaged text in a file.
     """
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:  # only reachable through a surrogate: re-spell it as an escape
-        return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    # a surrogate sits only inside a JSON string, where Python's "\\udXXX" spelling is JSON's escape
+    return text.encode("utf-8", "backslashreplace")
 
 
 def _recover(path: str) -> _Existing:
