@@ -3,6 +3,7 @@
  * errors, so every page says what is going on in the same way.
  */
 import { h } from '../dom.js';
+import { endSummary } from '../lib/end-reason.js';
 
 let toastRegion = null;
 
@@ -40,7 +41,10 @@ export function resultBadge(r) {
     return h('span', { class: 'badge badge-missing', dataset: { status: 'missing' },
       title: `The result directory is gone from disk${last}; what was read stays here` }, 'missing');
   }
-  return statusBadge(r.status);
+  const badge = statusBadge(r.status);
+  const why = endSummary(r.end);
+  if (why) badge.title = why;  // why it ended, where the status is shown (the table's status column too)
+  return badge;
 }
 
 /** A status pill: running / finished / crashed / stopped / unknown; also command statuses. */
