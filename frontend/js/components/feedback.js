@@ -3,6 +3,7 @@
  * errors, so every page says what is going on in the same way.
  */
 import { h } from '../dom.js';
+import { link } from '../router.js';
 import { endSummary } from '../lib/end-reason.js';
 
 let toastRegion = null;
@@ -25,6 +26,12 @@ export function toast(message, kind = 'info', timeoutMs = 4000) {
 
 export function emptyState(title, text, ...actions) {
   return h('div', { class: 'empty' }, h('p', { class: 'empty-title' }, title), text ? h('p', { class: 'empty-text' }, text) : null, ...actions);
+}
+
+/** The page for something that is not there (an unknown URL, a removed result or project). */
+export function notFoundPage(title, text) {
+  return h('section', { class: 'not-found', 'aria-label': title }, h('h1', {}, title),
+    h('p', { class: 'muted' }, text), h('a', { class: 'btn', href: link('') }, 'All projects'));
 }
 
 export function errorBox(message, onRetry) {

@@ -15,7 +15,7 @@ import { formatArg, formatBytes, formatDuration, formatNumber, formatRelativeTim
 import { nonfiniteLastValues, xKeys } from '../lib/table.js';
 import { endSummary } from '../lib/end-reason.js';
 import { setCrumbs } from '../components/layout.js';
-import { emptyState, errorBox, resultBadge } from '../components/feedback.js';
+import { emptyState, errorBox, notFoundPage, resultBadge } from '../components/feedback.js';
 import { ChartsPanel } from '../components/charts-panel.js';
 import { CommandPanel } from '../components/command-panel.js';
 import { CommandHistory } from '../components/command-history.js';
@@ -171,7 +171,8 @@ export function mountResult(root, { id: resultId }) {
       if (err.status === 404) {
         stopped = true;
         feed.stop();
-        root.replaceChildren(errorBox(`Result ${resultId} does not exist.`));
+        setCrumbs([{ label: 'Projects', href: link('') }, { label: 'Not found' }]);
+        root.replaceChildren(notFoundPage('Result not found', `Result ${resultId} does not exist (it may have been removed).`));
         return;
       }
       errorSlot.replaceChildren(errorBox(`Could not load the result: ${errorMessage(err)}`));
