@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from .. import protocol
 from .changes import COMMAND
-from .database import database_of
+from .database import Database, database_of
 from .errors import Conflict, Invalid
-from .models import Command, now
+from .models import Command, Result, now
 from .results import get_result_row, reads_event_files
 
 MAX_BODY_CHARS = 64_000
@@ -24,8 +25,9 @@ def command_dict(c: Command) -> dict:
 
 
 def create_command(session: Session, result_id: int, payload: dict) -> dict:
-    """Validate and store a command (PENDING). Ingestion delivers it to the job; the notice
-    published here wakes it (in this process or, on PostgreSQL, in any)."""
+    """Validate and store a command (PENDING). The delivery loop writes it to the job's inbox (an
+    HTTP job's long poll takes it); the notice published here wakes either at once (in this
+    process or, on PostgreSQL, in any)."""
     result = get_result_row(session, result_id)
     name, body, schedule = payload.get("name"), payload.get("body", {}), payload.get("schedule")
     if not isinstance(name, str) or not name.strip() or len(name) > 255:
@@ -76,6 +78,72 @@ def apply_response(command: Command, response: protocol.CommandResponse) -> None
     command.responded_at = response.applied_at
     command.response = response.body
     command.iteration, command.epoch, command.ranks = response.iteration, response.epoch, response.ranks
+
+
+@dataclass
+class Outstanding:
+    """What the delivery of one result needs: whether its job runs, and its PENDING commands."""
+
+    running: bool
+    commands: list[protocol.CommandRecord]
+
+
+def outstanding(db: Database, result_id: int) -> Outstanding | None:
+    """A result's open commands, in one query (None: the result is gone). A command is read as
+    the job will see it; nothing else of the result is read."""
+    with db.session() as s:
+        rows = s.execute(select(Result.status, Command).outerjoin(
+            Command, and_(Command.result_id == Result.id, Command.status == protocol.PENDING))
+            .where(Result.id == result_id).order_by(Command.id)).all()
+        if not rows:
+            return None
+        return Outstanding(running=rows[0][0] == protocol.RUNNING,
+                           commands=[record_for(c) for _, c in rows if c is not None])
+
+
+def open_command_results(session: Session) -> set[int]:
+    """Results read from a directory that have PENDING commands (the delivery poller's fallback)."""
+    return set(session.scalars(select(Command.result_id).join(Result, Result.id == Command.result_id)
+                               .where(Command.status == protocol.PENDING, Result.source == "file").distinct()))
+
+
+@dataclass
+class Settled:
+    closed: list[str]  # uids answered or cancelled now (their inbox files can go)
+    still_open: int  # commands still waiting for the job
+
+
+def settle(session: Session, r: Result, answers: list[protocol.CommandResponse]) -> Settled:
+    """Record the job's answers to PENDING commands (each once: an answered command is no longer
+    PENDING), then, if the job is not running, cancel the rest: nothing will answer them. The one
+    call for answers from a job's outbox and from an uploaded batch; the caller holds ``r`` locked."""
+    by_uid = {a.uid: a for a in answers}
+    closed, still_open = [], 0
+    for command in pending_commands(session, r.id):
+        answer = by_uid.get(command.uid)
+        if answer is not None:
+            apply_response(command, answer)
+        elif r.status != protocol.RUNNING:
+            cancel(command, f"the job {_ended_as(r.status)}; the command was never applied")
+        else:
+            still_open += 1
+            continue
+        closed.append(command.uid)
+    if closed:
+        database_of(session).changes.publish(session, COMMAND, r.id, r.project_id)
+    return Settled(closed, still_open)
+
+
+def record_answers(db: Database, result_id: int, answers: list[protocol.CommandResponse]) -> list[str]:
+    """``settle`` in a transaction of its own (a job's outbox answers); returns the uids closed."""
+    with db.session(write=True) as s:
+        r = s.scalars(select(Result).where(Result.id == result_id).with_for_update()).first()
+        return settle(s, r, answers).closed if r is not None else []
+
+
+def _ended_as(status: str | None) -> str:
+    return {protocol.CRASHED: "crashed", protocol.FINISHED: "finished", protocol.STOPPED: "was stopped"}.get(
+        status or "", "is gone")
 
 
 def import_history(session: Session, result_id: int, rows: list[dict]) -> None:
