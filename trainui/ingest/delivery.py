@@ -26,6 +26,7 @@ from .parsers import is_delivered, read_response
 log = logging.getLogger("trainui.ingest")
 _warned: set[str] = set()  # commands whose failed delivery or unreadable answer was logged (once each)
 MAX_WARNED = 10_000
+MAX_REMEMBERED = 1000
 
 Locate = Callable[[int], "tuple[str, str] | None"]  # result id -> (its directory, its project's), if known
 
@@ -47,6 +48,22 @@ def reconcile(db: Database, result_id: int, result_dir: str, root: str | None = 
         elif outstanding.running and not problems and not is_delivered(result_dir, record.uid):
             _deliver(result_dir, record)
     closed = command_store.record_answers(db, result_id, answers) if answers or not outstanding.running else []
+    for uid in closed:
+        _withdraw(result_dir, uid)
+    return closed
+
+
+def record_outbox(db: Database, result_id: int, result_dir: str, root: str | None, uids: set[str]) -> list[str]:
+    """Record the answers the job just wrote (named by file events): no query for the open commands,
+    one write transaction, and the answered commands' inbox files withdrawn. Returns the uids closed."""
+    answers = []
+    for uid in sorted(uids):
+        answer, problems = read_response(result_dir, uid, root)
+        for problem in problems:
+            _warn_once(uid, "%s: %s", result_dir, problem)
+        if answer is not None:
+            answers.append(answer)
+    closed = command_store.record_answers(db, result_id, answers) if answers else []
     for uid in closed:
         _withdraw(result_dir, uid)
     return closed
@@ -84,7 +101,9 @@ class DeliveryLoop:
         self.db = db
         self.leases = leases
         self.locate = locate
-        self._due: dict[int, None] = {}  # result ids in the order they were woken
+        # result id -> the uids of answers seen in its outbox, or None: look at all its commands
+        self._due: dict[int, set[str] | None] = {}
+        self._recorded: dict[str, None] = {}  # uids this loop recorded lately (file events repeat)
         self._cond = threading.Condition()
         self._stopped = False
         self._thread: threading.Thread | None = None
@@ -102,35 +121,40 @@ class DeliveryLoop:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def wake(self, result_id: int | None) -> None:
+    def wake(self, result_id: int | None, answered: str | None = None) -> None:
+        """Reconcile ``result_id`` soon; ``answered``: only the job's answer to that command is new."""
         if result_id is None:
             return
         with self._cond:
-            self._due[result_id] = None
+            if answered is None:
+                self._due[result_id] = None
+            elif answered not in self._recorded:
+                uids = self._due.setdefault(result_id, set())
+                if uids is not None:
+                    uids.add(answered)
             self._cond.notify()
 
     def run_pending(self) -> None:
         """Reconcile what is due in the calling thread (the blocking "until idle" mode)."""
-        while (result_id := self._take(timeout=0)) is not None:
-            self._reconcile(result_id)
+        while (due := self._take(timeout=0)) is not None:
+            self._reconcile(*due)
 
     def _work(self) -> None:
         while not self._stopped:
-            result_id = self._take(timeout=1.0)
-            if result_id is not None:
-                self._reconcile(result_id)
+            due = self._take(timeout=1.0)
+            if due is not None:
+                self._reconcile(*due)
 
-    def _take(self, timeout: float) -> int | None:
+    def _take(self, timeout: float) -> tuple[int, set[str] | None] | None:
         with self._cond:
             if not self._due and not self._stopped and timeout:
                 self._cond.wait(timeout)
             if not self._due or self._stopped:
                 return None
             result_id = next(iter(self._due))
-            del self._due[result_id]
-            return result_id
+            return result_id, self._due.pop(result_id)
 
-    def _reconcile(self, result_id: int) -> None:
+    def _reconcile(self, result_id: int, answered: set[str] | None) -> None:
         """Never raises: a database away or a passing error is logged once, and the poller wakes the
         result again."""
         where = self.locate(result_id)
@@ -138,10 +162,21 @@ class DeliveryLoop:
             return
         try:
             if self.leases.acquire(result_id):
-                reconcile(self.db, result_id, *where)
+                if answered is None:
+                    closed = reconcile(self.db, result_id, *where)
+                else:
+                    closed = record_outbox(self.db, result_id, *where, answered)
+                self._remember(closed)
             self._failing = False
         except Exception as error:
             if not self._failing:
                 self._failing = True
                 log.warning("cannot deliver the commands of result %s now (%s); the poller tries again",
                             result_id, (str(error).strip().splitlines() or [type(error).__name__])[0][:200])
+
+    def _remember(self, closed: list[str]) -> None:
+        with self._cond:
+            for uid in closed:
+                self._recorded[uid] = None
+            while len(self._recorded) > MAX_REMEMBERED:
+                del self._recorded[next(iter(self._recorded))]

@@ -119,12 +119,12 @@ class IngestionService:
     def on_path_changed(self, path: str) -> None:
         box = _command_box(path)
         if box is not None:
-            result_dir, name = box
-            if name == "inbox":
-                return  # the delivery loop's own writes (the job only reads them)
+            result_dir, name, uid = box
+            if name == "inbox" or uid is None:
+                return  # the delivery loop's own writes (the job only reads them); a folder's own event
             result_id = self._ids.get(result_dir, self._ids.get(os.path.realpath(result_dir)))
             if result_id is not None:
-                self.delivery.wake(result_id)  # an answer: recorded at once, without an ingest turn
+                self.delivery.wake(result_id, answered=uid)  # recorded at once, without an ingest turn
                 return
         owner = owner_of(os.path.realpath(path), self._projects)
         if owner is None:
@@ -283,12 +283,16 @@ class IngestionService:
                 pass
 
 
-def _command_box(path: str) -> tuple[str, str] | None:
-    """(the result directory, "inbox" or "outbox") for a path in or of a command box, else None."""
+def _command_box(path: str) -> tuple[str, str, str | None] | None:
+    """(the result directory, "inbox" or "outbox", the command's uid or None for the folder itself)
+    for a path in or of a command box, else None."""
     for box in (protocol.COMMANDS_INBOX, protocol.COMMANDS_OUTBOX):
-        for below in (path, os.path.dirname(path)):
-            if below.endswith(os.sep + box):
-                return below[:-len(box) - 1], os.path.basename(box)
+        name = os.path.basename(box)
+        if path.endswith(os.sep + box):
+            return path[:-len(box) - 1], name, None
+        folder, file_name = os.path.split(path)
+        if folder.endswith(os.sep + box) and file_name.endswith(".json") and not file_name.startswith("."):
+            return folder[:-len(box) - 1], name, file_name[:-len(".json")]
     return None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import protocol
@@ -73,13 +73,6 @@ def record_for(command: Command) -> protocol.CommandRecord:
                                   schedule=command.schedule, created_at=command.created_at)
 
 
-def apply_response(command: Command, response: protocol.CommandResponse) -> None:
-    command.status = response.status
-    command.responded_at = response.applied_at
-    command.response = response.body
-    command.iteration, command.epoch, command.ranks = response.iteration, response.epoch, response.ranks
-
-
 @dataclass
 class Outstanding:
     """What the delivery of one result needs: whether its job runs, and its PENDING commands."""
@@ -92,13 +85,15 @@ def outstanding(db: Database, result_id: int) -> Outstanding | None:
     """A result's open commands, in one query (None: the result is gone). A command is read as
     the job will see it; nothing else of the result is read."""
     with db.session() as s:
-        rows = s.execute(select(Result.status, Command).outerjoin(
+        rows = s.execute(select(Result.status, Command.uid, Command.name, Command.body, Command.schedule,
+                                Command.created_at).outerjoin(
             Command, and_(Command.result_id == Result.id, Command.status == protocol.PENDING))
             .where(Result.id == result_id).order_by(Command.id)).all()
-        if not rows:
-            return None
-        return Outstanding(running=rows[0][0] == protocol.RUNNING,
-                           commands=[record_for(c) for _, c in rows if c is not None])
+    if not rows:
+        return None
+    return Outstanding(running=rows[0].status == protocol.RUNNING, commands=[
+        protocol.CommandRecord(uid=r.uid, name=r.name, body=r.body or {}, schedule=r.schedule, created_at=r.created_at)
+        for r in rows if r.uid is not None])
 
 
 def open_command_results(session: Session) -> set[int]:
@@ -107,38 +102,44 @@ def open_command_results(session: Session) -> set[int]:
                                .where(Command.status == protocol.PENDING, Result.source == "file").distinct()))
 
 
-@dataclass
-class Settled:
-    closed: list[str]  # uids answered or cancelled now (their inbox files can go)
-    still_open: int  # commands still waiting for the job
-
-
-def settle(session: Session, r: Result, answers: list[protocol.CommandResponse]) -> Settled:
-    """Record the job's answers to PENDING commands (each once: an answered command is no longer
-    PENDING), then, if the job is not running, cancel the rest: nothing will answer them. The one
-    call for answers from a job's outbox and from an uploaded batch; the caller holds ``r`` locked."""
-    by_uid = {a.uid: a for a in answers}
-    closed, still_open = [], 0
-    for command in pending_commands(session, r.id):
-        answer = by_uid.get(command.uid)
-        if answer is not None:
-            apply_response(command, answer)
-        elif r.status != protocol.RUNNING:
-            cancel(command, f"the job {_ended_as(r.status)}; the command was never applied")
-        else:
-            still_open += 1
-            continue
-        closed.append(command.uid)
+def settle(session: Session, result_id: int, project_id: int, job_status: str | None,
+           answers: list[protocol.CommandResponse]) -> list[str]:
+    """Record the job's answers to PENDING commands, then, if the job is not running, cancel the
+    rest: nothing will answer them. Each command is closed once (compare-and-set on PENDING, so an
+    answer seen twice, or by two processes, is recorded once). The one call for answers from a
+    job's outbox and from an uploaded batch. Returns the uids closed now."""
+    closed = []
+    for answer in answers:
+        done = session.execute(update(Command).where(
+            Command.result_id == result_id, Command.uid == answer.uid, Command.status == protocol.PENDING).values(
+            status=answer.status, responded_at=answer.applied_at, response=answer.body, iteration=answer.iteration,
+            epoch=answer.epoch, ranks=answer.ranks).execution_options(synchronize_session=False))
+        if done.rowcount:
+            closed.append(answer.uid)
+    if job_status != protocol.RUNNING:
+        rest = list(session.scalars(select(Command.uid).where(Command.result_id == result_id,
+                                                              Command.status == protocol.PENDING)))
+        if rest:
+            session.execute(update(Command).where(Command.uid.in_(rest), Command.status == protocol.PENDING).values(
+                status=protocol.CANCELLED, responded_at=now(),
+                response={"message": f"the job {_ended_as(job_status)}; the command was never applied"})
+                .execution_options(synchronize_session=False))
+            closed.extend(rest)
     if closed:
-        database_of(session).changes.publish(session, COMMAND, r.id, r.project_id)
-    return Settled(closed, still_open)
+        database_of(session).changes.publish(session, COMMAND, result_id, project_id)
+    return closed
+
+
+def open_count(session: Session, result_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Command).where(
+        Command.result_id == result_id, Command.status == protocol.PENDING)) or 0
 
 
 def record_answers(db: Database, result_id: int, answers: list[protocol.CommandResponse]) -> list[str]:
-    """``settle`` in a transaction of its own (a job's outbox answers); returns the uids closed."""
+    """``settle`` in a transaction of its own (a file job's outbox answers); returns the uids closed."""
     with db.session(write=True) as s:
-        r = s.scalars(select(Result).where(Result.id == result_id).with_for_update()).first()
-        return settle(s, r, answers).closed if r is not None else []
+        row = s.execute(select(Result.project_id, Result.status).where(Result.id == result_id)).first()
+        return settle(s, result_id, row.project_id, row.status, answers) if row is not None else []
 
 
 def _ended_as(status: str | None) -> str:

@@ -76,7 +76,8 @@ def apply_batch(db: Database, batch: ResultBatch) -> Applied:
             changed |= _apply_status(r, batch.status)
         _end_if_dead(r, batch.process_gone)
         if batch.source == "http":  # an uploaded batch carries the job's answers: recorded with it
-            out.pending = command_store.settle(s, r, batch.answers).still_open
+            command_store.settle(s, r.id, r.project_id, r.status, batch.answers)
+            out.pending = command_store.open_count(s, r.id)
         # a file job's answers and its commands' end are the delivery loop's (ingest.delivery)
         out.ended = status_before == protocol.RUNNING and r.status != protocol.RUNNING
         changed |= r.status != status_before
