@@ -2,11 +2,10 @@
 polling as the fallback, all feeding one fair queue that a worker serves turn by turn.
 
 Watchdog events, the poller and the store's change notices (a project was registered) only mark
-result directories as due; every turn goes through ``ingest_turn``. Commands go their own way: a
-command posted, an answer in an outbox and the poller wake the ``DeliveryLoop`` (delivery.py), which
-never waits for an ingest turn. A turn
-that fails is retried with backoff, and a database that is away at start-up or later is waited
-for, never given up on. With several ingestion processes on one PostgreSQL database, each result
+result directories as due; every turn goes through ``ingest_turn``. A turn that fails is retried
+with backoff, and a database that is away at start-up or later is waited for, never given up on.
+Commands go their own way: a command posted, an answer in an outbox and the poller wake the
+``DeliveryLoop`` (delivery.py), which never waits for an ingest turn. With several ingestion processes on one PostgreSQL database, each result
 is read by the process that holds its lease.
 """
 from __future__ import annotations
