@@ -125,6 +125,8 @@ class IngestionService:
             if result_id is not None:
                 self.delivery.wake(result_id, answered=uid)  # recorded at once, without an ingest turn
                 return
+        if (os.sep + protocol.RANKS_DIR + os.sep) in path:
+            return  # each rank's record of what it applied: evidence for people and tests, not ingested
         owner = owner_of(os.path.realpath(path), self._projects)
         if owner is None:
             return
