@@ -113,6 +113,12 @@ def test_replicas_and_ingest_workers_share_one_postgres(fresh_postgres_db, start
         applied = [json.loads(line)["uid"] for line in
                    (root / "live" / ".trainui" / "ranks" / "rank0.jsonl").read_text().splitlines()]
         assert sorted(applied) == sorted(uids)  # once each
+        # the worker that delivered a command recorded its answer once and withdrew its inbox file
+        answered = replicas[0].api("GET", f"results/{live['id']}/commands")[1]["commands"]
+        replicas[0].wait_for(lambda: not any((root / "live" / ".trainui" / "commands" / "inbox" / f"{u}.json").exists()
+                                             for u in uids), timeout=10)
+        time.sleep(1.5)  # more passes of both workers' delivery loops and pollers
+        assert replicas[1].api("GET", f"results/{live['id']}/commands")[1]["commands"] == answered
         print(f"ingestion went on {took_over_in:.2f} s after its worker was killed")
     finally:
         if job is not None and job.poll() is None:

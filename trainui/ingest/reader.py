@@ -15,8 +15,7 @@ from ..store.batch import AssetsPart, LogCursor, LogPart, Position, ResultBatch
 from ..protocol.logreader import read_chunk
 from . import tfevents
 from ..protocol.safe_io import folder_problem
-from .parsers import (is_delivered, list_snapshots, read_args, read_asset_records, read_chainerui_commands,
-                      read_response, read_status)
+from .parsers import list_snapshots, read_args, read_asset_records, read_chainerui_commands, read_status
 
 TORN_TAIL_GRACE = 2.0  # seconds a log may end in a half-written entry before it counts as damaged
 HOSTNAME = socket.gethostname()
@@ -51,16 +50,10 @@ def read_result(project_id: int, result_dir: str, position: Position, max_bytes:
     batch.status, found = read_status(result_dir, root)
     problems.extend(found)
     batch.process_gone = batch.status is not None and process_gone(batch.status)
-    if position.pending_commands:
-        problem = folder_problem(result_dir, protocol.COMMANDS_INBOX)
-        _note(problems, problem and f"commands cannot be delivered: {problem} (trainui writes through no link)")
-    for uid in position.pending_commands:
-        answer, found = read_response(result_dir, uid, root)
-        problems.extend(found)
-        if answer is not None:
-            batch.answers.append(answer)
-        elif not found and not is_delivered(result_dir, uid):
-            batch.undelivered.append(uid)
+    # commands and their answers are the delivery loop's (delivery.py); an inbox it could not write
+    # through is said here, where a result's problems are shown
+    problem = folder_problem(result_dir, protocol.COMMANDS_INBOX)
+    _note(problems, problem and f"commands cannot be delivered: {problem} (trainui writes through no link)")
     batch.snapshots = list_snapshots(result_dir)
     batch.imported_commands = read_chainerui_commands(result_dir, root)
     records, start, end, problem = read_asset_records(result_dir, position.assets_offset, root)

@@ -1,10 +1,11 @@
 """The ingestion service: a scan of every registered project, then file events (watchdog) with
 polling as the fallback, all feeding one fair queue that a worker serves turn by turn.
 
-Watchdog events, the poller and the store's change notices (a command was posted, a project was
-registered) only mark result directories as due; every turn goes through ``ingest_turn``. A turn
-that fails is retried with backoff, and a database that is away at start-up or later is waited
-for, never given up on. With several ingestion processes on one PostgreSQL database, each result
+Watchdog events, the poller and the store's change notices (a project was registered) only mark
+result directories as due; every turn goes through ``ingest_turn``. A turn that fails is retried
+with backoff, and a database that is away at start-up or later is waited for, never given up on.
+Commands go their own way: a command posted, an answer in an outbox and the poller wake the
+``DeliveryLoop`` (delivery.py), which never waits for an ingest turn. With several ingestion processes on one PostgreSQL database, each result
 is read by the process that holds its lease.
 """
 from __future__ import annotations
@@ -17,12 +18,14 @@ import warnings
 from typing import Callable
 
 from .. import protocol
+from ..store import commands as command_store
 from ..store import projects as project_store
 from ..store import results as result_store
 from ..store.changes import COMMAND, PROJECT
 from ..store.database import Database
 from ..store.leases import Leases, leases_for
 from ..store.runs import end_silent_runs
+from .delivery import DeliveryLoop
 from .discovery import find_result_dirs, nested_projects, owner_of, result_dir_of
 from .queue import Item, WorkQueue
 from .sync import DEFAULT_CHUNK_BYTES, ingest_turn
@@ -56,6 +59,7 @@ class IngestionService:
         self._db_down = False
         self._started = time.time()
         self.scanned = threading.Event()
+        self.delivery = DeliveryLoop(db, self.leases, self._locate)
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> "IngestionService":
@@ -63,6 +67,7 @@ class IngestionService:
         if self.use_watchdog:
             self._observer = _make_observer()
         self.db.changes.listen()
+        self.delivery.start()
         self._threads = [threading.Thread(target=self._work, name="trainui-ingest", daemon=True),
                          threading.Thread(target=self._poll, name="trainui-poll", daemon=True),
                          threading.Thread(target=self._follow_notices, name="trainui-notices", daemon=True)]
@@ -81,6 +86,7 @@ class IngestionService:
                 pass
         for thread in self._threads:
             thread.join(timeout=5)
+        self.delivery.stop()
         self.leases.close()
 
     def run_until_idle(self, result_dirs: list[str] | None = None,
@@ -101,6 +107,7 @@ class IngestionService:
                 more = self._turn(item)
                 if on_turn is not None:
                     on_turn(item.result_dir, more)
+        self.delivery.run_pending()
 
     # marking work ----------------------------------------------------------------------------
     def mark(self, result_dir: str, urgent: bool = False) -> None:
@@ -109,6 +116,17 @@ class IngestionService:
             self.queue.mark(result_dir, owner[0], owner[1], urgent=urgent)
 
     def on_path_changed(self, path: str) -> None:
+        box = _command_box(path)
+        if box is not None:
+            result_dir, name, uid = box
+            if name == "inbox" or uid is None:
+                return  # the delivery loop's own writes (the job only reads them); a folder's own event
+            result_id = self._ids.get(result_dir, self._ids.get(os.path.realpath(result_dir)))
+            if result_id is not None:
+                self.delivery.wake(result_id, answered=uid)  # recorded at once, without an ingest turn
+                return
+        if (os.sep + protocol.RANKS_DIR + os.sep) in path:
+            return  # each rank's record of what it applied: evidence for people and tests, not ingested
         owner = owner_of(os.path.realpath(path), self._projects)
         if owner is None:
             return
@@ -145,6 +163,8 @@ class IngestionService:
         if applied.result_id is not None:
             self._ids[item.result_dir] = applied.result_id
             self._dirs[applied.result_id] = (item.result_dir, item.project_id, item.project_path)
+            if applied.ended:  # its open commands get their answers, or are cancelled, now
+                self.delivery.wake(applied.result_id)
         self.queue.done(item, more=turn.more, recheck_in=turn.recheck_in)
         if not turn.more and turn.recheck_in is None:
             self._signatures[item.result_dir] = signature
@@ -179,8 +199,8 @@ class IngestionService:
             for notice in notices:
                 if notice.kind == PROJECT:
                     self._refresh_now.set()
-                elif notice.kind == COMMAND and notice.result_id in self._dirs:
-                    self.queue.mark(*self._dirs[notice.result_id], urgent=True)
+                elif notice.kind == COMMAND:
+                    self.delivery.wake(notice.result_id)
 
     # helpers ---------------------------------------------------------------------------------
     def _refresh_projects(self, scan: bool) -> None:
@@ -199,11 +219,13 @@ class IngestionService:
                         self.queue.mark(result_dir, project_id, path)
 
     def _check_known_results(self) -> None:
-        """The polling fallback: stat what a job writes; look again at what changed, at running
-        jobs (a heartbeat may have stopped) and at results with open commands."""
+        """The polling fallback: stat what a job writes; look again at what changed and at running
+        jobs (a heartbeat may have stopped); deliver again for results with open commands (a file
+        event or a notice may have been missed)."""
         with self.db.session() as session:
             known = result_store.result_locations(session)
-            watch_always = set(result_store.running_or_pending(session))
+            watch_always = set(result_store.running_results(session))
+            open_commands = command_store.open_command_results(session)
         self._elsewhere = self.leases.held_elsewhere()
         self.leases.shed_surplus()
         for result_id, project_id, result_dir in known:
@@ -214,6 +236,15 @@ class IngestionService:
             self._dirs[result_id] = (result_dir, project_id, project_path)
             if result_id in watch_always or _signature(result_dir) != self._signatures.get(result_dir):
                 self.queue.mark(result_dir, project_id, project_path)
+            if result_id in open_commands:
+                self.delivery.wake(result_id)
+
+    def _locate(self, result_id: int) -> tuple[str, str] | None:
+        """A result's directory and its project's, if this process has seen it (the delivery loop's)."""
+        known = self._dirs.get(result_id)
+        if known is None or result_id in self._elsewhere:
+            return None
+        return known[0], known[2]
 
     def _report_failure(self, item: Item, error: Exception, delay: float) -> None:
         if _is_database_error(error):
@@ -251,6 +282,19 @@ class IngestionService:
                 self._observer.unschedule(watch)
             except (KeyError, ValueError):
                 pass
+
+
+def _command_box(path: str) -> tuple[str, str, str | None] | None:
+    """(the result directory, "inbox" or "outbox", the command's uid or None for the folder itself)
+    for a path in or of a command box, else None."""
+    for box in (protocol.COMMANDS_INBOX, protocol.COMMANDS_OUTBOX):
+        name = os.path.basename(box)
+        if path.endswith(os.sep + box):
+            return path[:-len(box) - 1], name, None
+        folder, file_name = os.path.split(path)
+        if folder.endswith(os.sep + box) and file_name.endswith(".json") and not file_name.startswith("."):
+            return folder[:-len(box) - 1], name, file_name[:-len(".json")]
+    return None
 
 
 def _signature(result_dir: str) -> tuple:

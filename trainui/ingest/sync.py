@@ -1,6 +1,6 @@
 """One ingestion turn of one result directory: ask the store where it stands, read what is new
-(bounded), let the store apply it, then do the file work the store asked for. The service runs
-turns round-robin; ``sync_result`` runs them back to back (the CLI's `project create`, tests)."""
+(bounded), let the store apply it. The service runs turns round-robin; ``sync_result`` runs them
+back to back, then the result's command delivery (the CLI's `project create`, tests)."""
 from __future__ import annotations
 
 import logging
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..store import ingest as store
 from ..store.batch import Applied
 from ..store.database import Database
-from .delivery import carry_out
+from .delivery import reconcile
 from .reader import read_result
 
 log = logging.getLogger("trainui.ingest")
@@ -23,6 +23,7 @@ class Turn:
     applied: Applied
     more: bool = False  # more of the log to read: give it another turn
     recheck_in: float | None = None  # look again after this many seconds (a torn tail's grace)
+    project_path: str | None = None  # of the project it was read for: files linking outside are not read
 
 
 def ingest_turn(db: Database, project_id: int, result_dir: str, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Turn:
@@ -31,18 +32,22 @@ def ingest_turn(db: Database, project_id: int, result_dir: str, chunk_bytes: int
         return Turn(Applied(result_id=None))
     read = read_result(project_id, result_dir, position, chunk_bytes, position.project_path)
     applied = store.apply_batch(db, read.batch)
-    carry_out(result_dir, applied)
     more = applied.stale or any(part is not None and not part.at_end for part in (read.batch.log, read.batch.events))
     if applied.error_changed and applied.ingest_error:
         log.warning("%s: %s", result_dir, applied.ingest_error)  # once per new problem, not every pass
-    return Turn(applied, more, read.recheck_in)
+    return Turn(applied, more, read.recheck_in, position.project_path)
 
 
 def sync_result(db: Database, project_id: int, result_dir: str, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> int | None:
-    """Ingest everything new in ``result_dir`` now; returns its result id (None: no log, unknown)."""
+    """Ingest everything new in ``result_dir`` now, then deliver its commands and record their answers;
+    returns its result id (None: no log, unknown)."""
     stale = 0
     while True:
         turn = ingest_turn(db, project_id, result_dir, chunk_bytes)
         stale = stale + 1 if turn.applied.stale else 0
         if not turn.more or stale > MAX_STALE_TURNS:
-            return turn.applied.result_id
+            break
+    result_id = turn.applied.result_id
+    if result_id is not None:
+        reconcile(db, result_id, result_dir, turn.project_path)
+    return result_id

@@ -85,8 +85,7 @@ class ResultBatch:
     status: protocol.JobStatus | None = None
     snapshots: list[tuple[str, int, int, float]] | None = None  # (name, iteration, size, mtime); None: not listed
     assets: AssetsPart | None = None
-    answers: list[protocol.CommandResponse] = field(default_factory=list)
-    undelivered: list[str] = field(default_factory=list)  # pending command uids with no inbox file
+    answers: list[protocol.CommandResponse] = field(default_factory=list)  # an HTTP job's (a file job's: ingest.delivery)
     imported_commands: list[dict] | None = None  # ChainerUI's `commands` history
     problems: list[str] = field(default_factory=list)  # what could not be read (shown as ingest_error)
 
@@ -100,7 +99,6 @@ class Position:
     entry_count: int = 0
     assets_offset: int = 0
     events: dict = field(default_factory=dict)  # the event-file cursor (see EventsPart)
-    pending_commands: tuple[str, ...] = ()
     status: str | None = None
     ingest_error: str | None = None
     project_path: str | None = None  # the directory of the project read for (None: it is gone)
@@ -108,15 +106,14 @@ class Position:
 
 @dataclass
 class Applied:
-    """What ``apply_batch`` did, and the file work left for the caller after the commit."""
+    """What ``apply_batch`` did."""
 
     result_id: int | None
     stale: bool = False  # the log part did not start where the store stands: read again from there
     entry_count: int = 0
     ingest_error: str | None = None
     error_changed: bool = False
-    deliver: list[protocol.CommandRecord] = field(default_factory=list)  # write to the job's inbox
-    withdraw: list[str] = field(default_factory=list)  # uids whose inbox files are done with
     finished: bool = False  # the job is not running (nothing more will be written, normally)
+    ended: bool = False  # it stopped running with this batch: its open commands are settled now
     status: str | None = None
-    pending: int = 0  # commands still waiting for the job's answer
+    pending: int = 0  # an HTTP run's commands still waiting for the job's answer

@@ -16,11 +16,11 @@ from . import commands as command_store
 from . import files as file_store
 from . import metrics
 from .batch import Applied, EventsPart, LogCursor, LogPart, Position, ResultBatch
-from .changes import COMMAND, RESULT
+from .changes import RESULT
 from .database import Database
 from .entries import shown_value, skipped_keys_problem, to_columns
 from .errors import Conflict
-from .models import Command, Result, now
+from .models import Result, now
 from .values import fs_path, stored_path, text
 
 JOB_FIELDS = ("world_size", "iteration", "epoch", "message", "traceback", "commands", "hyperparams",
@@ -37,11 +37,9 @@ def position(db: Database, project_id: int, path: str) -> Position:
         r = _find(s, project_id, stored_path(path))
         if r is None:
             return Position(result_id=None, project_path=root)
-        pending = s.scalars(select(Command.uid).where(Command.result_id == r.id,
-                                                      Command.status == protocol.PENDING)).all()
         return Position(result_id=r.id, log=LogCursor(r.log_offset, r.log_fingerprint), entry_count=r.entry_count,
-                        assets_offset=r.assets_offset, events=r.events_cursor or {}, pending_commands=tuple(pending),
-                        status=r.status, ingest_error=r.ingest_error, project_path=root)
+                        assets_offset=r.assets_offset, events=r.events_cursor or {}, status=r.status,
+                        ingest_error=r.ingest_error, project_path=root)
 
 
 def apply_batch(db: Database, batch: ResultBatch) -> Applied:
@@ -76,8 +74,12 @@ def apply_batch(db: Database, batch: ResultBatch) -> Applied:
             changed |= bool(applied)
         if batch.status is not None:
             changed |= _apply_status(r, batch.status)
-        answered = _apply_answers(s, r, batch.answers)
-        cancelled = _end_if_dead(s, r, batch.process_gone)
+        _end_if_dead(r, batch.process_gone)
+        if batch.source == "http":  # an uploaded batch carries the job's answers: recorded with it
+            command_store.settle(s, r.id, r.project_id, r.status, batch.answers)
+            out.pending = command_store.open_count(s, r.id)
+        # a file job's answers and its commands' end are the delivery loop's (ingest.delivery)
+        out.ended = status_before == protocol.RUNNING and r.status != protocol.RUNNING
         changed |= r.status != status_before
         if batch.snapshots is not None:
             file_store.replace_snapshots(s, r.id, batch.snapshots)
@@ -95,17 +97,10 @@ def apply_batch(db: Database, batch: ResultBatch) -> Applied:
             out.error_changed = error != r.ingest_error
             r.ingest_error, changed = error, changed or out.error_changed
         out.ingest_error, out.entry_count = r.ingest_error, r.entry_count
-        out.withdraw = answered + cancelled
         out.finished, out.status = r.status != protocol.RUNNING, r.status
-        pending = command_store.pending_commands(s, r.id)
-        out.pending = len(pending)
-        if r.status == protocol.RUNNING and batch.undelivered:
-            out.deliver = [command_store.record_for(c) for c in pending if c.uid in set(batch.undelivered)]
         if changed:
             r.updated_at = time.time()
             db.changes.publish(s, RESULT, r.id, r.project_id)
-        if answered or cancelled:
-            db.changes.publish(s, COMMAND, r.id, r.project_id)
         return out
 
 
@@ -248,40 +243,13 @@ def _apply_status(r: Result, status: protocol.JobStatus) -> bool:
     return changed
 
 
-def _apply_answers(s: Session, r: Result, answers: list[protocol.CommandResponse]) -> list[str]:
-    """Record the job's answers to pending commands; returns their uids (their inbox files can go)."""
-    if not answers:
-        return []
-    by_uid = {a.uid: a for a in answers}
-    done = []
-    for command in command_store.pending_commands(s, r.id):
-        answer = by_uid.get(command.uid)
-        if answer is not None:
-            command_store.apply_response(command, answer)
-            done.append(command.uid)
-    return done
-
-
-def _end_if_dead(s: Session, r: Result, process_gone: bool) -> list[str]:
-    """A running job whose heartbeat stopped (or whose process is gone) has crashed; a job that is not
-    running answers no more commands. Returns the uids of the commands cancelled."""
+def _end_if_dead(r: Result, process_gone: bool) -> None:
+    """A running job whose heartbeat stopped (or whose process is gone, or whose directory) has crashed."""
     if r.status == protocol.RUNNING and (r.missing or process_gone or heartbeat_expired(r.job or {}, r.heartbeat_at)):
         r.status = protocol.CRASHED
         r.ended_at = r.heartbeat_at
-    if r.status == protocol.RUNNING:
-        return []
-    cancelled = []
-    for command in command_store.pending_commands(s, r.id):
-        command_store.cancel(command, f"the job {_ended_as(r.status)}; the command was never applied")
-        cancelled.append(command.uid)
-    return cancelled
 
 
 def heartbeat_expired(job: dict, heartbeat_at: float | None) -> bool:
     interval = job.get("heartbeat_interval") or protocol.DEFAULT_HEARTBEAT_INTERVAL
     return heartbeat_at is not None and time.time() - heartbeat_at > protocol.HEARTBEAT_TIMEOUT_FACTOR * interval
-
-
-def _ended_as(status: str | None) -> str:
-    return {protocol.CRASHED: "crashed", protocol.FINISHED: "finished", protocol.STOPPED: "was stopped"}.get(
-        status or "", "is gone")

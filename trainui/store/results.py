@@ -168,11 +168,7 @@ def result_locations(session: Session, project_id: int | None = None) -> list[tu
     return [(rid, pid, fs_path(path)) for rid, pid, path in session.execute(query)]
 
 
-def running_or_pending(session: Session) -> list[int]:
-    """Results the poller re-checks every time: running jobs (heartbeat timeouts) and open commands."""
-    from .models import Command
-
-    running = session.scalars(select(Result.id).where(Result.status == "running", Result.source == "file")).all()
-    pending = session.scalars(select(Command.result_id).join(Result, Result.id == Command.result_id)
-                              .where(Command.status == "PENDING", Result.source == "file").distinct()).all()
-    return sorted(set(running) | set(pending))
+def running_results(session: Session) -> list[int]:
+    """Results read from a directory whose job runs: the poller re-checks them every time (a
+    heartbeat may have stopped)."""
+    return list(session.scalars(select(Result.id).where(Result.status == "running", Result.source == "file")))

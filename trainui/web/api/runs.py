@@ -9,6 +9,7 @@ from flask import current_app, g, request
 
 from ... import protocol
 from ...store import runs as store
+from ...store.changes import COMMAND
 from ...store.errors import Conflict
 from ...store.files import add_uploaded_asset
 from ...store.projects import get_project
@@ -97,10 +98,16 @@ def pending_commands(result_id: int):
         return json_response({"commands": [], "retry_after": 1.0})
     try:
         deadline = time.monotonic() + wait
+        asked_at = time.monotonic()
         while not records and time.monotonic() < deadline and not changes.closed:
-            # woken by a command posted here (or relayed by PostgreSQL), else each second: a command
-            # posted through another process on SQLite is seen within a second
-            cursor, _ = changes.wait(cursor, timeout=min(1.0, max(0.0, deadline - time.monotonic())))
+            # woken by the notice of a command posted here (or relayed by PostgreSQL: the notice the
+            # delivery loop of file jobs follows too), else each second: a command posted through
+            # another process on SQLite is seen within a second. Other results' notices cost nothing.
+            cursor, notices = changes.wait(cursor, timeout=min(1.0, max(0.0, deadline - time.monotonic())))
+            if (notices and time.monotonic() < asked_at + 1.0
+                    and not any(n.kind == COMMAND and n.result_id == result_id for n in notices)):
+                continue
+            asked_at = time.monotonic()
             with db().session() as s:
                 records = store.pending_records(s, result_id)
     finally:
