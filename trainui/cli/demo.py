@@ -23,7 +23,7 @@ from pathlib import Path
 
 import click
 
-from .config import trainui_root
+from ..config import trainui_root
 from .usage import load_config, user_errors
 
 LEARNING_RATES = (0.05, 0.01, 0.2, 0.002, 0.1, 0.02, 0.005, 0.3)
@@ -32,7 +32,7 @@ LEARNING_RATES = (0.05, 0.01, 0.2, 0.002, 0.1, 0.02, 0.005, 0.3)
 def quickstart_script() -> Path | None:
     """Installed: trainui/examples/quickstart/train.py (mapped in setup.py). From a checkout:
     <repo>/examples/quickstart/train.py. The same file either way."""
-    package_dir = Path(__file__).resolve().parent
+    package_dir = Path(__file__).resolve().parent.parent
     for root in (package_dir, package_dir.parent):
         script = root / "examples" / "quickstart" / "train.py"
         if script.is_file():
@@ -119,7 +119,8 @@ def _say(message: str) -> None:
 @user_errors
 def demo(directory, port, jobs, iterations, db_url):
     """Start the dashboard with live quickstart jobs in a project named "demo" (needs torch)."""
-    from .serve import register_project, serve
+    from .project import register_project
+    from .server import serve
 
     script = quickstart_script()
     if script is None:

@@ -32,7 +32,7 @@ def sync(directory, server, project, token):
     Resumable and idempotent: it continues where the server stands (the run's identity is kept in
     DIRECTORY/.trainui/upload.json), so running it again ships nothing twice.
     """
-    from .trainer.uploader import SyncError, sync as ship
+    from ..trainer.uploader import SyncError, sync as ship
 
     try:
         report = ship(directory, server, project, token, stream=sys.stderr, on_progress=_progress_every(2.0))
@@ -69,7 +69,7 @@ def command(result_id, name, values, server, token, at_iteration, at_epoch, mode
 
     Exit status 0 when the job answered SUCCESS, 1 for FAILURE or CANCELLED, 2 for a mistake.
     """
-    from .client import Client, ClientError
+    from ..client import Client, ClientError
 
     if at_iteration is not None and at_epoch is not None:
         raise UsageProblem("give --at-iteration or --at-epoch, not both")
