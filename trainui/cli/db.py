@@ -8,7 +8,7 @@ from typing import Callable
 
 import click
 
-from ..config import ServerConfig, default_database_url
+from ..config import DATABASE_RETRY_INTERVAL, ServerConfig, default_database_url
 from .usage import DB_OPTION, UserError, load_config, user_errors
 
 
@@ -45,9 +45,9 @@ def open_database(config: ServerConfig, create: bool = True, wait: bool = False)
                     from None
             if not said:
                 print(f"waiting for the database {shown_database(config.db_url)} ({_first_line(error)}); "
-                      "retrying every 2 s, Ctrl-C to give up", file=sys.stderr, flush=True)
+                      f"retrying every {DATABASE_RETRY_INTERVAL:g} s, Ctrl-C to give up", file=sys.stderr, flush=True)
                 said = True
-            time.sleep(2.0)
+            time.sleep(DATABASE_RETRY_INTERVAL)
 
 
 def in_store(config: ServerConfig, work: Callable, write: bool = False, create: bool = False):

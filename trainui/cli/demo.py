@@ -23,7 +23,7 @@ from pathlib import Path
 
 import click
 
-from ..config import trainui_root
+from ..config import DEFAULT_PORT, trainui_root
 from .usage import load_config, user_errors
 
 LEARNING_RATES = (0.05, 0.01, 0.2, 0.002, 0.1, 0.02, 0.005, 0.3)
@@ -111,7 +111,7 @@ def _say(message: str) -> None:
 @click.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
               help="Project directory for the demo runs (default: demo/ under $TRAINUI_ROOT or ~/.trainui).")
-@click.option("--port", default=None, type=click.IntRange(0, 65535), help="Port [default: 5000].")
+@click.option("--port", default=None, type=click.IntRange(0, 65535), help=f"Port [default: {DEFAULT_PORT}].")
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(1, len(LEARNING_RATES)),
               help="How many quickstart jobs to start (with different learning rates).")
 @click.option("--iterations", default=3000, show_default=True, type=click.IntRange(10))

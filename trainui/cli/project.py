@@ -54,7 +54,7 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
             on_found(len(result_dirs))
         # one result at a time here, nothing live to be fair to: bigger turns, fewer transactions
         service = IngestionService(db, config.poll_interval, use_watchdog=False,
-                                   chunk_bytes=max(config.ingest_chunk_kb * 1024, 8 * 1024 * 1024))
+                                   chunk_bytes=max(config.ingest_chunk_bytes, 8 * 1024 * 1024))
         service.run_until_idle(result_dirs, on_turn=lambda d, more: on_done(d) if on_done and not more else None)
         with db.session() as session:  # what the project shows now (results moved in from an outer one too)
             registered.project = store.get_project(session, registered.project["id"])

@@ -12,7 +12,7 @@ from typing import Callable
 
 import click
 
-from ..config import ServerConfig
+from ..config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, INGEST_POLL_INTERVAL, ServerConfig
 from .db import open_database, shown_database
 from .project import register_with_progress
 from .usage import DB_OPTION, PROJECTS_ROOT_OPTION, UserError, count, load_config, user_errors
@@ -20,9 +20,9 @@ from .usage import DB_OPTION, PROJECTS_ROOT_OPTION, UserError, count, load_confi
 
 def server_options(command):
     for option in reversed([
-        click.option("--host", default=None, help="Address to bind [default: 127.0.0.1]. Anything but loopback "
+        click.option("--host", default=None, help=f"Address to bind [default: {DEFAULT_HOST}]. Anything but loopback "
                                                   "requires an access token."),
-        click.option("--port", default=None, type=click.IntRange(0, 65535), help="Port [default: 5000; 0: any free one]."),
+        click.option("--port", default=None, type=click.IntRange(0, 65535), help=f"Port [default: {DEFAULT_PORT}; 0: any free one]."),
         DB_OPTION,
         click.option("--base-url", default=None, help="Serve under a sub-path, e.g. /trainui/ behind a reverse proxy."),
         click.option("--token", default=None,
@@ -32,7 +32,7 @@ def server_options(command):
         click.option("--allowed-hosts", default=None, metavar="NAMES",
                      help="Comma-separated host names the server answers besides the bound address and "
                           "loopback names (e.g. the name a reverse proxy forwards)."),
-        click.option("--threads", default=None, type=click.IntRange(1, 64), help="Request threads [default: 24]."),
+        click.option("--threads", default=None, type=click.IntRange(1, 64), help=f"Request threads [default: {DEFAULT_THREADS}]."),
         PROJECTS_ROOT_OPTION,
     ]):
         command = option(command)
@@ -42,7 +42,8 @@ def server_options(command):
 def ingest_options(command):
     for option in reversed([
         click.option("--poll-interval", default=None, type=click.FloatRange(0.1, 600),
-                     help="Seconds between polling passes (the fallback where file events do not arrive) [default: 2]."),
+                     help="Seconds between polling passes (the fallback where file events do not arrive) "
+                          f"[default: {INGEST_POLL_INTERVAL:g}]."),
         click.option("--no-watchdog", is_flag=True, help="Poll only (e.g. on network file systems without events)."),
     ]):
         command = option(command)
@@ -120,7 +121,7 @@ def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -
             raise UserError(_bind_error(config, error)) from None
         if config.ingest:
             ingestion = IngestionService(db, config.poll_interval, config.use_watchdog,
-                                         config.ingest_chunk_kb * 1024).start()
+                                         config.ingest_chunk_bytes).start()
         url = f"http://{_shown_host(config.host)}:{wsgi.effective_port}{config.base_url}"
         if config.token:
             url += f"?token={config.token}"
@@ -150,7 +151,7 @@ def ingest_forever(config: ServerConfig) -> None:
 
     configure_logging(config.log_level)
     db = open_database(config, wait=True)
-    service = IngestionService(db, config.poll_interval, config.use_watchdog, config.ingest_chunk_kb * 1024)
+    service = IngestionService(db, config.poll_interval, config.use_watchdog, config.ingest_chunk_bytes)
     print(f"trainui ingesting the projects of {safe_url(config.db_url)}", file=sys.stderr, flush=True)
     done = threading.Event()
     try:

@@ -11,12 +11,13 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..config import SERIES_CACHE_MB
 from .changes import Changes
 from .errors import Invalid
 from .project_rules import ProjectRules
 from .series_cache import SeriesCache
 
-DEFAULT_SERIES_CACHE_BYTES = 128 * 1024 * 1024
+DEFAULT_SERIES_CACHE_BYTES = SERIES_CACHE_MB * 1024 * 1024
 
 
 class Database:
