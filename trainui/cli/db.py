@@ -91,14 +91,15 @@ def db() -> None:
 def db_upgrade(db_url, revision):
     """Migrate the database schema to the latest version (creates the database if needed)."""
     from ..store import Database, StoreError
-    from ..store.migrate import check_revision, status, upgrade
+    from ..store.migrate import check_revision, upgrade
+    from ..store.schema import current_revision
 
     try:
         check_revision(revision)
         url = load_config(db_url=db_url).db_url
         database = Database(url, create_folder=url == default_database_url())
         upgrade(database, revision)
-        click.echo(f"database at revision {status(database)['current']}")
+        click.echo(f"database at revision {current_revision(database)}")
     except StoreError as error:
         raise UserError(str(error)) from None
 
