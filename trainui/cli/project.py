@@ -26,8 +26,6 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
                      on_done: Callable[[str], None] | None = None) -> Registered:
     """Register ``directory`` (reused when it is registered already) and, with ``ingest``, bring
     its results in now. Works while a server runs on the same database."""
-    from ..ingest import IngestionService
-    from ..ingest.discovery import find_result_dirs, nested_projects
     from ..store import Conflict, StoreError
     from ..store import projects as store
 
@@ -46,6 +44,9 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
             raise UserError(str(error)) from None
         if not ingest:
             return registered
+        from ..ingest import IngestionService  # numpy's writers: not for a project only registered
+        from ..ingest.discovery import find_result_dirs, nested_projects
+
         path = registered.project["path"]
         with db.session() as session:
             inner = nested_projects(path, store.project_paths(session))  # their results are theirs
