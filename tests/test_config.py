@@ -71,3 +71,15 @@ def test_the_help_shows_the_defaults_it_uses():
     for default in (f"[default: {config.DEFAULT_HOST}]", f"[default: {config.DEFAULT_PORT};",
                     f"[default: {config.DEFAULT_THREADS}]", f"[default: {config.INGEST_POLL_INTERVAL:g}]"):
         assert default in shown
+
+
+def test_config_stays_light_for_the_trainer_side():
+    """A job imports config (its environment, the inbox poll): no server library comes with it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, trainui.config, trainui.client, trainui.trainer.run; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'flask', 'sqlalchemy', 'watchdog', 'click', "
+            "'alembic', 'numpy'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.strip() == "[]"
