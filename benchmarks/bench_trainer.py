@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import trainui  # noqa: E402
 from trainui import protocol  # noqa: E402
+from trainui.config import JOB_POLL_INTERVAL  # noqa: E402
 
 REPORT = {"main/loss": 0.123456, "main/accuracy": 0.9, "validation/main/loss": 0.2,
           "validation/main/accuracy": 0.85, "lr": 0.01}
@@ -50,7 +51,7 @@ def log_cost(entries: int, window: int = 5000, repeats: int = 7) -> float:
         return min(samples)
 
 
-def poll_cost(calls: int = 200_000, poll_interval: float = 0.2, scheduled: bool = False) -> float:
+def poll_cost(calls: int = 200_000, poll_interval: float = JOB_POLL_INTERVAL, scheduled: bool = False) -> float:
     """Microseconds per step() with nothing pending, best of 5 windows; ``scheduled``: with an
     optimizer and a registered (steered) LR scheduler, as a scheduled loop runs."""
     with tempfile.TemporaryDirectory() as out:

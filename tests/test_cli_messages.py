@@ -51,7 +51,7 @@ def test_a_token_s_message_says_what_it_is_for(tmp_path, role):
 
 
 def test_waitress_chatter_stays_off_the_terminal_and_its_warnings_do_not():
-    code = ("import logging; from trainui.serve import configure_logging; configure_logging('INFO');"
+    code = ("import logging; from trainui.cli.server import configure_logging; configure_logging('INFO');"
             "w = logging.getLogger('waitress');"
             "w.info('Client disconnected while serving /api/v1/stream'); w.warning('a real problem');"
             "logging.getLogger('trainui.ingest').info('trainui says this')")

@@ -99,7 +99,7 @@ def test_demo_runs_from_the_installed_package(venv, tmp_path):
     runs its job to the end and the job's run is served."""
     pytest.importorskip("torch")
     python = str(venv / "bin" / "python")
-    script = subprocess.run([python, "-c", "from trainui.demo import quickstart_script; print(quickstart_script())"],
+    script = subprocess.run([python, "-c", "from trainui.cli.demo import quickstart_script; print(quickstart_script())"],
                             capture_output=True, text=True, cwd=tmp_path, check=True).stdout.strip()
     assert script.startswith(str(venv)) and script.endswith("trainui/examples/quickstart/train.py"), script
     env = dict(os.environ, TRAINUI_ROOT=str(tmp_path / "root"))

@@ -15,14 +15,13 @@ training script does. Series come whole by default: where the server would thin 
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from trainui.config import DEFAULT_SERVER, JobEnvironment
 from trainui.trainer.transport import Api, Refused, Unreachable
 
-DEFAULT_SERVER = "http://127.0.0.1:5000"
 SERVER_MAX_POINTS = 100_000  # the most points per key one logs answer carries
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -61,7 +60,7 @@ class Client:
     page_points = SERVER_MAX_POINTS  # points per request when reading a whole series
 
     def __init__(self, url: str | None = None, token: str | None = None, timeout: float = 30.0):
-        self._api = Api(url or os.environ.get("TRAINUI_SERVER") or DEFAULT_SERVER, token, timeout,
+        self._api = Api(url or JobEnvironment.read().server or DEFAULT_SERVER, token, timeout,
                         agent="trainui-client")
         self.url = self._api.server
 

@@ -1,6 +1,7 @@
-"""Every setting of the server side, in one place: defaults, then TRAINUI_* environment variables,
-then command-line flags. Only this module reads the environment; the store, the ingestion service
-and the web app get a ``ServerConfig``.
+"""Every setting in one place: each default defined once below, then TRAINUI_* environment
+variables, then command-line flags. Only this module reads trainui's environment: the store, the
+ingestion service and the web app get a ``ServerConfig``; a job and the API client get a
+``JobEnvironment``. Standard library only, so the trainer side can import it and stay light.
 """
 from __future__ import annotations
 
@@ -10,6 +11,16 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
+DEFAULT_SERVER = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"  # where a client or job looks without $TRAINUI_SERVER
+DEFAULT_THREADS = 24  # each open event stream or waiting long poll holds one (a third / a quarter at most)
+INGEST_POLL_INTERVAL = 2.0  # seconds between the ingestion's polling passes (where file events do not arrive)
+JOB_POLL_INTERVAL = 0.2  # seconds between a job's looks into its command inbox
+SERIES_CACHE_MB = 128  # decoded series kept per database
+INGEST_CHUNK_KB = 2048  # log bytes one ingestion turn reads before other results get theirs
+DATABASE_RETRY_INTERVAL = 2.0  # seconds between tries while a database server cannot be reached yet
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
@@ -76,18 +87,18 @@ _FROM_ENV = {
 
 @dataclass
 class ServerConfig:
-    host: str = "127.0.0.1"
-    port: int = 5000
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
     db_url: str = field(default_factory=database_url)
     base_url: str = "/"
     token: str | None = None
     allowed_hosts: tuple[str, ...] = ()  # Host names accepted besides the bound address (and loopback names)
-    threads: int = 24  # each open event stream or waiting long poll holds one (a third / a quarter at most)
-    poll_interval: float = 2.0  # seconds between polling passes (where file events do not arrive)
+    threads: int = DEFAULT_THREADS
+    poll_interval: float = INGEST_POLL_INTERVAL
     use_watchdog: bool = True
     ingest: bool = True  # False: serve only (`--no-ingest`); `trainui ingest` does the ingestion
-    series_cache_mb: int = 128
-    ingest_chunk_kb: int = 2048  # log bytes one ingestion turn reads before other results get theirs
+    series_cache_mb: int = SERIES_CACHE_MB
+    ingest_chunk_kb: int = INGEST_CHUNK_KB
     log_level: str = "INFO"
     projects_root: tuple[str, ...] = ()  # when given, projects may only be registered inside these folders
     data_root: str = field(default_factory=lambda: str(trainui_root()))  # the server's own data: never a project
@@ -131,6 +142,10 @@ class ServerConfig:
     def series_cache_bytes(self) -> int:
         return self.series_cache_mb * 1024 * 1024
 
+    @property
+    def ingest_chunk_bytes(self) -> int:
+        return self.ingest_chunk_kb * 1024
+
     def ensure_token(self) -> str | None:
         """Binding beyond loopback requires a token on every call: use the given one or make one."""
         if self.needs_token and not self.token:
@@ -147,3 +162,20 @@ class ServerConfig:
         if self.host not in WILDCARD_HOSTS:
             names.add(self.host.lower())
         return tuple(sorted(names))
+
+
+@dataclass(frozen=True)
+class JobEnvironment:
+    """What a job (and the API client, `trainui sync`, `trainui command`) takes from its environment:
+    $TRAINUI_SERVER, $TRAINUI_PROJECT and $TRAINUI_TOKEN (the job's token, not the server's
+    $TRAINUI_ADMIN_TOKEN). An empty variable counts as unset."""
+
+    server: str | None = None
+    project: str | None = None
+    token: str | None = None
+
+    @classmethod
+    def read(cls, env: Mapping[str, str] | None = None) -> "JobEnvironment":
+        env = os.environ if env is None else env
+        return cls(env.get("TRAINUI_SERVER") or None, env.get("TRAINUI_PROJECT") or None,
+                   env.get("TRAINUI_TOKEN") or None)

@@ -18,6 +18,7 @@ import warnings
 from typing import Callable
 
 from .. import protocol
+from ..config import INGEST_POLL_INTERVAL
 from ..store import commands as command_store
 from ..store import projects as project_store
 from ..store import results as result_store
@@ -38,7 +39,7 @@ WATCHED_FILES = (protocol.LOG, protocol.ARGS, protocol.STATUS, protocol.ASSETS_I
 
 
 class IngestionService:
-    def __init__(self, db: Database, poll_interval: float = 2.0, use_watchdog: bool = True,
+    def __init__(self, db: Database, poll_interval: float = INGEST_POLL_INTERVAL, use_watchdog: bool = True,
                  chunk_bytes: int = DEFAULT_CHUNK_BYTES, leases: Leases | None = None):
         self.db = db
         self.poll_interval = poll_interval

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from ..config import INGEST_CHUNK_KB
 from ..store import ingest as store
 from ..store.batch import Applied
 from ..store.database import Database
@@ -14,7 +15,7 @@ from .reader import read_result
 
 log = logging.getLogger("trainui.ingest")
 
-DEFAULT_CHUNK_BYTES = 2 * 1024 * 1024
+DEFAULT_CHUNK_BYTES = INGEST_CHUNK_KB * 1024
 MAX_STALE_TURNS = 50
 
 

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Iterator
+import threading
+from typing import TYPE_CHECKING, Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..config import SERIES_CACHE_MB
 from .changes import Changes
 from .errors import Invalid
 from .project_rules import ProjectRules
-from .series_cache import SeriesCache
 
-DEFAULT_SERIES_CACHE_BYTES = 128 * 1024 * 1024
+if TYPE_CHECKING:
+    from .series_cache import SeriesCache
+
+DEFAULT_SERIES_CACHE_BYTES = SERIES_CACHE_MB * 1024 * 1024
 
 
 class Database:
@@ -31,10 +35,24 @@ class Database:
         self.project_rules = project_rules or ProjectRules()
         self.engine = make_engine(url, create_folder, must_exist)
         self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
-        # Decoded series survive between requests; ids are only unique within one database (SQLite
-        # reuses them), so the cache is this object's, and results are keyed by their creation too.
-        self.series_cache = SeriesCache(series_cache_bytes)
+        self._series_cache_bytes = series_cache_bytes
+        self._series_cache: SeriesCache | None = None
+        self._series_cache_made = threading.Lock()
         self.changes = Changes(self)
+
+    @property
+    def series_cache(self) -> SeriesCache:
+        """Decoded series survive between requests; ids are only unique within one database (SQLite
+        reuses them), so the cache is this object's, and results are keyed by their creation too.
+        Made on first use, once (request threads may ask together): a command that reads no series
+        never imports numpy."""
+        if self._series_cache is None:
+            with self._series_cache_made:
+                if self._series_cache is None:
+                    from .series_cache import SeriesCache
+
+                    self._series_cache = SeriesCache(self._series_cache_bytes)
+        return self._series_cache
 
     @property
     def is_sqlite(self) -> bool:

@@ -28,14 +28,14 @@ def ensure_schema(db: Database, auto_create: bool = True) -> None:
     current = current_revision(db)
     if current == HEAD_REVISION:
         return
-    if current is None and auto_create and _create_if_empty(db):
+    if current is None and auto_create and create_if_empty(db):
         return
     raise SchemaOutOfDate(
         f"the database schema is at {current or 'no version'}, this trainui needs {HEAD_REVISION}: "
         f"run `trainui db upgrade{'' if db.is_sqlite else ' --db URL'}` first")
 
 
-def _create_if_empty(db: Database) -> bool:
+def create_if_empty(db: Database) -> bool:
     """Create every table and stamp the revision, under the write lock (SQLite: BEGIN IMMEDIATE;
     PostgreSQL: an advisory lock) so that two processes starting at once take turns. True when the
     schema is at the head revision afterwards."""

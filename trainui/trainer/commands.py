@@ -17,6 +17,7 @@ import time
 from typing import Any, Callable
 
 from trainui import protocol
+from trainui.config import JOB_POLL_INTERVAL
 
 Handler = Callable[[dict], Any]
 
@@ -49,7 +50,7 @@ class Pending:
 class Inbox:
     """Rank 0's view of the inbox: new records, scheduled ones not yet due, garbage."""
 
-    def __init__(self, out: str, poll_interval: float = 0.2):
+    def __init__(self, out: str, poll_interval: float = JOB_POLL_INTERVAL):
         self.inbox_dir = os.path.join(out, protocol.COMMANDS_INBOX)
         self.outbox_dir = os.path.join(out, protocol.COMMANDS_OUTBOX)
         os.makedirs(self.inbox_dir, exist_ok=True)

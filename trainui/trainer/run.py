@@ -22,6 +22,7 @@ import warnings
 from typing import Any, Callable
 
 from trainui import protocol
+from trainui.config import JOB_POLL_INTERVAL, JobEnvironment
 from trainui.trainer import distributed, hyperparams
 from trainui.trainer.commands import Inbox, Pending, Registry, failure, write_response
 from trainui.trainer.images import record_image
@@ -55,7 +56,7 @@ class Run:
         *,
         scheduler: Any = None,
         verify_steps: int = DEFAULT_VERIFY_STEPS,
-        poll_interval: float = 0.2,
+        poll_interval: float = JOB_POLL_INTERVAL,
         poll_every: int = 1,
         flush_every: int = 100,
         flush_interval: float = 1.0,
@@ -521,17 +522,18 @@ def _warn(message: str) -> None:
 def _remote_settings(server, project, token) -> tuple[str, str, str | None] | None:
     """(server, project, token) from the arguments, else ``TRAINUI_*``; None: no server.
     Checked on every rank, so a mistake stops every process alike."""
-    server = server or os.environ.get("TRAINUI_SERVER") or None
+    env = JobEnvironment.read()
+    server = server or env.server
     if server is None:
         return None
-    project = project or os.environ.get("TRAINUI_PROJECT") or None
+    project = project or env.project
     if project is None:
         raise ValueError(f"trainui: a server is given ({server}) but no project: pass project=... "
                          "or set TRAINUI_PROJECT")
     from trainui.trainer.transport import normalize_server
 
     normalize_server(server)  # a malformed address fails here, at start, not in the thread
-    return server, project, token or os.environ.get("TRAINUI_TOKEN") or None
+    return server, project, token or env.token
 
 
 def _status_for_exception(exc_type, exc) -> tuple[str, str]:

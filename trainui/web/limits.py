@@ -1,7 +1,7 @@
 """How large a request body may be, per endpoint, checked before anything reads it.
 
 Without a limit a 900 MB ``POST /runs`` cost 2.85 GB of memory, even with a token that was then
-refused. Two layers: the HTTP server (waitress, serve.py) refuses a body beyond ``HARD_LIMIT`` as
+refused. Two layers: the HTTP server (waitress, cli/server.py) refuses a body beyond ``HARD_LIMIT`` as
 soon as its Content-Length arrives (a chunked one once it passes), before any of it is kept; below
 that, each endpoint's own limit answers 413 in the API's JSON shape, naming the limit, before the
 body is parsed. (Waitress keeps a body it accepts in a temporary file beyond 512 kB, not in memory.)

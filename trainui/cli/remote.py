@@ -12,19 +12,20 @@ import time
 
 import click
 
+from ..config import DEFAULT_SERVER, JobEnvironment
 from .usage import UsageProblem
 
-SERVER_HELP = "The trainui server [default: $TRAINUI_SERVER, else http://127.0.0.1:5000]."
+SERVER_HELP = f"The trainui server [default: $TRAINUI_SERVER, else {DEFAULT_SERVER}]."
 TOKEN_HELP = "Access token [default: $TRAINUI_TOKEN]."
 
 
 @click.command("sync")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
-@click.option("--server", envvar="TRAINUI_SERVER", default=None,
+@click.option("--server", default=None,
               help="The trainui server [default: $TRAINUI_SERVER, else where DIRECTORY was shipped before].")
-@click.option("--project", envvar="TRAINUI_PROJECT", default=None,
+@click.option("--project", default=None,
               help="Project name [default: $TRAINUI_PROJECT, else the one DIRECTORY was shipped to].")
-@click.option("--token", envvar="TRAINUI_TOKEN", default=None, help=TOKEN_HELP)
+@click.option("--token", default=None, help=TOKEN_HELP)
 def sync(directory, server, project, token):
     """Ship the result DIRECTORY to a server: a run recorded offline, or the rest of one whose
     upload fell behind when the job ended.
@@ -32,8 +33,10 @@ def sync(directory, server, project, token):
     Resumable and idempotent: it continues where the server stands (the run's identity is kept in
     DIRECTORY/.trainui/upload.json), so running it again ships nothing twice.
     """
-    from .trainer.uploader import SyncError, sync as ship
+    from ..trainer.uploader import SyncError, sync as ship
 
+    env = JobEnvironment.read()
+    server, project, token = server or env.server, project or env.project, token or env.token
     try:
         report = ship(directory, server, project, token, stream=sys.stderr, on_progress=_progress_every(2.0))
     except SyncError as error:
@@ -46,8 +49,8 @@ def sync(directory, server, project, token):
 @click.argument("result_id", type=click.IntRange(1))
 @click.argument("name")
 @click.argument("values", nargs=-1, metavar="[KEY=VALUE]...")
-@click.option("--server", envvar="TRAINUI_SERVER", default=None, help=SERVER_HELP)
-@click.option("--token", envvar="TRAINUI_TOKEN", default=None, help=TOKEN_HELP)
+@click.option("--server", default=None, help=SERVER_HELP)
+@click.option("--token", default=None, help=TOKEN_HELP)
 @click.option("--at-iteration", type=click.IntRange(0), default=None, help="Apply it at this iteration (or the first after).")
 @click.option("--at-epoch", type=click.IntRange(0), default=None, help="Apply it at this epoch (or the first after).")
 @click.option("--mode", type=click.Choice(["scale", "hold"]), default=None,
@@ -69,8 +72,10 @@ def command(result_id, name, values, server, token, at_iteration, at_epoch, mode
 
     Exit status 0 when the job answered SUCCESS, 1 for FAILURE or CANCELLED, 2 for a mistake.
     """
-    from .client import Client, ClientError
+    from ..client import Client, ClientError
 
+    env = JobEnvironment.read()
+    server, token = server or env.server, token or env.token
     if at_iteration is not None and at_epoch is not None:
         raise UsageProblem("give --at-iteration or --at-epoch, not both")
     body = parse_values(values)

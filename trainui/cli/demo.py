@@ -23,7 +23,7 @@ from pathlib import Path
 
 import click
 
-from .config import trainui_root
+from ..config import DEFAULT_PORT, trainui_root
 from .usage import load_config, user_errors
 
 LEARNING_RATES = (0.05, 0.01, 0.2, 0.002, 0.1, 0.02, 0.005, 0.3)
@@ -32,7 +32,7 @@ LEARNING_RATES = (0.05, 0.01, 0.2, 0.002, 0.1, 0.02, 0.005, 0.3)
 def quickstart_script() -> Path | None:
     """Installed: trainui/examples/quickstart/train.py (mapped in setup.py). From a checkout:
     <repo>/examples/quickstart/train.py. The same file either way."""
-    package_dir = Path(__file__).resolve().parent
+    package_dir = Path(__file__).resolve().parent.parent
     for root in (package_dir, package_dir.parent):
         script = root / "examples" / "quickstart" / "train.py"
         if script.is_file():
@@ -111,7 +111,7 @@ def _say(message: str) -> None:
 @click.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
               help="Project directory for the demo runs (default: demo/ under $TRAINUI_ROOT or ~/.trainui).")
-@click.option("--port", default=None, type=click.IntRange(0, 65535), help="Port [default: 5000].")
+@click.option("--port", default=None, type=click.IntRange(0, 65535), help=f"Port [default: {DEFAULT_PORT}].")
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(1, len(LEARNING_RATES)),
               help="How many quickstart jobs to start (with different learning rates).")
 @click.option("--iterations", default=3000, show_default=True, type=click.IntRange(10))
@@ -119,7 +119,8 @@ def _say(message: str) -> None:
 @user_errors
 def demo(directory, port, jobs, iterations, db_url):
     """Start the dashboard with live quickstart jobs in a project named "demo" (needs torch)."""
-    from .serve import register_project, serve
+    from .project import register_project
+    from .server import serve
 
     script = quickstart_script()
     if script is None:
