@@ -38,7 +38,7 @@ def test_a_crash_shows_its_exception_and_traceback_on_the_result_page_and_in_the
     assert ended.text_content() == "crashed: RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB"
     trace = page.locator("details.traceback pre")
     wait_until(lambda: "Traceback (most recent call last)" in trace.text_content())
-    assert "test_end_reason.py" in trace.text_content()
+    assert "test_end_reason_page.py" in trace.text_content()
     elapsed = page.locator(".summary dd[data-field='elapsed']").text_content()
     assert elapsed.endswith("s") and 0.5 <= float(elapsed[:-1]) < 9, elapsed  # to the crash, in tenths
     assert page.recorder.errors == []
