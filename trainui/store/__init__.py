@@ -1,5 +1,18 @@
-"""The store: SQLAlchemy models, the session scope, queries and migrations. ORM objects stay inside."""
+"""The store: SQLAlchemy models, the session scope, queries and migrations. ORM objects stay inside.
+
+Outside ``trainui/store/`` only this module is imported: the ``Store`` (one object per database,
+every public call its own session), the database it opens, the error types, and the plain value
+types and rules that sources and the web share with the store (batches, tokens' principals,
+change notices, what a value may be)."""
+from . import records, values
+from .batch import Applied, AssetsPart, EventsPart, LogCursor, LogPart, Position, ResultBatch
+from .changes import COMMAND, PROJECT, RESULT, Notice
 from .database import Database
 from .errors import Conflict, Invalid, NotAllowed, NotFound, SchemaOutOfDate, StoreError
+from .front import Store
+from .tokens import Principal
+from .tokens import digest as token_digest
 
-__all__ = ["Database", "Conflict", "Invalid", "NotAllowed", "NotFound", "SchemaOutOfDate", "StoreError"]
+__all__ = ["Applied", "AssetsPart", "COMMAND", "Conflict", "Database", "EventsPart", "Invalid", "LogCursor", "LogPart",
+           "NotAllowed", "NotFound", "Notice", "PROJECT", "Position", "Principal", "RESULT", "ResultBatch",
+           "SchemaOutOfDate", "Store", "StoreError", "records", "token_digest", "values"]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .changes import Changes
 from .errors import Invalid
 from .project_rules import ProjectRules
-from .series_cache import SeriesCache
+from .series import SeriesCache
 
 DEFAULT_SERIES_CACHE_BYTES = 128 * 1024 * 1024
 
