@@ -7,7 +7,7 @@ from flask import Flask, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from ..store.errors import Conflict, Invalid, NotAllowed, NotFound, SchemaOutOfDate, StoreError
+from ..store import Conflict, Invalid, NotAllowed, NotFound, SchemaOutOfDate, StoreError
 from .responses import error_response
 
 log = logging.getLogger("trainui.web")
