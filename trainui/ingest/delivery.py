@@ -7,8 +7,7 @@ import os
 
 from .. import protocol
 from ..protocol.safe_io import remove_inside
-from ..store.batch import Applied
-from ..store.values import servable
+from ..store import Applied, values
 
 log = logging.getLogger("trainui.ingest")
 _warned: set[str] = set()  # commands whose failed delivery was logged (then it is the result's ingest error)
@@ -18,7 +17,7 @@ def carry_out(result_dir: str, applied: Applied) -> None:
     """Deliver the commands the store says are due, withdraw the ones it closed. A failed write is
     logged and retried on the next pass (the command stays PENDING and undelivered)."""
     for record in applied.deliver:
-        record.body = servable(record.body)  # stored before the store checked bodies: sent repaired
+        record.body = values.servable(record.body)  # stored before the store checked bodies: sent repaired
         try:
             protocol.deliver_command(result_dir, record)
         except OSError as error:

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from .. import protocol
-from ..store.batch import AssetsPart, LogCursor, LogPart, Position, ResultBatch
+from ..store import AssetsPart, LogCursor, LogPart, Position, ResultBatch
 from ..protocol.logreader import read_chunk
 from . import tfevents
 from ..protocol.safe_io import folder_problem

@@ -17,12 +17,7 @@ import warnings
 from typing import Callable
 
 from .. import protocol
-from ..store import projects as project_store
-from ..store import results as result_store
-from ..store.changes import COMMAND, PROJECT
-from ..store.database import Database
-from ..store.leases import Leases, leases_for
-from ..store.runs import end_silent_runs
+from ..store import COMMAND, PROJECT, Database, Leases, Store
 from .discovery import find_result_dirs, nested_projects, owner_of, result_dir_of
 from .queue import Item, WorkQueue
 from .sync import DEFAULT_CHUNK_BYTES, ingest_turn
@@ -37,11 +32,11 @@ WATCHED_FILES = (protocol.LOG, protocol.ARGS, protocol.STATUS, protocol.ASSETS_I
 class IngestionService:
     def __init__(self, db: Database, poll_interval: float = 2.0, use_watchdog: bool = True,
                  chunk_bytes: int = DEFAULT_CHUNK_BYTES, leases: Leases | None = None):
-        self.db = db
+        self.store = Store(db)
         self.poll_interval = poll_interval
         self.use_watchdog = use_watchdog
         self.chunk_bytes = chunk_bytes
-        self.leases = leases or leases_for(db)
+        self.leases = leases or self.store.leases()
         self.queue = WorkQueue()
         self._stop = threading.Event()
         self._refresh_now = threading.Event()
@@ -62,7 +57,7 @@ class IngestionService:
         self._started = time.time()
         if self.use_watchdog:
             self._observer = _make_observer()
-        self.db.changes.listen()
+        self.store.changes.listen()
         self._threads = [threading.Thread(target=self._work, name="trainui-ingest", daemon=True),
                          threading.Thread(target=self._poll, name="trainui-poll", daemon=True),
                          threading.Thread(target=self._follow_notices, name="trainui-notices", daemon=True)]
@@ -91,8 +86,7 @@ class IngestionService:
         if result_dirs is None:
             self._refresh_projects(scan=True)
         else:
-            with self.db.session() as session:
-                self._projects = project_store.project_paths(session)
+            self._projects = self.store.projects.paths()
             for result_dir in result_dirs:
                 self.mark(result_dir)
         while not self.queue.idle():
@@ -135,7 +129,7 @@ class IngestionService:
             return False
         signature = _signature(item.result_dir)
         try:
-            turn = ingest_turn(self.db, item.project_id, item.result_dir, self.chunk_bytes)
+            turn = ingest_turn(self.store, item.project_id, item.result_dir, self.chunk_bytes)
         except Exception as error:
             delay = self.queue.failed(item)
             self._report_failure(item, error, delay)
@@ -158,7 +152,7 @@ class IngestionService:
             try:
                 self._refresh_projects(scan=polls % RESCAN_EVERY == 0)
                 self._check_known_results()
-                end_silent_runs(self.db, self._started)  # remote runs: their heartbeat decides
+                self.store.runs.end_silent(self._started)  # remote runs: their heartbeat decides
                 self._database_back()
                 self.scanned.set()
                 polls += 1
@@ -170,9 +164,9 @@ class IngestionService:
     def _follow_notices(self) -> None:
         """A command posted (here or, on PostgreSQL, in another process) is delivered at once;
         a project registered is scanned at once."""
-        cursor = self.db.changes.cursor
+        cursor = self.store.changes.cursor
         while not self._stop.is_set():
-            cursor, notices = self.db.changes.wait(cursor, timeout=1.0)
+            cursor, notices = self.store.changes.wait(cursor, timeout=1.0)
             if notices is None:
                 self._refresh_now.set()
                 continue
@@ -184,8 +178,7 @@ class IngestionService:
 
     # helpers ---------------------------------------------------------------------------------
     def _refresh_projects(self, scan: bool) -> None:
-        with self.db.session() as session:
-            current = project_store.project_paths(session)
+        current = self.store.projects.paths()
         for project_id in set(self._projects) - set(current):
             self._unwatch(project_id)
         new = {pid: path for pid, path in current.items() if pid not in self._projects}
@@ -201,9 +194,7 @@ class IngestionService:
     def _check_known_results(self) -> None:
         """The polling fallback: stat what a job writes; look again at what changed, at running
         jobs (a heartbeat may have stopped) and at results with open commands."""
-        with self.db.session() as session:
-            known = result_store.result_locations(session)
-            watch_always = set(result_store.running_or_pending(session))
+        known, watch_always = self.store.results.to_watch()
         self._elsewhere = self.leases.held_elsewhere()
         self.leases.shed_surplus()
         for result_id, project_id, result_dir in known:

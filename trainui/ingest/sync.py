@@ -6,9 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from ..store import ingest as store
-from ..store.batch import Applied
-from ..store.database import Database
+from ..store import Applied, Database, Store
 from .delivery import carry_out
 from .reader import read_result
 
@@ -25,12 +23,12 @@ class Turn:
     recheck_in: float | None = None  # look again after this many seconds (a torn tail's grace)
 
 
-def ingest_turn(db: Database, project_id: int, result_dir: str, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Turn:
-    position = store.position(db, project_id, result_dir)
+def ingest_turn(store: Store, project_id: int, result_dir: str, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Turn:
+    position = store.apply.position(project_id, result_dir)
     if position.project_path is None:  # the project was removed: its results are not read any more
         return Turn(Applied(result_id=None))
     read = read_result(project_id, result_dir, position, chunk_bytes, position.project_path)
-    applied = store.apply_batch(db, read.batch)
+    applied = store.apply.batch(read.batch)
     carry_out(result_dir, applied)
     more = applied.stale or any(part is not None and not part.at_end for part in (read.batch.log, read.batch.events))
     if applied.error_changed and applied.ingest_error:
@@ -40,9 +38,9 @@ def ingest_turn(db: Database, project_id: int, result_dir: str, chunk_bytes: int
 
 def sync_result(db: Database, project_id: int, result_dir: str, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> int | None:
     """Ingest everything new in ``result_dir`` now; returns its result id (None: no log, unknown)."""
-    stale = 0
+    store, stale = Store(db), 0
     while True:
-        turn = ingest_turn(db, project_id, result_dir, chunk_bytes)
+        turn = ingest_turn(store, project_id, result_dir, chunk_bytes)
         stale = stale + 1 if turn.applied.stale else 0
         if not turn.more or stale > MAX_STALE_TURNS:
             return turn.applied.result_id

@@ -10,9 +10,11 @@ from .changes import COMMAND, PROJECT, RESULT, Notice
 from .database import Database
 from .errors import Conflict, Invalid, NotAllowed, NotFound, SchemaOutOfDate, StoreError
 from .front import Store
+from .leases import Leases
+from .projects import contains, owner_of
 from .tokens import Principal
 from .tokens import digest as token_digest
 
-__all__ = ["Applied", "AssetsPart", "COMMAND", "Conflict", "Database", "EventsPart", "Invalid", "LogCursor", "LogPart",
+__all__ = ["Applied", "AssetsPart", "COMMAND", "Conflict", "Database", "EventsPart", "Invalid", "LogCursor", "Leases", "LogPart",
            "NotAllowed", "NotFound", "Notice", "PROJECT", "Position", "Principal", "RESULT", "ResultBatch",
-           "SchemaOutOfDate", "Store", "StoreError", "records", "token_digest", "values"]
+           "SchemaOutOfDate", "Store", "StoreError", "contains", "owner_of", "records", "token_digest", "values"]

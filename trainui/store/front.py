@@ -11,6 +11,7 @@ from typing import Any, Callable
 from . import commands, events, files, ingest, projects, results, runs, series, tokens
 from .batch import Applied, Position, ResultBatch
 from .database import Database
+from .leases import Leases, leases_for
 from .errors import NotFound
 from .tokens import Principal
 
@@ -208,6 +209,11 @@ class Store:
     @property
     def is_sqlite(self) -> bool:
         return self.db.is_sqlite
+
+    def leases(self) -> Leases:
+        """This process's claim on the results it reads (PostgreSQL advisory locks; on SQLite one
+        process reads everything)."""
+        return leases_for(self.db)
 
     def dispose(self) -> None:
         self.db.dispose()
