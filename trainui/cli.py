@@ -183,13 +183,12 @@ def _register_with_progress(config: ServerConfig, directory: str, name: str | No
 def project_list(db_url):
     """List registered projects."""
     from .serve import in_store
-    from .store import projects as store
 
     config = load_config(db_url=db_url)
     if _no_default_database_yet(db_url, config):
         click.echo("no projects yet: trainui project create -d DIR -n NAME")
         return
-    rows = in_store(config, store.list_projects)
+    rows = in_store(config, lambda store: store.projects.list())
     if not rows:
         click.echo("no projects yet: trainui project create -d DIR -n NAME")
         return
@@ -224,10 +223,9 @@ TOKEN_USE = {  # what a token of each role is for, said once when it is made
 def token_create(role, project, label, db_url):
     """Make a token and print it (only its hash is kept: it is shown this once)."""
     from .serve import in_store
-    from .store import tokens as store
 
-    made, info = in_store(load_config(db_url=db_url), lambda session: store.create_token(session, role, project, label),
-                          write=True, create=True)
+    made, info = in_store(load_config(db_url=db_url), lambda store: store.tokens.create(role, project, label),
+                          create=True)
     click.echo(made)
     scope = f" for project {info['project']!r}" if info["project"] else ""
     click.echo(f"token {info['id']}: {role}{scope}. Keep it secret; it is not shown again. {TOKEN_USE[role]}",
@@ -240,9 +238,8 @@ def token_create(role, project, label, db_url):
 def token_list(db_url):
     """List tokens (never the tokens themselves)."""
     from .serve import in_store
-    from .store import tokens as store
 
-    rows = in_store(load_config(db_url=db_url), store.list_tokens)
+    rows = in_store(load_config(db_url=db_url), lambda store: store.tokens.list())
     if not rows:
         click.echo("no tokens yet: trainui token create --role viewer")
     for t in rows:
@@ -257,9 +254,8 @@ def token_list(db_url):
 def token_revoke(token_id, db_url):
     """Revoke a token: it stops working within seconds, on every server of this database."""
     from .serve import in_store
-    from .store import tokens as store
 
-    in_store(load_config(db_url=db_url), lambda session: store.revoke_token(session, token_id), write=True)
+    in_store(load_config(db_url=db_url), lambda store: store.tokens.revoke(token_id))
     click.echo(f"token {token_id} revoked")
 
 
@@ -276,15 +272,14 @@ def db_upgrade(db_url, revision):
     """Migrate the database schema to the latest version (creates the database if needed)."""
     from .config import default_database_url
     from .serve import UserError
-    from .store import Database, StoreError
-    from .store.migrate import check_revision, status, upgrade
+    from .store import Database, Store, StoreError, check_revision
 
     try:
         check_revision(revision)
         url = load_config(db_url=db_url).db_url
-        database = Database(url, create_folder=url == default_database_url())
-        upgrade(database, revision)
-        click.echo(f"database at revision {status(database)['current']}")
+        store = Store(Database(url, create_folder=url == default_database_url()))
+        store.schema.upgrade(revision)
+        click.echo(f"database at revision {store.schema.status()['current']}")
     except StoreError as error:
         raise UserError(str(error)) from None
 
@@ -295,11 +290,10 @@ def db_upgrade(db_url, revision):
 def db_status(db_url):
     """Show the schema revision of the database and the one this trainui needs."""
     from .serve import UserError
-    from .store import Database, StoreError
-    from .store.migrate import status
+    from .store import Database, Store, StoreError
 
     try:
-        info = status(Database(load_config(db_url=db_url).db_url, must_exist=True))
+        info = Store(Database(load_config(db_url=db_url).db_url, must_exist=True)).schema.status()
     except StoreError as error:
         raise UserError(str(error)) from None
     click.echo(f"database: {info['url']}\ncurrent:  {info['current'] or '(empty)'}\nhead:     {info['head']}")

@@ -33,9 +33,7 @@ def open_database(config: ServerConfig, create: bool = True, wait: bool = False)
     from sqlalchemy.exc import OperationalError
 
     from .config import default_database_url
-    from .store import Database, StoreError
-    from .store.project_rules import ProjectRules
-    from .store.schema import ensure_schema
+    from .store import Database, ProjectRules, Store, StoreError
 
     rules = ProjectRules(data_root=config.data_root, allowed_roots=config.projects_root)
     try:
@@ -46,7 +44,7 @@ def open_database(config: ServerConfig, create: bool = True, wait: bool = False)
     said = False
     while True:
         try:
-            ensure_schema(db, auto_create=create)
+            Store(db).schema.ensure(auto_create=create)
             if said:
                 print("the database is reachable now", file=sys.stderr, flush=True)
             return db
@@ -117,7 +115,7 @@ def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -
 def ingest_forever(config: ServerConfig) -> None:
     """`trainui ingest`: ingestion alone, until SIGINT or SIGTERM (with `server --no-ingest` replicas)."""
     from .ingest import IngestionService
-    from .store.schema import safe_url
+    from .store import safe_url
 
     configure_logging(config.log_level)
     db = open_database(config, wait=True)
@@ -144,27 +142,21 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
     its results in now. Works while a server runs on the same database."""
     from .ingest import IngestionService
     from .ingest.discovery import find_result_dirs, nested_projects
-    from .store import Conflict, StoreError
-    from .store import projects as store
+    from .store import Store, StoreError
 
     if not os.path.isdir(directory):
         raise UserError(f"{directory} is not a directory")
     db = open_database(config)
+    store = Store(db)
     try:
         try:
-            with db.session(write=True) as session:
-                found = store.find_project_by_path(session, directory)
-                registered = Registered(found, False) if found else Registered(
-                    store.create_project(session, directory, name), True)
-        except Conflict as error:
-            raise UserError(str(error)) from None
+            registered = Registered(*store.projects.register(directory, name))
         except StoreError as error:
             raise UserError(str(error)) from None
         if not ingest:
             return registered
         path = registered.project["path"]
-        with db.session() as session:
-            inner = nested_projects(path, store.project_paths(session))  # their results are theirs
+        inner = nested_projects(path, store.projects.paths())  # their results are theirs
         result_dirs = find_result_dirs(path, skip=inner)
         if on_found is not None:
             on_found(len(result_dirs))
@@ -172,8 +164,8 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
         service = IngestionService(db, config.poll_interval, use_watchdog=False,
                                    chunk_bytes=max(config.ingest_chunk_kb * 1024, 8 * 1024 * 1024))
         service.run_until_idle(result_dirs, on_turn=lambda d, more: on_done(d) if on_done and not more else None)
-        with db.session() as session:  # what the project shows now (results moved in from an outer one too)
-            registered.project = store.get_project(session, registered.project["id"])
+        # what the project shows now (results moved in from an outer one too)
+        registered.project = store.projects.get(registered.project["id"])
         registered.results = registered.project["result_count"]
         return registered
     finally:
@@ -183,26 +175,17 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
 def register_remote_project(config: ServerConfig, name: str) -> Registered:
     """A project for runs that ship over HTTP only (no directory); a project of that name (of either
     kind) is reused, and ``created`` says which happened."""
-    from .store import projects, runs
-
-    def work(session) -> Registered:
-        known = {p["name"]: p for p in projects.list_projects(session)}
-        if name.strip() in known:
-            return Registered(known[name.strip()], False)
-        return Registered(runs.create_remote_project(session, name), True)
-
-    return in_store(config, work, write=True, create=True)
+    return in_store(config, lambda store: Registered(*store.projects.create_remote(name)), create=True)
 
 
-def in_store(config: ServerConfig, work: Callable, write: bool = False, create: bool = False):
-    """``work(session)`` in one session of the configured database, its value returned; a store
-    error becomes a ``UserError``. Without ``create`` nothing is created (read-only commands)."""
-    from .store import StoreError
+def in_store(config: ServerConfig, work: Callable, create: bool = False):
+    """``work(store)`` on the configured database's store, its value returned; a store error
+    becomes a ``UserError``. Without ``create`` nothing is created (read-only commands)."""
+    from .store import Store, StoreError
 
     db = open_database(config, create=create)
     try:
-        with db.session(write=write) as session:
-            return work(session)
+        return work(Store(db))
     except StoreError as error:
         raise UserError(str(error)) from None
     finally:
@@ -281,8 +264,7 @@ def _shown_host(host: str) -> str:
 
 def _shown_database(url: str) -> str:
     """The URL without its password, and for SQLite the absolute file it resolved to."""
-    from .store.database import sqlite_path
-    from .store.schema import safe_url
+    from .store import safe_url, sqlite_path
 
     path = sqlite_path(url)
     return f"{safe_url(url)} (the file {path})" if path and path != url.split("sqlite:///", 1)[-1] else safe_url(url)

@@ -7,14 +7,16 @@ change notices, what a value may be)."""
 from . import records, values
 from .batch import Applied, AssetsPart, EventsPart, LogCursor, LogPart, Position, ResultBatch
 from .changes import COMMAND, PROJECT, RESULT, Notice
-from .database import Database
+from .database import Database, sqlite_path
 from .errors import Conflict, Invalid, NotAllowed, NotFound, SchemaOutOfDate, StoreError
-from .front import Store
+from .front import Store, check_revision
 from .leases import Leases
+from .project_rules import ProjectRules
 from .projects import contains, owner_of
+from .schema import safe_url
 from .tokens import Principal
 from .tokens import digest as token_digest
 
 __all__ = ["Applied", "AssetsPart", "COMMAND", "Conflict", "Database", "EventsPart", "Invalid", "LogCursor", "Leases", "LogPart",
-           "NotAllowed", "NotFound", "Notice", "PROJECT", "Position", "Principal", "RESULT", "ResultBatch",
-           "SchemaOutOfDate", "Store", "StoreError", "contains", "owner_of", "records", "token_digest", "values"]
+           "NotAllowed", "NotFound", "Notice", "PROJECT", "Position", "Principal", "ProjectRules", "RESULT", "ResultBatch",
+           "SchemaOutOfDate", "Store", "StoreError", "check_revision", "contains", "owner_of", "records", "safe_url", "sqlite_path", "token_digest", "values"]
