@@ -128,20 +128,33 @@ def test_a_tree_that_keeps_the_rules_has_no_violation(tmp_path):
     assert violations(root) == []
 
 
-@pytest.mark.parametrize("relative, source, why", [
-    ("web/api.py", "from ..store.models import Base\n", "reaches inside trainui.store"),
-    ("web/api.py", "from ..store import models\n", "reaches inside trainui.store"),
-    ("ingest/sync.py", "import trainui.store.models\n", "reaches inside trainui.store"),
-    ("ingest/sync.py", "def lazy():\n    from trainui.store.front import Store\n", "reaches inside trainui.store"),
-    ("store/projects.py", "from .series.read import read_series\n", "reaches inside trainui.store.series"),
-    ("web/api.py", "from ..ingest import sync\n", "web and ingest never import each other"),
-    ("ingest/sync.py", "from trainui.web import create_app\n", "web and ingest never import each other"),
-    ("trainer/run.py", "import sqlalchemy.orm\n", "the trainer side imports the server side"),
-    ("protocol/files.py", "from ..store import Store\n", "the trainer side imports the server side"),
-    ("__init__.py", "from .web import create_app\n", "the trainer side imports the server side"),
-    ("store/models.py", "import torch\n", "the server side imports torch"),
-    ("web/api.py", "from torch import nn\n", "the server side imports torch"),
-])
+# Each line: the file of a synthetic tree | the one import it holds ("; " starts an indented line)
+# | the rule that must catch it.
+VIOLATIONS = """
+web/api.py        | from ..store.models import Base                    | reaches inside trainui.store
+web/api.py        | from ..store import models                         | reaches inside trainui.store
+ingest/sync.py    | import trainui.store.models                        | reaches inside trainui.store
+ingest/sync.py    | def lazy():; from trainui.store.front import Store | reaches inside trainui.store
+store/projects.py | from .series.read import read_series               | reaches inside trainui.store.series
+web/api.py        | from ..ingest import sync                          | web and ingest never import each other
+ingest/sync.py    | from trainui.web import create_app                 | web and ingest never import each other
+trainer/run.py    | import sqlalchemy.orm                              | the trainer side imports the server side
+protocol/files.py | from ..store import Store                          | the trainer side imports the server side
+__init__.py       | from .web import create_app                        | the trainer side imports the server side
+store/models.py   | import torch                                       | the server side imports torch
+web/api.py        | from torch import nn                               | the server side imports torch
+"""
+
+
+def _violation_cases() -> list[tuple[str, str, str]]:
+    out = []
+    for line in VIOLATIONS.strip().splitlines():
+        relative, source, why = (column.strip() for column in line.split("|"))
+        out.append((relative, source.replace("; ", "\n    ") + "\n", why))
+    return out
+
+
+@pytest.mark.parametrize("relative, source, why", _violation_cases())
 def test_each_rule_catches_its_violation(tmp_path, relative, source, why):
     found = violations(_tree(tmp_path, {relative: source}))
     assert len(found) == 1 and why in found[0] and found[0].startswith(f"trainui/{relative}:"), found

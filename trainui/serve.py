@@ -33,7 +33,7 @@ def open_database(config: ServerConfig, create: bool = True, wait: bool = False)
     from sqlalchemy.exc import OperationalError
 
     from .config import default_database_url
-    from .store import Database, ProjectRules, Store, StoreError
+    from .store import Database, ProjectRules, Store, StoreError, first_line
 
     rules = ProjectRules(data_root=config.data_root, allowed_roots=config.projects_root)
     try:
@@ -54,10 +54,10 @@ def open_database(config: ServerConfig, create: bool = True, wait: bool = False)
         except OperationalError as error:
             if not wait or db.is_sqlite:
                 db.dispose()
-                raise UserError(f"cannot open the database {_shown_database(config.db_url)}: {_first_line(error)}") \
+                raise UserError(f"cannot open the database {_shown_database(config.db_url)}: {first_line(error)}") \
                     from None
             if not said:
-                print(f"waiting for the database {_shown_database(config.db_url)} ({_first_line(error)}); "
+                print(f"waiting for the database {_shown_database(config.db_url)} ({first_line(error)}); "
                       "retrying every 2 s, Ctrl-C to give up", file=sys.stderr, flush=True)
                 said = True
             time.sleep(2.0)
@@ -268,11 +268,6 @@ def _shown_database(url: str) -> str:
 
     path = sqlite_path(url)
     return f"{safe_url(url)} (the file {path})" if path and path != url.split("sqlite:///", 1)[-1] else safe_url(url)
-
-
-def _first_line(error: Exception) -> str:
-    lines = [line for line in str(getattr(error, "orig", error)).strip().splitlines() if line.strip()]
-    return lines[0][:300] if lines else type(error).__name__
 
 
 __all__ = ["ConfigError", "Registered", "UserError", "ingest_forever", "open_database", "register_project",

@@ -15,7 +15,7 @@ from ..store import AssetsPart, LogCursor, LogPart, Position, ResultBatch
 from ..protocol.logreader import read_chunk
 from . import tfevents
 from ..protocol.safe_io import folder_problem
-from .parsers import (is_delivered, list_snapshots, read_args, read_asset_records, read_chainerui_commands,
+from .parsers import (is_delivered, read_args, read_asset_records, read_chainerui_commands,
                       read_response, read_status)
 
 TORN_TAIL_GRACE = 2.0  # seconds a log may end in a half-written entry before it counts as damaged
@@ -61,7 +61,7 @@ def read_result(project_id: int, result_dir: str, position: Position, max_bytes:
             batch.answers.append(answer)
         elif not found and not is_delivered(result_dir, uid):
             batch.undelivered.append(uid)
-    batch.snapshots = list_snapshots(result_dir)
+    batch.snapshots = protocol.list_snapshots(result_dir)
     batch.imported_commands = read_chainerui_commands(result_dir, root)
     records, start, end, problem = read_asset_records(result_dir, position.assets_offset, root)
     _note(problems, problem)

@@ -17,7 +17,7 @@ import warnings
 from typing import Callable
 
 from .. import protocol
-from ..store import COMMAND, PROJECT, Database, Leases, Store
+from ..store import COMMAND, PROJECT, Database, Leases, Store, first_line
 from .discovery import find_result_dirs, nested_projects, owner_of, result_dir_of
 from .queue import Item, WorkQueue
 from .sync import DEFAULT_CHUNK_BYTES, ingest_turn
@@ -50,7 +50,6 @@ class IngestionService:
         self._threads: list[threading.Thread] = []
         self._db_down = False
         self._started = time.time()
-        self.scanned = threading.Event()
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> "IngestionService":
@@ -154,7 +153,6 @@ class IngestionService:
                 self._check_known_results()
                 self.store.runs.end_silent(self._started)  # remote runs: their heartbeat decides
                 self._database_back()
-                self.scanned.set()
                 polls += 1
             except Exception as error:  # the poller must outlive a database that went away
                 self._database_down(error)
@@ -217,7 +215,7 @@ class IngestionService:
     def _database_down(self, error: Exception) -> None:
         if not self._db_down:
             self._db_down = True
-            log.warning("the database is unavailable (%s); ingestion waits and retries", _first_line(error))
+            log.warning("the database is unavailable (%s); ingestion waits and retries", first_line(error))
 
     def _database_back(self) -> None:
         if self._db_down:
@@ -259,10 +257,6 @@ def _is_database_error(error: Exception) -> bool:
     from sqlalchemy.exc import DBAPIError, OperationalError
 
     return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
-
-
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
 
 def _make_observer():

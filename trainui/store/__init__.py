@@ -8,7 +8,7 @@ from . import records, values
 from .batch import Applied, AssetsPart, EventsPart, LogCursor, LogPart, Position, ResultBatch
 from .changes import COMMAND, PROJECT, RESULT, Notice
 from .database import Database, sqlite_path
-from .errors import Conflict, Invalid, NotAllowed, NotFound, SchemaOutOfDate, StoreError
+from .errors import Conflict, Invalid, NotAllowed, NotFound, SchemaOutOfDate, StoreError, first_line
 from .front import Store, check_revision
 from .leases import Leases
 from .project_rules import ProjectRules
@@ -19,4 +19,4 @@ from .tokens import digest as token_digest
 
 __all__ = ["Applied", "AssetsPart", "COMMAND", "Conflict", "Database", "EventsPart", "Invalid", "LogCursor", "Leases", "LogPart",
            "NotAllowed", "NotFound", "Notice", "PROJECT", "Position", "Principal", "ProjectRules", "RESULT", "ResultBatch",
-           "SchemaOutOfDate", "Store", "StoreError", "check_revision", "contains", "owner_of", "records", "safe_url", "sqlite_path", "token_digest", "values"]
+           "SchemaOutOfDate", "Store", "StoreError", "check_revision", "contains", "first_line", "owner_of", "records", "safe_url", "sqlite_path", "token_digest", "values"]
