@@ -1,8 +1,7 @@
 /** Entry point: the page frame, then the router mounts one page at a time. */
 import { startRouter } from './router.js';
 import { startConnectionIndicator, startThemeToggle, setCrumbs } from './components/layout.js';
-import { emptyState } from './components/feedback.js';
-import { h } from './dom.js';
+import { notFoundPage } from './components/feedback.js';
 import { mountProjects } from './pages/projects.js';
 import { mountProject } from './pages/project.js';
 import { mountResult } from './pages/result.js';
@@ -26,7 +25,7 @@ startRouter((route) => {
   const mount = PAGES[route.page];
   if (!mount) {
     setCrumbs([{ label: 'Not found' }]);
-    app.append(emptyState('Page not found', `Nothing lives at ${route.path}.`, h('a', { class: 'btn', href: './' }, 'All projects')));
+    app.append(notFoundPage('Page not found', `Nothing lives at ${route.path}.`));
     cleanup = null;
     return;
   }

@@ -17,8 +17,8 @@ class App:
     """The app, its store and a test client; ``ingest(project_id, run_dir)`` is one sync as the
     ingestion service does it (read the files, apply the batch, deliver pending commands)."""
 
-    def __init__(self, tmp_path: Path):
-        self.db = Database(f"sqlite:///{tmp_path / 'trainui.db'}")
+    def __init__(self, tmp_path: Path, db_url: str | None = None):
+        self.db = Database(db_url or f"sqlite:///{tmp_path / 'trainui.db'}")
         ensure_schema(self.db)
         self.flask = create_app(ServerConfig(db_url=self.db.url), self.db)
         self.client = self.flask.test_client()
@@ -34,5 +34,13 @@ class App:
 @pytest.fixture
 def app(tmp_path):
     application = App(tmp_path)
+    yield application
+    application.db.dispose()
+
+
+@pytest.fixture
+def app_on_both(tmp_path, db_url):
+    """The same in-process app on SQLite and on a real PostgreSQL."""
+    application = App(tmp_path, db_url)
     yield application
     application.db.dispose()

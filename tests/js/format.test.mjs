@@ -17,6 +17,8 @@ test('numbers: integers as is, 4 significant digits, exponents when tiny or huge
 
 test('durations', () => {
   assert.equal(f.formatDuration(42.4), '42s');
+  assert.equal(f.formatDuration(0.34), '0.3s');
+  assert.equal(f.formatDuration(9.96), '10s');
   assert.equal(f.formatDuration(185), '3m 05s');
   assert.equal(f.formatDuration(7380), '2h 03m');
   assert.equal(f.formatDuration(100800), '1d 4h');

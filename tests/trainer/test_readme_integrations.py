@@ -38,6 +38,16 @@ def post_change(out: str) -> str:
                         {"key": "iteration", "value": CHANGE_AT})
 
 
+def start_job(tmp_path, monkeypatch, name: str):
+    """The result directory, the change waiting in its inbox and a small seeded regression loader."""
+    monkeypatch.chdir(tmp_path)
+    out = str(tmp_path / "results" / name)
+    uid = post_change(out)
+    torch.manual_seed(0)
+    data = torch.utils.data.TensorDataset(torch.randn(64, 4), torch.randn(64, 1))
+    return out, uid, torch.utils.data.DataLoader(data, batch_size=4)
+
+
 def check_result(out: str, uid: str, loss_key: str) -> None:
     answer = read_responses(out)[uid]
     assert answer["status"] == "SUCCESS", answer
@@ -65,12 +75,8 @@ def test_the_lightning_snippet(tmp_path, monkeypatch):
     pytest.importorskip("lightning.pytorch")
     from test_lightning import ScheduledRegression  # a LambdaLR stepped every batch
 
-    monkeypatch.chdir(tmp_path)
-    out = str(tmp_path / "results" / "lightning")
-    uid = post_change(out)
-    torch.manual_seed(0)
-    data = torch.utils.data.TensorDataset(torch.randn(64, 4), torch.randn(64, 1))
-    names = {"module": ScheduledRegression(), "train_loader": torch.utils.data.DataLoader(data, batch_size=4)}
+    out, uid, loader = start_job(tmp_path, monkeypatch, "lightning")
+    names = {"module": ScheduledRegression(), "train_loader": loader}
     exec(snippets()["PyTorch Lightning"], names)
     check_result(out, uid, "main/loss")
     assert names["trainer"].global_step == 100
@@ -82,18 +88,14 @@ def test_the_ignite_snippet(tmp_path, monkeypatch):
     from ignite.engine import Events, create_supervised_trainer
     from ignite.handlers.param_scheduler import CosineAnnealingScheduler
 
-    monkeypatch.chdir(tmp_path)
-    out = str(tmp_path / "results" / "ignite")
-    uid = post_change(out)
-    torch.manual_seed(0)
+    out, uid, loader = start_job(tmp_path, monkeypatch, "ignite")
     model = torch.nn.Linear(4, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    data = torch.utils.data.TensorDataset(torch.randn(64, 4), torch.randn(64, 1))
     trainer = create_supervised_trainer(model, optimizer, torch.nn.functional.mse_loss)
     scheduler = CosineAnnealingScheduler(optimizer, "lr", start_value=0.1, end_value=0.001, cycle_size=100)
     trainer.add_event_handler(Events.ITERATION_STARTED, scheduler)
     names = {"trainer": trainer, "optimizer": optimizer, "scheduler": scheduler, "model": model,
-             "train_loader": torch.utils.data.DataLoader(data, batch_size=4)}
+             "train_loader": loader}
     exec(snippets()["PyTorch-Ignite"], names)
     check_result(out, uid, "train/loss")
     assert trainer.state.iteration == 80

@@ -49,6 +49,7 @@ RUNNING, FINISHED, CRASHED, STOPPED = "running", "finished", "crashed", "stopped
 JOB_STATUSES = (RUNNING, FINISHED, CRASHED, STOPPED)
 DEFAULT_HEARTBEAT_INTERVAL = 2.0
 HEARTBEAT_TIMEOUT_FACTOR = 3.0
+TRACEBACK_LIMIT = 20_000  # characters of a crash's traceback kept in the status (its tail: the raising frame)
 
 # Command statuses: PENDING in the database and the inbox until the job answers.
 PENDING, SUCCESS, FAILURE, CANCELLED = "PENDING", "SUCCESS", "FAILURE", "CANCELLED"
@@ -185,6 +186,7 @@ class JobStatus:
     iteration: int | None = None
     epoch: int | None = None
     message: str | None = None
+    traceback: str | None = None  # a crash's traceback, its last TRACEBACK_LIMIT characters
     commands: list = field(default_factory=lambda: list(BUILTIN_COMMANDS))
     hyperparams: list = field(default_factory=list)  # one dict per optimizer param group
 
@@ -213,6 +215,7 @@ class JobStatus:
             iteration=_field(data, "iteration", lambda v: v is None or is_int64(v), None),
             epoch=_field(data, "epoch", lambda v: v is None or is_int64(v), None),
             message=_text(_field(data, "message", lambda v: v is None or isinstance(v, str), None), 2000),
+            traceback=_text(_field(data, "traceback", lambda v: v is None or isinstance(v, str), None), TRACEBACK_LIMIT),
             commands=_field(data, "commands", lambda v: isinstance(v, list) and all(
                 isinstance(c, str) and 0 < len(c) <= 255 for c in v), list(BUILTIN_COMMANDS)),
             hyperparams=_field(data, "hyperparams", lambda v: isinstance(v, list) and all(

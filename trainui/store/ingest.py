@@ -22,8 +22,8 @@ from .errors import Conflict
 from .models import Command, Result, now
 from .values import fs_path, stored_path, text
 
-JOB_FIELDS = ("world_size", "iteration", "epoch", "message", "commands", "hyperparams", "heartbeat_interval",
-              "pid", "host")
+JOB_FIELDS = ("world_size", "iteration", "epoch", "message", "traceback", "commands", "hyperparams",
+              "heartbeat_interval", "pid", "host")
 
 
 def position(db: Database, project_id: int, path: str) -> Position:

@@ -1,6 +1,7 @@
 """Results: one row per result directory, with what the table shows (args, last values, status)."""
 from __future__ import annotations
 
+import math
 import time
 
 from sqlalchemy import select
@@ -13,15 +14,64 @@ from .models import Asset, Project, Result, Snapshot
 from .values import fs_path
 
 
-def result_dict(r: Result) -> dict:
+def result_dict(r) -> dict:
+    """A result as the API lists it; ``r`` is a Result or a row of LISTED_COLUMNS."""
     started, end = r.started_at, r.ended_at if r.status != "running" else None
-    elapsed = r.last_values.get("elapsed_time") if isinstance(r.last_values, dict) else None
+    if isinstance(r, Result):
+        job = r.job or {}
+        message, iteration = job.get("message"), job.get("iteration")
+    else:
+        message, iteration = r.end_message, r.end_iteration
     return {"id": r.id, "project_id": r.project_id, "name": r.name, "path": r.path, "status": r.status,
             "args": r.args, "last_values": r.last_values, "keys": r.keys, "entry_count": r.entry_count,
-            "started_at": started, "ended_at": end, "updated_at": r.updated_at, "elapsed_time": elapsed,
+            "started_at": started, "ended_at": end, "updated_at": r.updated_at, "elapsed_time": elapsed_time(r),
+            "end": end_of(r.status, message, last_iteration(iteration, r.last_values), end, r.missing),
             "unregistered": r.unregistered, "missing": r.missing, "ingest_error": r.ingest_error,
             "log_generation": r.log_generation, "created_at": r.created_at, "source": r.source,
             "tensorboard": reads_event_files(r.events_cursor)}
+
+
+def elapsed_time(r) -> float | None:
+    """How long the run has trained: the log's ``elapsed_time`` (it goes on across resumes) or the
+    job's wall time from start to end (to its last heartbeat while it runs), whichever is longer, so
+    a run that crashed long after its last log entry, or never logged the key, still shows it right."""
+    logged = r.last_values.get("elapsed_time") if isinstance(r.last_values, dict) else None
+    logged = logged if isinstance(logged, (int, float)) and not isinstance(logged, bool) else None
+    last = r.ended_at if r.status != "running" else r.heartbeat_at
+    wall = last - r.started_at if r.started_at and last and last >= r.started_at else None
+    known = [t for t in (logged, wall) if t is not None]
+    return max(known) if known else None
+
+
+def last_iteration(reported: int | None, last_values) -> int | None:
+    """The job's own iteration (its status), else the log's last: a killed job's status may be old."""
+    logged = last_values.get("iteration") if isinstance(last_values, dict) else None  # stored as a float
+    candidates = [int(i) for i in (reported, logged)
+                  if isinstance(i, (int, float)) and not isinstance(i, bool) and math.isfinite(i)]
+    return max(candidates) if candidates else None
+
+
+def end_of(status: str | None, message: str | None, iteration: int | None, ended_at: float | None,
+           missing: bool) -> dict | None:
+    """Why a run ended: ``reason`` is finished, command (a stop command), signal (SIGTERM),
+    interrupted (Ctrl-C), exception (``message`` names it), heartbeat (the job went silent: killed,
+    out of memory, its machine lost), missing (its directory went away) or stopped; None while it
+    runs or for a result without a job status."""
+    if status in (None, "running"):
+        return None
+    if status == "finished":
+        reason = "finished"
+    elif status == "crashed":
+        reason = "exception" if message else "missing" if missing else "heartbeat"
+    elif (message or "").startswith("stopped by command"):
+        reason = "command"
+    elif (message or "").startswith("terminated by SIG"):
+        reason = "signal"
+    elif (message or "").startswith("interrupted"):
+        reason = "interrupted"
+    else:
+        reason = "stopped"
+    return {"reason": reason, "message": message, "iteration": iteration, "at": ended_at}
 
 
 def reads_event_files(events_cursor: dict | None) -> bool:
@@ -32,7 +82,9 @@ def reads_event_files(events_cursor: dict | None) -> bool:
 LISTED_COLUMNS = (Result.id, Result.project_id, Result.name, Result.path, Result.status, Result.args,
                   Result.last_values, Result.keys, Result.entry_count, Result.started_at, Result.ended_at,
                   Result.updated_at, Result.unregistered, Result.missing, Result.ingest_error, Result.log_generation,
-                  Result.created_at, Result.source, Result.events_cursor)
+                  Result.created_at, Result.source, Result.events_cursor, Result.heartbeat_at,
+                  Result.job["message"].label("end_message"),  # as JSON, uncast: a stored value never breaks the list
+                  Result.job["iteration"].label("end_iteration"))
 
 
 def list_results(session: Session, project_id: int, include_unregistered: bool = False) -> list[dict]:
@@ -50,6 +102,8 @@ def get_result(session: Session, result_id: int, detail: bool = False) -> dict:
     out = result_dict(r)
     if detail:
         job = r.job or {}
+        if out["end"] is not None:
+            out["end"]["traceback"] = job.get("traceback")
         out.update({"hyperparams": job.get("hyperparams") or [], "commands_available": job.get("commands") or [],
                     "world_size": job.get("world_size"), "iteration": job.get("iteration"),
                     "epoch": job.get("epoch"), "heartbeat_at": r.heartbeat_at, "message": job.get("message"),

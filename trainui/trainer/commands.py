@@ -82,10 +82,6 @@ class Inbox:
     def scan_now(self) -> None:
         self._next_scan = 0.0
 
-    @property
-    def waiting(self) -> int:
-        return len(self._waiting)
-
     def _scan(self) -> None:
         try:
             entries = os.scandir(self.inbox_dir)

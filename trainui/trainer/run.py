@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 import warnings
 from typing import Any, Callable
 
@@ -116,6 +117,8 @@ class Run:
         self.iteration: int | None = None
         self.epoch: int | None = None
         self.stop_requested = False
+        self._stopped_at: int | None = None  # the iteration a stop command was applied at
+        self._crash_traceback: str | None = None
         self._poll_every = max(1, int(poll_every))
         self._steps = 0
         self._counting_reports = True  # until the script gives iterations, each report is one
@@ -379,6 +382,7 @@ class Run:
 
     def _cmd_stop(self, body: dict) -> dict:
         self.stop_requested = True
+        self._stopped_at = self.iteration
         return {"iteration": self.iteration, "epoch": self.epoch}
 
     # ----------------------------------------------------------------------------- snapshots
@@ -422,13 +426,15 @@ class Run:
             return
         self._closed = True
         final = status or (protocol.STOPPED if self.stop_requested else protocol.FINISHED)
+        if status is None and self.stop_requested:
+            message = message or f"stopped by command at iteration {self._stopped_at}"
         self._answer_unfinished()
         if self._log is not None:
             self._log.close()
         if self._progress is not None:
             self._progress.close(self.iteration)
         if self._status is not None:
-            self._status.finish(final, message)
+            self._status.finish(final, message, self._crash_traceback)
         if self._uploader is not None:
             self._uploader.close(self._upload_timeout)
         self._remove_handlers()
@@ -441,7 +447,7 @@ class Run:
         if exc_type is None:
             self.close()
         else:
-            self.close(*_status_for_exception(exc_type, exc))
+            self._crash(exc_type, exc, tb)
         return False
 
     def _advance(self, iteration: int | None, epoch: int | None) -> None:
@@ -487,8 +493,16 @@ class Run:
 
     def _excepthook(self, exc_type, exc, tb) -> None:
         if not self._closed:
-            self.close(*_status_for_exception(exc_type, exc))
+            self._crash(exc_type, exc, tb)
         (self._previous_excepthook or sys.__excepthook__)(exc_type, exc, tb)
+
+    def _crash(self, exc_type, exc, tb) -> None:
+        """Close with the exception as the end reason; a crash keeps the traceback's tail."""
+        status, message = _status_for_exception(exc_type, exc)
+        if status == protocol.CRASHED:
+            text = "".join(traceback.format_exception(exc_type, exc, tb))
+            self._crash_traceback = text[-protocol.TRACEBACK_LIMIT:]
+        self.close(status, message)
 
     def _at_exit(self) -> None:
         self.close()

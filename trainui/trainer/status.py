@@ -72,7 +72,7 @@ class StatusWriter:
             except Exception:
                 pass  # a full disk for one beat is not a reason to stop beating
 
-    def finish(self, status: str, message: str | None = None) -> None:
+    def finish(self, status: str, message: str | None = None, traceback: str | None = None) -> None:
         """Write the final status once; later beats and calls are ignored."""
         self._stop.set()
         with self._lock:
@@ -80,6 +80,7 @@ class StatusWriter:
                 return
             self.status.status = status
             self.status.message = message
+            self.status.traceback = traceback
             self.status.ended_at = time.time()
             self._write_locked()
             self._final = True

@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..store import Conflict, Invalid, NotAllowed, NotFound, SchemaOutOfDate, StoreError
+from .pages import app_page
 from .responses import error_response
 
 log = logging.getLogger("trainui.web")
@@ -46,6 +47,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if not request.path.startswith("/api/"):
+            if error.code == 404 and request.method == "GET" and request.accept_mimetypes.accept_html \
+                    and not request.path.startswith("/static/"):
+                return app_page(404)  # the app's own page, not the framework's
             return error
         code = error.code or 500
         response = error_response(code, HTTP_NAMES.get(code, "error"), error.description or error.name)

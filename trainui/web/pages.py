@@ -52,13 +52,19 @@ def _plotly_bundle() -> tuple[bytes, bytes, str]:
 @pages.get("/projects/<int:_id>")
 @pages.get("/results/<int:_id>")
 def index(_id: int | None = None):
+    return app_page()
+
+
+def app_page(status: int = 200) -> Response:
+    """index.html with the base URL filled in; with 404 for a URL the app has no page for, so a
+    browser gets the app's own "Page not found" (the router draws it) and a script gets the status."""
     path = frontend_dir() / "index.html"
     if not path.is_file():
         return Response("trainui's frontend files are missing from this installation.", 500,
                         mimetype="text/plain")
     base = (request.script_root or "") + "/"
     html = path.read_text(encoding="utf-8").replace("{{BASE}}", base)
-    response = Response(html, mimetype="text/html")
+    response = Response(html, status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache"
     return response
 

@@ -3,6 +3,8 @@
  * errors, so every page says what is going on in the same way.
  */
 import { h } from '../dom.js';
+import { link } from '../router.js';
+import { endSummary } from '../lib/end-reason.js';
 
 let toastRegion = null;
 
@@ -26,6 +28,12 @@ export function emptyState(title, text, ...actions) {
   return h('div', { class: 'empty' }, h('p', { class: 'empty-title' }, title), text ? h('p', { class: 'empty-text' }, text) : null, ...actions);
 }
 
+/** The page for something that is not there (an unknown URL, a removed result or project). */
+export function notFoundPage(title, text) {
+  return h('section', { class: 'not-found', 'aria-label': title }, h('h1', {}, title),
+    h('p', { class: 'muted' }, text), h('a', { class: 'btn', href: link('') }, 'All projects'));
+}
+
 export function errorBox(message, onRetry) {
   return h('div', { class: 'error-box', role: 'alert' },
     h('strong', {}, 'Something went wrong. '), message,
@@ -40,7 +48,10 @@ export function resultBadge(r) {
     return h('span', { class: 'badge badge-missing', dataset: { status: 'missing' },
       title: `The result directory is gone from disk${last}; what was read stays here` }, 'missing');
   }
-  return statusBadge(r.status);
+  const badge = statusBadge(r.status);
+  const why = endSummary(r.end);
+  if (why) badge.title = why;  // why it ended, where the status is shown (the table's status column too)
+  return badge;
 }
 
 /** A status pill: running / finished / crashed / stopped / unknown; also command statuses. */

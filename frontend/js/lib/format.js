@@ -26,14 +26,15 @@ function trimExponent(text) {
   return `${trimZeros(mantissa)}e${exponent}`;
 }
 
-/** A duration in seconds as "42s", "3m 05s", "2h 03m", "1d 4h". */
 /** "1 result", "2 results": a count with its noun. */
 export function plural(count, noun, nouns = `${noun}s`) {
   return `${formatNumber(count)} ${count === 1 ? noun : nouns}`;
 }
 
+/** A duration in seconds as "0.3s", "42s", "3m 05s", "2h 03m", "1d 4h" (tenths under 10 s: a short run is not "0s"). */
 export function formatDuration(seconds) {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return MISSING;
+  if (seconds < 9.95) return `${Math.max(0, seconds).toFixed(1)}s`;
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;

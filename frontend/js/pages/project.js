@@ -17,7 +17,7 @@ import { loadProjectSettings, saveProjectSettings } from '../state/settings.js';
 import { metricKeys, xKeys } from '../lib/table.js';
 import { formatRelativeTime, plural } from '../lib/format.js';
 import { setCrumbs } from '../components/layout.js';
-import { errorBox, toast } from '../components/feedback.js';
+import { errorBox, notFoundPage, toast } from '../components/feedback.js';
 import { ChartsPanel } from '../components/charts-panel.js';
 import { ComparePanel } from '../components/compare.js';
 import { ResultsTable } from '../components/results-table.js';
@@ -204,7 +204,8 @@ export function mountProject(root, { id: projectId }) {
       if (err.status === 404) {
         stopped = true;
         stopPolling?.();
-        root.replaceChildren(errorBox(`Project ${projectId} does not exist (it may have been removed).`));
+        setCrumbs([{ label: 'Projects', href: link('') }, { label: 'Not found' }]);
+        root.replaceChildren(notFoundPage('Project not found', `Project ${projectId} does not exist (it may have been removed).`));
       }
     }
   }

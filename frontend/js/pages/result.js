@@ -13,8 +13,9 @@ import { decodeView, encodeView, hasViewParams } from '../state/url.js';
 import { loadSetting, saveSetting } from '../state/settings.js';
 import { formatArg, formatBytes, formatDuration, formatNumber, formatRelativeTime, formatTimestamp, MISSING } from '../lib/format.js';
 import { nonfiniteLastValues, xKeys } from '../lib/table.js';
+import { endSummary } from '../lib/end-reason.js';
 import { setCrumbs } from '../components/layout.js';
-import { emptyState, errorBox, resultBadge } from '../components/feedback.js';
+import { emptyState, errorBox, notFoundPage, resultBadge } from '../components/feedback.js';
 import { ChartsPanel } from '../components/charts-panel.js';
 import { CommandPanel } from '../components/command-panel.js';
 import { CommandHistory } from '../components/command-history.js';
@@ -38,6 +39,8 @@ export function mountResult(root, { id: resultId }) {
   const renameBtn = h('button', { class: 'btn btn-small btn-ghost', type: 'button', 'aria-label': 'Rename result', title: 'Rename result' }, icon(ICONS.edit));
   const pathLine = h('p', { class: 'muted mono small result-path' });
   const summary = h('dl', { class: 'summary' });
+  const tracebackSlot = h('div');
+  let shownTrace = '';
   const argsSlot = h('div', { class: 'table-scroll' });
   const snapshotsSlot = h('div', { class: 'table-scroll' });
   const errorSlot = h('div');
@@ -62,7 +65,7 @@ export function mountResult(root, { id: resultId }) {
   root.append(
     h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, title, statusSlot, renameBtn), pathLine),
     errorSlot,
-    h('section', { class: 'card card-pad', 'aria-label': 'Summary' }, summary),
+    h('section', { class: 'card card-pad', 'aria-label': 'Summary' }, summary, tracebackSlot),
     h('div', { class: 'result-layout' },
       h('div', { class: 'result-main' }, charts.el),
       h('div', { class: 'result-side' }, commandPanel.el)),
@@ -105,11 +108,18 @@ export function mountResult(root, { id: resultId }) {
       ['Started', formatTimestamp(r.started_at)], ['Updated', formatRelativeTime(r.updated_at)],
       ['Heartbeat', formatRelativeTime(r.heartbeat_at)], ['World size', r.world_size ?? MISSING], ['Log entries', formatNumber(r.entry_count)],
     ];
+    if (r.end) items.splice(1, 0, ['Ended', endSummary(r.end), ['exception', 'heartbeat', 'missing'].includes(r.end.reason) ? 'summary-item flagged summary-wide' : 'summary-item summary-wide']);
     if (r.ingest_error) items.push(['Ingest error', r.ingest_error]);
     const bad = nonfiniteLastValues(r);
     if (bad.length) items.push(['Not finite', bad.map(([k, v]) => `${k} = ${v}`).join(', '), 'summary-item flagged']);
     summary.replaceChildren(...items.map(([k, v, cls]) => h('div', { class: cls || 'summary-item' },
       h('dt', {}, k), h('dd', { dataset: { field: k.toLowerCase().replace(/ /g, '-') } }, String(v)))));
+    const trace = r.end?.traceback || '';
+    if (trace !== shownTrace) {  // kept as it is otherwise: a user's fold survives the next poll
+      shownTrace = trace;
+      tracebackSlot.replaceChildren(...(trace ? [h('details', { class: 'traceback', open: true },
+        h('summary', {}, 'Traceback'), h('pre', { class: 'mono small', tabindex: '0' }, trace))] : []));
+    }
     const args = Object.entries(r.args || {});
     argsSlot.replaceChildren(args.length
       ? h('table', { class: 'table table-compact args-table' }, h('tbody', {}, args.map(([k, v]) => h('tr', {}, h('th', { scope: 'row', class: 'mono' }, k), h('td', { class: 'mono' }, formatArg(v))))))
@@ -161,7 +171,8 @@ export function mountResult(root, { id: resultId }) {
       if (err.status === 404) {
         stopped = true;
         feed.stop();
-        root.replaceChildren(errorBox(`Result ${resultId} does not exist.`));
+        setCrumbs([{ label: 'Projects', href: link('') }, { label: 'Not found' }]);
+        root.replaceChildren(notFoundPage('Result not found', `Result ${resultId} does not exist (it may have been removed).`));
         return;
       }
       errorSlot.replaceChildren(errorBox(`Could not load the result: ${errorMessage(err)}`));

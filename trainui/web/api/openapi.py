@@ -48,6 +48,17 @@ SCHEMAS = {
         "tensorboard": {"type": "boolean", "description": "read from TensorBoard event files (SummaryWriter); "
                         "with no job status it is read-only: commands are refused with 409"},
         "missing": {"type": "boolean", "description": "the result directory is gone from disk"},
+        "end": {"type": "object", "nullable": True, "description": "why the run ended (null while it runs)",
+                "properties": {
+                    "reason": {"type": "string", "enum": ["finished", "command", "signal", "interrupted", "exception",
+                                                          "heartbeat", "missing", "stopped"],
+                               "description": "command: a stop command; signal: SIGTERM; exception: it raised "
+                                              "(message names it); heartbeat: it went silent (SIGKILL, out of memory, "
+                                              "its machine lost); missing: its directory went away"},
+                    "message": {"type": "string", "nullable": True}, "iteration": {"type": "integer", "nullable": True},
+                    "at": NULLABLE_NUMBER,
+                    "traceback": {"type": "string", "nullable": True,
+                                  "description": "GET /results/<id> only: a crash's traceback (its last 20,000 characters)"}}},
         "source": {"type": "string", "enum": ["file", "http"]},
         "job_directory": {"type": "string", "nullable": True,
                           "description": "GET /results/<id>: a run shipped over HTTP: its folder on the job's machine"},
