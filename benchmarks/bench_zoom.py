@@ -33,9 +33,9 @@ from trainui.config import ServerConfig  # noqa: E402
 from trainui.store import Database  # noqa: E402
 from trainui.store import projects as project_store  # noqa: E402
 from trainui.store.batch import LogPart, ResultBatch  # noqa: E402
-from trainui.store.downsample import minmax_indices  # noqa: E402
+from trainui.store.series.downsample import minmax_indices  # noqa: E402
 from trainui.store.ingest import apply_batch  # noqa: E402
-from trainui.store.metrics import series_against  # noqa: E402
+from trainui.store.series.read import series_against  # noqa: E402
 from trainui.store.models import MetricBlock  # noqa: E402
 from trainui.store.schema import ensure_schema  # noqa: E402
 from trainui.web import create_app  # noqa: E402

@@ -10,10 +10,9 @@ import pytest
 
 from trainui import protocol
 from trainui.ingest.sync import sync_result
-from trainui.store import Database
+from trainui.store import Database, Store
 from trainui.store import commands as command_store
 from trainui.store import results as result_store
-from trainui.store.logs import read_logs
 from trainui.store.schema import ensure_schema
 from trainui.trainer.logfile import LogWriter
 
@@ -51,7 +50,7 @@ def test_two_writers_corrupting_one_log_show_where_and_keep_every_entry_before(d
     assert r["entry_count"] == len(good) > 0
     assert f"past byte {_stop_offset(data, good)}" in r["ingest_error"]
     assert f"({len(good)} entries read before it" in r["ingest_error"]
-    series = read_logs(database, rid, ["main/loss"], max_points=1000)["series"]["main/loss"]
+    series = Store(database).series.read(rid, ["main/loss"], max_points=1000)["series"]["main/loss"]
     assert series["y"].tolist() == [e["main/loss"] for e in good]  # nothing before the damage is lost
     sync_result(database, project[0], str(run))
     assert result(database, rid)["entry_count"] == len(good)  # and nothing is stored twice
@@ -167,6 +166,6 @@ def test_a_lone_surrogate_reported_by_the_trainer_neither_kills_the_job_nor_hide
     rid = sync_result(database, project[0], str(run_dir))
     r = result(database, rid)
     assert r["entry_count"] == 3, r
-    series = read_logs(database, rid, ["main/loss"], max_points=1000)["series"]["main/loss"]
+    series = Store(database).series.read(rid, ["main/loss"], max_points=1000)["series"]["main/loss"]
     assert series["y"].tolist() == [1.0, 0.5, 0.25]
     assert "metric key not stored" in r["ingest_error"] and "\\ud800" in r["ingest_error"], r  # which key

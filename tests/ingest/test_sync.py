@@ -12,7 +12,7 @@ import pytest
 from trainui.ingest.discovery import find_result_dirs
 from trainui.ingest.reader import TORN_TAIL_GRACE
 from trainui.ingest.sync import sync_result
-from trainui.store.logs import read_logs
+from trainui.store import Store
 from trainui.store import results as result_store
 
 
@@ -27,7 +27,7 @@ def result(database, result_id):
 
 
 def series(database, result_id, key, x="iteration"):
-    out = read_logs(database, result_id, [key], x, 100_000)["series"][key]
+    out = Store(database).series.read(result_id, [key], x, 100_000)["series"][key]
     return out["x"].tolist(), out["y"].tolist()
 
 
@@ -127,7 +127,7 @@ def test_non_finite_strings_and_nested_values(database, project, tmp_path):
     assert r["last_values"]["acc"] == "-Infinity"  # not JSON as a number: said in words, never null
     xs, ys = series(database, rid, "loss")
     assert xs == [1.0, 2.0] and math.isnan(ys[0]) and ys[1] == 0.5
-    marked = read_logs(database, rid, ["loss", "acc"], "iteration", 1000)["series"]
+    marked = Store(database).series.read(rid, ["loss", "acc"], "iteration", 1000)["series"]
     assert marked["loss"]["nonfinite"]["x"].tolist() == [1.0] and marked["loss"]["nonfinite"]["value"] == ["NaN"]
     assert marked["acc"]["nonfinite"]["value"] == ["Infinity", "-Infinity"]
 
@@ -224,7 +224,7 @@ def test_cached_series_follow_appends_and_replacements(database, project, tmp_pa
     rid = sync(database, project, run)
 
     def cached(key="v"):
-        out = read_logs(database, rid, [key], "iteration", 100_000)["series"][key]
+        out = Store(database).series.read(rid, [key], "iteration", 100_000)["series"][key]
         return out["x"].tolist(), out["y"].tolist()
 
     assert cached()[1] == [1.0] * 1500
@@ -323,8 +323,8 @@ def test_very_long_series_drawn_from_block_extremes_match_the_data(database, pro
         del entries[i]["iteration"]  # entries without the x key are left out
     write_log(tmp_path / "project" / "long", entries)
     rid = sync(database, project, tmp_path / "project" / "long")
-    quick = read_logs(database, rid, ["v"], "iteration", 20)["series"]["v"]
-    exact = read_logs(database, rid, ["v"], "iteration", 20, x_min=-1.0)["series"]["v"]  # a range: decoded
+    quick = Store(database).series.read(rid, ["v"], "iteration", 20)["series"]["v"]
+    exact = Store(database).series.read(rid, ["v"], "iteration", 20, x_min=-1.0)["series"]["v"]  # a range: decoded
     # total counts the chart's points (entries holding both keys), on either path
     assert quick["downsampled"] and len(quick["x"]) <= 20 and quick["total"] == exact["total"] == n - 100
     assert 50.0 in quick["y"].tolist() and -40.0 in quick["y"].tolist()

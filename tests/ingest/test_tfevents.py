@@ -17,12 +17,11 @@ import pytest
 from trainui.ingest import tfevents
 from trainui.ingest.sync import sync_result
 from trainui.ingest.tfrecord import masked_crc
-from trainui.store import Database
+from trainui.store import Database, Store
 from trainui.store import commands as command_store
 from trainui.store import files as file_store
 from trainui.store import results as result_store
 from trainui.store.errors import Conflict
-from trainui.store.logs import read_logs
 from trainui.store.schema import ensure_schema
 
 SummaryWriter = pytest.importorskip("torch.utils.tensorboard").SummaryWriter
@@ -44,7 +43,7 @@ def result(database, rid, detail=False):
 
 
 def series(database, rid, key):
-    return read_logs(database, rid, [key], max_points=100000)["series"][key]
+    return Store(database).series.read(rid, [key], max_points=100000)["series"][key]
 
 
 def f32(x):

@@ -7,14 +7,13 @@ import pytest
 import sqlalchemy as sa
 from window_checks import check_answer, check_units, make_entries, store, window_of
 
-from trainui.store import Database
-from trainui.store.block_summary import BLOCK_SIZE, GROUP_BLOCKS, group_units
-from trainui.store.entry_window import WHOLE_X_ENTRIES, find_window
-from trainui.store.logs import read_logs
+from trainui.store import Database, Store
+from trainui.store.series.block_summary import BLOCK_SIZE, GROUP_BLOCKS, group_units
+from trainui.store.series.entry_window import WHOLE_X_ENTRIES, find_window
 from trainui.store.models import MetricBlock
 from trainui.store.results import get_result
 from trainui.store.schema import ensure_schema
-from trainui.store.window_series import _blocks_in, window_units
+from trainui.store.series.window_series import _blocks_in, window_units
 
 GROUP = GROUP_BLOCKS * BLOCK_SIZE
 N = 5 * GROUP + 3000  # five full groups of v and t, and a tail
@@ -65,7 +64,7 @@ def test_windows_of_many_groups_match_the_data(stored, entries, x_key):
     for x_min, x_max in ranges:
         at, xs, ys = window_of(entries, "v", x_key, x_min, x_max)
         for max_points in (2, 4, 20, 1000):
-            answer = read_logs(db, result_id, ["v"], x_key, max_points, x_min, x_max)["series"]["v"]
+            answer = Store(db).series.read(result_id, ["v"], x_key, max_points, x_min, x_max)["series"]["v"]
             check_answer(answer, at, xs, ys, max_points)
             with db.session() as s:
                 window, _ = find_window(s, db.series_cache, get_result(s, result_id), x_key, x_min, x_max)

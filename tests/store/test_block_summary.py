@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from trainui.store.block_summary import SEGMENT_SIZE, block_summary_columns, segment_units, summarize
-from trainui.store.downsample import grouped_extremes, groups_by_count
+from trainui.store.series.block_summary import SEGMENT_SIZE, block_summary_columns, segment_units, summarize
+from trainui.store.series.downsample import grouped_extremes, groups_by_count
 
 AWKWARD = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e308, -1e308, 5e-324])
 

@@ -7,12 +7,11 @@ import numpy as np
 import sqlalchemy as sa
 from window_checks import check_answer, make_entries, window_of, windows
 
-from trainui.store import Database
+from trainui.store import Database, Store
 from trainui.store import projects as project_store
 from trainui.store.batch import LogPart, ResultBatch
-from trainui.store.entries import to_columns
+from trainui.store.series.entries import to_columns
 from trainui.store.ingest import apply_batch
-from trainui.store.logs import read_logs
 from trainui.store.migrate import status, upgrade
 from trainui.store.models import MetricBlock
 
@@ -75,7 +74,7 @@ def test_an_upgraded_database_answers_from_its_old_blocks(db_url, tmp_path):
     for x_key in ("iteration", "t"):
         for x_min, x_max in windows(old, x_key):
             for max_points in (20, 1000):
-                answer = read_logs(db, result_id, ["v"], x_key, max_points, x_min, x_max)["series"]["v"]
+                answer = Store(db).series.read(result_id, ["v"], x_key, max_points, x_min, x_max)["series"]["v"]
                 check_answer(answer, *window_of(old, "v", x_key, x_min, x_max), max_points)
 
     # appending after the upgrade: the old last block and the new ones get their summaries
@@ -87,6 +86,6 @@ def test_an_upgraded_database_answers_from_its_old_blocks(db_url, tmp_path):
     assert summarised == [9, 10, 11]  # block 9 held entries 9216..9999 before: rewritten with summaries
     for x_key in ("iteration", "t"):
         for x_min, x_max in windows(entries, x_key):
-            answer = read_logs(db, result_id, ["v"], x_key, 20, x_min, x_max)["series"]["v"]
+            answer = Store(db).series.read(result_id, ["v"], x_key, 20, x_min, x_max)["series"]["v"]
             check_answer(answer, *window_of(entries, "v", x_key, x_min, x_max), 20)
     db.dispose()

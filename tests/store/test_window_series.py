@@ -12,13 +12,12 @@ from __future__ import annotations
 import pytest
 from window_checks import MAX_POINTS, N, check_answer, check_units, make_entries, store, window_of, windows
 
-from trainui.store import Database
-from trainui.store.entry_window import find_window
-from trainui.store.logs import read_logs
+from trainui.store import Database, Store
+from trainui.store.series.entry_window import find_window
 from trainui.store.models import MetricBlock
 from trainui.store.results import get_result
 from trainui.store.schema import ensure_schema
-from trainui.store.window_series import _blocks_in, window_units
+from trainui.store.series.window_series import _blocks_in, window_units
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +44,7 @@ def test_windows_match_the_data(stored, entries, x_key, key):
     db, result_id = stored
     levels = set()
     for x_min, x_max in windows(entries, x_key):
-        answer = read_logs(db, result_id, [key], x_key, MAX_POINTS, x_min, x_max)["series"][key]
+        answer = Store(db).series.read(result_id, [key], x_key, MAX_POINTS, x_min, x_max)["series"][key]
         at, xs, ys = window_of(entries, key, x_key, x_min, x_max)
         check_answer(answer, at, xs, ys, MAX_POINTS)
         with db.session() as s:
@@ -69,18 +68,18 @@ def test_blocks_written_before_their_finer_summaries_are_decoded_instead(stored,
         s.execute(MetricBlock.__table__.update().values(last_index=None, nan_count=None, segments=None))
     for x_key in ("iteration", "t"):
         for x_min, x_max in windows(entries, x_key):
-            answer = read_logs(db, result_id, ["v"], x_key, MAX_POINTS, x_min, x_max)["series"]["v"]
+            answer = Store(db).series.read(result_id, ["v"], x_key, MAX_POINTS, x_min, x_max)["series"]["v"]
             check_answer(answer, *window_of(entries, "v", x_key, x_min, x_max), MAX_POINTS)
 
 
 def test_increments_since_a_cursor_are_every_new_point(stored, entries):
     db, result_id = stored
     for since in (N - 5000, N - 1025, N - 1024, N - 500, N - 1):
-        answer = read_logs(db, result_id, ["v"], "iteration", 5000, since=since)
+        answer = Store(db).series.read(result_id, ["v"], "iteration", 5000, since=since)
         assert answer["incremental"] and answer["cursor"] == N
         at, xs, ys = window_of(entries, "v", "iteration", None, None)
         new = at >= since
         check_answer(answer["series"]["v"], at[new], xs[new], ys[new], 5000)
-    zoomed = read_logs(db, result_id, ["v"], "iteration", 5000, x_min=N - 700, x_max=N - 600, since=N - 1000)
+    zoomed = Store(db).series.read(result_id, ["v"], "iteration", 5000, x_min=N - 700, x_max=N - 600, since=N - 1000)
     at, xs, ys = window_of(entries, "v", "iteration", N - 700, N - 600)
     check_answer(zoomed["series"]["v"], at, xs, ys, 5000)

@@ -9,7 +9,7 @@ import numpy as np
 from trainui.store import Database
 from trainui.store import projects as project_store
 from trainui.store.batch import LogPart, ResultBatch
-from trainui.store.downsample import groups_by_count
+from trainui.store.series.downsample import groups_by_count
 from trainui.store.ingest import apply_batch
 
 N = 30_000

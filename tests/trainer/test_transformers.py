@@ -93,7 +93,7 @@ def test_logs_args_status_stop_snapshot_and_own_command(tmp_path):
     assert os.stat(link).st_ino == os.stat(weights).st_ino  # a hard link: no copy
     for name in ("optimizer.pt", "scheduler.pt", "trainer_state.json"):
         assert os.path.exists(os.path.join(out, "checkpoint-15", name))  # a full checkpoint to resume from
-    from trainui.ingest.parsers import list_snapshots  # what the server lists
+    from trainui.protocol import list_snapshots  # what the server lists
 
     assert [(name, it) for name, it, *_ in list_snapshots(out)] == [("snapshot_iter_15.model.safetensors", 15)]
 

@@ -18,9 +18,7 @@ def open_database(config: ServerConfig, create: bool = True, wait: bool = False)
     database server that cannot be reached yet, saying so once, instead of giving up."""
     from sqlalchemy.exc import OperationalError
 
-    from ..store import Database, StoreError
-    from ..store.project_rules import ProjectRules
-    from ..store.schema import ensure_schema
+    from ..store import Database, ProjectRules, Store, StoreError, first_line
 
     rules = ProjectRules(data_root=config.data_root, allowed_roots=config.projects_root)
     try:
@@ -31,7 +29,7 @@ def open_database(config: ServerConfig, create: bool = True, wait: bool = False)
     said = False
     while True:
         try:
-            ensure_schema(db, auto_create=create)
+            Store(db).schema.ensure(auto_create=create)
             if said:
                 print("the database is reachable now", file=sys.stderr, flush=True)
             return db
@@ -41,24 +39,23 @@ def open_database(config: ServerConfig, create: bool = True, wait: bool = False)
         except OperationalError as error:
             if not wait or db.is_sqlite:
                 db.dispose()
-                raise UserError(f"cannot open the database {shown_database(config.db_url)}: {_first_line(error)}") \
+                raise UserError(f"cannot open the database {shown_database(config.db_url)}: {first_line(error)}") \
                     from None
             if not said:
-                print(f"waiting for the database {shown_database(config.db_url)} ({_first_line(error)}); "
+                print(f"waiting for the database {shown_database(config.db_url)} ({first_line(error)}); "
                       f"retrying every {DATABASE_RETRY_INTERVAL:g} s, Ctrl-C to give up", file=sys.stderr, flush=True)
                 said = True
             time.sleep(DATABASE_RETRY_INTERVAL)
 
 
-def in_store(config: ServerConfig, work: Callable, write: bool = False, create: bool = False):
-    """``work(session)`` in one session of the configured database, its value returned; a store
-    error becomes a ``UserError``. Without ``create`` nothing is created (read-only commands)."""
-    from ..store import StoreError
+def in_store(config: ServerConfig, work: Callable, create: bool = False):
+    """``work(store)`` on the configured database's store, its value returned; a store error
+    becomes a ``UserError``. Without ``create`` nothing is created (read-only commands)."""
+    from ..store import Store, StoreError
 
     db = open_database(config, create=create)
     try:
-        with db.session(write=write) as session:
-            return work(session)
+        return work(Store(db))
     except StoreError as error:
         raise UserError(str(error)) from None
     finally:
@@ -67,16 +64,10 @@ def in_store(config: ServerConfig, work: Callable, write: bool = False, create: 
 
 def shown_database(url: str) -> str:
     """The URL without its password, and for SQLite the absolute file it resolved to."""
-    from ..store.database import sqlite_path
-    from ..store.schema import safe_url
+    from ..store import safe_url, sqlite_path
 
     path = sqlite_path(url)
     return f"{safe_url(url)} (the file {path})" if path and path != url.split("sqlite:///", 1)[-1] else safe_url(url)
-
-
-def _first_line(error: Exception) -> str:
-    lines = [line for line in str(getattr(error, "orig", error)).strip().splitlines() if line.strip()]
-    return lines[0][:300] if lines else type(error).__name__
 
 
 @click.group()
@@ -90,16 +81,14 @@ def db() -> None:
 @user_errors
 def db_upgrade(db_url, revision):
     """Migrate the database schema to the latest version (creates the database if needed)."""
-    from ..store import Database, StoreError
-    from ..store.migrate import check_revision, upgrade
-    from ..store.schema import current_revision
+    from ..store import Database, Store, StoreError, check_revision
 
     try:
         check_revision(revision)
         url = load_config(db_url=db_url).db_url
-        database = Database(url, create_folder=url == default_database_url())
-        upgrade(database, revision)
-        click.echo(f"database at revision {current_revision(database)}")
+        store = Store(Database(url, create_folder=url == default_database_url()))
+        store.schema.upgrade(revision)
+        click.echo(f"database at revision {store.schema.status()['current']}")
     except StoreError as error:
         raise UserError(str(error)) from None
 
@@ -109,11 +98,10 @@ def db_upgrade(db_url, revision):
 @user_errors
 def db_status(db_url):
     """Show the schema revision of the database and the one this trainui needs."""
-    from ..store import Database, StoreError
-    from ..store.migrate import status
+    from ..store import Database, Store, StoreError
 
     try:
-        info = status(Database(load_config(db_url=db_url).db_url, must_exist=True))
+        info = Store(Database(load_config(db_url=db_url).db_url, must_exist=True)).schema.status()
     except StoreError as error:
         raise UserError(str(error)) from None
     click.echo(f"database: {info['url']}\ncurrent:  {info['current'] or '(empty)'}\nhead:     {info['head']}")

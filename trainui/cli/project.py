@@ -26,20 +26,15 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
                      on_done: Callable[[str], None] | None = None) -> Registered:
     """Register ``directory`` (reused when it is registered already) and, with ``ingest``, bring
     its results in now. Works while a server runs on the same database."""
-    from ..store import Conflict, StoreError
-    from ..store import projects as store
+    from ..store import Store, StoreError
 
     if not os.path.isdir(directory):
         raise UserError(f"{directory} is not a directory")
     db = open_database(config)
+    store = Store(db)
     try:
         try:
-            with db.session(write=True) as session:
-                found = store.find_project_by_path(session, directory)
-                registered = Registered(found, False) if found else Registered(
-                    store.create_project(session, directory, name), True)
-        except Conflict as error:
-            raise UserError(str(error)) from None
+            registered = Registered(*store.projects.register(directory, name))
         except StoreError as error:
             raise UserError(str(error)) from None
         if not ingest:
@@ -48,8 +43,7 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
         from ..ingest.discovery import find_result_dirs, nested_projects
 
         path = registered.project["path"]
-        with db.session() as session:
-            inner = nested_projects(path, store.project_paths(session))  # their results are theirs
+        inner = nested_projects(path, store.projects.paths())  # their results are theirs
         result_dirs = find_result_dirs(path, skip=inner)
         if on_found is not None:
             on_found(len(result_dirs))
@@ -57,8 +51,8 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
         service = IngestionService(db, config.poll_interval, use_watchdog=False,
                                    chunk_bytes=max(config.ingest_chunk_bytes, 8 * 1024 * 1024))
         service.run_until_idle(result_dirs, on_turn=lambda d, more: on_done(d) if on_done and not more else None)
-        with db.session() as session:  # what the project shows now (results moved in from an outer one too)
-            registered.project = store.get_project(session, registered.project["id"])
+        # what the project shows now (results moved in from an outer one too)
+        registered.project = store.projects.get(registered.project["id"])
         registered.results = registered.project["result_count"]
         return registered
     finally:
@@ -68,15 +62,7 @@ def register_project(config: ServerConfig, directory: str, name: str | None = No
 def register_remote_project(config: ServerConfig, name: str) -> Registered:
     """A project for runs that ship over HTTP only (no directory); a project of that name (of either
     kind) is reused, and ``created`` says which happened."""
-    from ..store import projects, runs
-
-    def work(session) -> Registered:
-        known = {p["name"]: p for p in projects.list_projects(session)}
-        if name.strip() in known:
-            return Registered(known[name.strip()], False)
-        return Registered(runs.create_remote_project(session, name), True)
-
-    return in_store(config, work, write=True, create=True)
+    return in_store(config, lambda store: Registered(*store.projects.create_remote(name)), create=True)
 
 
 @click.group()
@@ -145,13 +131,11 @@ def register_with_progress(config: ServerConfig, directory: str, name: str | Non
 @user_errors
 def project_list(db_url):
     """List registered projects."""
-    from ..store import projects as store
-
     config = load_config(db_url=db_url)
     if _no_default_database_yet(db_url, config):
         click.echo("no projects yet: trainui project create -d DIR -n NAME")
         return
-    rows = in_store(config, store.list_projects)
+    rows = in_store(config, lambda store: store.projects.list())
     if not rows:
         click.echo("no projects yet: trainui project create -d DIR -n NAME")
         return

@@ -147,7 +147,7 @@ def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -
 def ingest_forever(config: ServerConfig) -> None:
     """`trainui ingest`: ingestion alone, until SIGINT or SIGTERM (with `server --no-ingest` replicas)."""
     from ..ingest import IngestionService
-    from ..store.schema import safe_url
+    from ..store import safe_url
 
     configure_logging(config.log_level)
     db = open_database(config, wait=True)

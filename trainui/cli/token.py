@@ -30,10 +30,8 @@ TOKEN_USE = {  # what a token of each role is for, said once when it is made
 @user_errors
 def token_create(role, project, label, db_url):
     """Make a token and print it (only its hash is kept: it is shown this once)."""
-    from ..store import tokens as store
-
-    made, info = in_store(load_config(db_url=db_url), lambda session: store.create_token(session, role, project, label),
-                          write=True, create=True)
+    made, info = in_store(load_config(db_url=db_url), lambda store: store.tokens.create(role, project, label),
+                          create=True)
     click.echo(made)
     scope = f" for project {info['project']!r}" if info["project"] else ""
     click.echo(f"token {info['id']}: {role}{scope}. Keep it secret; it is not shown again. {TOKEN_USE[role]}",
@@ -45,9 +43,7 @@ def token_create(role, project, label, db_url):
 @user_errors
 def token_list(db_url):
     """List tokens (never the tokens themselves)."""
-    from ..store import tokens as store
-
-    rows = in_store(load_config(db_url=db_url), store.list_tokens)
+    rows = in_store(load_config(db_url=db_url), lambda store: store.tokens.list())
     if not rows:
         click.echo("no tokens yet: trainui token create --role viewer")
     for t in rows:
@@ -61,7 +57,5 @@ def token_list(db_url):
 @user_errors
 def token_revoke(token_id, db_url):
     """Revoke a token: it stops working within seconds, on every server of this database."""
-    from ..store import tokens as store
-
-    in_store(load_config(db_url=db_url), lambda session: store.revoke_token(session, token_id), write=True)
+    in_store(load_config(db_url=db_url), lambda store: store.tokens.revoke(token_id))
     click.echo(f"token {token_id} revoked")

@@ -17,10 +17,7 @@ from typing import Callable
 
 from .. import protocol
 from ..protocol.safe_io import remove_inside
-from ..store import commands as command_store
-from ..store.database import Database
-from ..store.leases import Leases
-from ..store.values import servable
+from ..store import Leases, Store, values
 from .parsers import is_delivered, read_response
 
 log = logging.getLogger("trainui.ingest")
@@ -31,11 +28,11 @@ MAX_REMEMBERED = 1000
 Locate = Callable[[int], "tuple[str, str] | None"]  # result id -> (its directory, its project's), if known
 
 
-def reconcile(db: Database, result_id: int, result_dir: str, root: str | None = None) -> list[str]:
+def reconcile(store: Store, result_id: int, result_dir: str, root: str | None = None) -> list[str]:
     """Deliver what is due, record what was answered, cancel what no running job will answer, withdraw
     what was closed. Returns the uids closed. A failed inbox write is logged and retried on the next
     pass (the command stays PENDING); file reads happen outside any transaction."""
-    outstanding = command_store.outstanding(db, result_id)
+    outstanding = store.commands.outstanding(result_id)
     if outstanding is None or not outstanding.commands:
         return []
     answers = []
@@ -47,13 +44,13 @@ def reconcile(db: Database, result_id: int, result_dir: str, root: str | None = 
             answers.append(answer)
         elif outstanding.running and not problems and not is_delivered(result_dir, record.uid):
             _deliver(result_dir, record)
-    closed = command_store.record_answers(db, result_id, answers) if answers or not outstanding.running else []
+    closed = store.commands.record_answers(result_id, answers) if answers or not outstanding.running else []
     for uid in closed:
         _withdraw(result_dir, uid)
     return closed
 
 
-def record_outbox(db: Database, result_id: int, result_dir: str, root: str | None, uids: set[str]) -> list[str]:
+def record_outbox(store: Store, result_id: int, result_dir: str, root: str | None, uids: set[str]) -> list[str]:
     """Record the answers the job just wrote (named by file events): no query for the open commands,
     one write transaction, and the answered commands' inbox files withdrawn. Returns the uids closed."""
     answers = []
@@ -63,14 +60,14 @@ def record_outbox(db: Database, result_id: int, result_dir: str, root: str | Non
             _warn_once(uid, "%s: %s", result_dir, problem)
         if answer is not None:
             answers.append(answer)
-    closed = command_store.record_answers(db, result_id, answers) if answers else []
+    closed = store.commands.record_answers(result_id, answers) if answers else []
     for uid in closed:
         _withdraw(result_dir, uid)
     return closed
 
 
 def _deliver(result_dir: str, record: protocol.CommandRecord) -> None:
-    record.body = servable(record.body)  # stored before the store checked bodies: sent repaired
+    record.body = values.servable(record.body)  # stored before the store checked bodies: sent repaired
     try:
         protocol.deliver_command(result_dir, record)
     except OSError as error:
@@ -97,8 +94,8 @@ class DeliveryLoop:
     it was woken meanwhile. On PostgreSQL with several ingestion processes, a result is delivered by
     the process holding its lease (the one that ingests it), never by two."""
 
-    def __init__(self, db: Database, leases: Leases, locate: Locate):
-        self.db = db
+    def __init__(self, store: Store, leases: Leases, locate: Locate):
+        self.store = store
         self.leases = leases
         self.locate = locate
         # result id -> the uids of answers seen in its outbox, or None: look at all its commands
@@ -163,9 +160,9 @@ class DeliveryLoop:
         try:
             if self.leases.acquire(result_id):
                 if answered is None:
-                    closed = reconcile(self.db, result_id, *where)
+                    closed = reconcile(self.store, result_id, *where)
                 else:
-                    closed = record_outbox(self.db, result_id, *where, answered)
+                    closed = record_outbox(self.store, result_id, *where, answered)
                 self._remember(closed)
             self._failing = False
         except Exception as error:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from .. import protocol
-from ..store.projects import contains, owner_of  # the store's rule; re-exported for the walkers
+from ..store import contains, owner_of  # the store's rule; re-exported for the walkers
 from .tfevents import event_file_names, is_event_file
 
 SKIP_DIRS = {protocol.META_DIR, protocol.ASSETS_DIR, "__pycache__", ".git"}

@@ -71,26 +71,6 @@ def is_delivered(result_dir: str, uid: str) -> bool:
     return os.path.exists(protocol.command_inbox_path(result_dir, uid))
 
 
-def list_snapshots(result_dir: str) -> list[tuple[str, int, int, float]] | None:
-    """(name, iteration, size, mtime) of each snapshot file; None when the folder cannot be listed."""
-    try:
-        entries = list(os.scandir(result_dir))
-    except OSError:
-        return None
-    found = []
-    for entry in entries:
-        match = protocol.SNAPSHOT_PATTERN.match(entry.name)
-        if not match or len(match.group(1)) > 18:  # an iteration beyond a 64-bit column is not ours
-            continue
-        try:
-            if entry.is_file():
-                st = entry.stat()
-                found.append((entry.name, int(match.group(1)), st.st_size, st.st_mtime))
-        except OSError:
-            continue
-    return found
-
-
 def read_asset_records(result_dir: str, offset: int, root: str | None = None) -> tuple[list[dict], int, int, str | None]:
     """New complete lines of assets.jsonl after ``offset``, at most ``ASSETS_READ_BYTES`` of them:
     (records, start, end, problem). The start is 0 when the file was replaced (shorter than the

@@ -98,10 +98,6 @@ class WorkQueue:
                 item.due, item.failures = min(item.due, now), 0
             self._cond.notify()
 
-    def forget(self, result_dir: str) -> None:
-        with self._cond:
-            self._items.pop(result_dir, None)
-
     def __len__(self) -> int:
         with self._cond:
             return len(self._items) + len(self._busy)

@@ -11,11 +11,11 @@ import time
 from dataclasses import dataclass
 
 from .. import protocol
-from ..store.batch import AssetsPart, LogCursor, LogPart, Position, ResultBatch
+from ..store import AssetsPart, LogCursor, LogPart, Position, ResultBatch
 from ..protocol.logreader import read_chunk
 from . import tfevents
 from ..protocol.safe_io import folder_problem
-from .parsers import list_snapshots, read_args, read_asset_records, read_chainerui_commands, read_status
+from .parsers import read_args, read_asset_records, read_chainerui_commands, read_status
 
 TORN_TAIL_GRACE = 2.0  # seconds a log may end in a half-written entry before it counts as damaged
 HOSTNAME = socket.gethostname()
@@ -54,7 +54,7 @@ def read_result(project_id: int, result_dir: str, position: Position, max_bytes:
     # through is said here, where a result's problems are shown
     problem = folder_problem(result_dir, protocol.COMMANDS_INBOX)
     _note(problems, problem and f"commands cannot be delivered: {problem} (trainui writes through no link)")
-    batch.snapshots = list_snapshots(result_dir)
+    batch.snapshots = protocol.list_snapshots(result_dir)
     batch.imported_commands = read_chainerui_commands(result_dir, root)
     records, start, end, problem = read_asset_records(result_dir, position.assets_offset, root)
     _note(problems, problem)

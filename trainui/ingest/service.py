@@ -19,13 +19,7 @@ from typing import Callable
 
 from .. import protocol
 from ..config import INGEST_POLL_INTERVAL
-from ..store import commands as command_store
-from ..store import projects as project_store
-from ..store import results as result_store
-from ..store.changes import COMMAND, PROJECT
-from ..store.database import Database
-from ..store.leases import Leases, leases_for
-from ..store.runs import end_silent_runs
+from ..store import COMMAND, PROJECT, Database, Leases, Store, first_line
 from .delivery import DeliveryLoop
 from .discovery import find_result_dirs, nested_projects, owner_of, result_dir_of
 from .queue import Item, WorkQueue
@@ -41,11 +35,11 @@ WATCHED_FILES = (protocol.LOG, protocol.ARGS, protocol.STATUS, protocol.ASSETS_I
 class IngestionService:
     def __init__(self, db: Database, poll_interval: float = INGEST_POLL_INTERVAL, use_watchdog: bool = True,
                  chunk_bytes: int = DEFAULT_CHUNK_BYTES, leases: Leases | None = None):
-        self.db = db
+        self.store = Store(db)
         self.poll_interval = poll_interval
         self.use_watchdog = use_watchdog
         self.chunk_bytes = chunk_bytes
-        self.leases = leases or leases_for(db)
+        self.leases = leases or self.store.leases()
         self.queue = WorkQueue()
         self._stop = threading.Event()
         self._refresh_now = threading.Event()
@@ -59,15 +53,14 @@ class IngestionService:
         self._threads: list[threading.Thread] = []
         self._db_down = False
         self._started = time.time()
-        self.scanned = threading.Event()
-        self.delivery = DeliveryLoop(db, self.leases, self._locate)
+        self.delivery = DeliveryLoop(self.store, self.leases, self._locate)
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> "IngestionService":
         self._started = time.time()
         if self.use_watchdog:
             self._observer = _make_observer()
-        self.db.changes.listen()
+        self.store.changes.listen()
         self.delivery.start()
         self._threads = [threading.Thread(target=self._work, name="trainui-ingest", daemon=True),
                          threading.Thread(target=self._poll, name="trainui-poll", daemon=True),
@@ -98,8 +91,7 @@ class IngestionService:
         if result_dirs is None:
             self._refresh_projects(scan=True)
         else:
-            with self.db.session() as session:
-                self._projects = project_store.project_paths(session)
+            self._projects = self.store.projects.paths()
             for result_dir in result_dirs:
                 self.mark(result_dir)
         while not self.queue.idle():
@@ -154,7 +146,7 @@ class IngestionService:
             return False
         signature = _signature(item.result_dir)
         try:
-            turn = ingest_turn(self.db, item.project_id, item.result_dir, self.chunk_bytes)
+            turn = ingest_turn(self.store, item.project_id, item.result_dir, self.chunk_bytes)
         except Exception as error:
             delay = self.queue.failed(item)
             self._report_failure(item, error, delay)
@@ -179,9 +171,8 @@ class IngestionService:
             try:
                 self._refresh_projects(scan=polls % RESCAN_EVERY == 0)
                 self._check_known_results()
-                end_silent_runs(self.db, self._started)  # remote runs: their heartbeat decides
+                self.store.runs.end_silent(self._started)  # remote runs: their heartbeat decides
                 self._database_back()
-                self.scanned.set()
                 polls += 1
             except Exception as error:  # the poller must outlive a database that went away
                 self._database_down(error)
@@ -191,9 +182,9 @@ class IngestionService:
     def _follow_notices(self) -> None:
         """A command posted (here or, on PostgreSQL, in another process) is delivered at once;
         a project registered is scanned at once."""
-        cursor = self.db.changes.cursor
+        cursor = self.store.changes.cursor
         while not self._stop.is_set():
-            cursor, notices = self.db.changes.wait(cursor, timeout=1.0)
+            cursor, notices = self.store.changes.wait(cursor, timeout=1.0)
             if notices is None:
                 self._refresh_now.set()
                 continue
@@ -205,8 +196,7 @@ class IngestionService:
 
     # helpers ---------------------------------------------------------------------------------
     def _refresh_projects(self, scan: bool) -> None:
-        with self.db.session() as session:
-            current = project_store.project_paths(session)
+        current = self.store.projects.paths()
         for project_id in set(self._projects) - set(current):
             self._unwatch(project_id)
         new = {pid: path for pid, path in current.items() if pid not in self._projects}
@@ -223,10 +213,7 @@ class IngestionService:
         """The polling fallback: stat what a job writes; look again at what changed and at running
         jobs (a heartbeat may have stopped); deliver again for results with open commands (a file
         event or a notice may have been missed)."""
-        with self.db.session() as session:
-            known = result_store.result_locations(session)
-            watch_always = set(result_store.running_results(session))
-            open_commands = command_store.open_command_results(session)
+        known, watch_always, open_commands = self.store.results.to_watch()
         self._elsewhere = self.leases.held_elsewhere()
         self.leases.shed_surplus()
         for result_id, project_id, result_dir in known:
@@ -258,7 +245,7 @@ class IngestionService:
     def _database_down(self, error: Exception) -> None:
         if not self._db_down:
             self._db_down = True
-            log.warning("the database is unavailable (%s); ingestion waits and retries", _first_line(error))
+            log.warning("the database is unavailable (%s); ingestion waits and retries", first_line(error))
 
     def _database_back(self) -> None:
         if self._db_down:
@@ -315,8 +302,6 @@ def _is_database_error(error: Exception) -> bool:
     return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
 
 
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
 
 def _make_observer():

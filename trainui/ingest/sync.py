@@ -7,9 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from ..config import INGEST_CHUNK_KB
-from ..store import ingest as store
-from ..store.batch import Applied
-from ..store.database import Database
+from ..store import Applied, Database, Store
 from .delivery import reconcile
 from .reader import read_result
 
@@ -27,12 +25,12 @@ class Turn:
     project_path: str | None = None  # of the project it was read for: files linking outside are not read
 
 
-def ingest_turn(db: Database, project_id: int, result_dir: str, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Turn:
-    position = store.position(db, project_id, result_dir)
+def ingest_turn(store: Store, project_id: int, result_dir: str, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Turn:
+    position = store.apply.position(project_id, result_dir)
     if position.project_path is None:  # the project was removed: its results are not read any more
         return Turn(Applied(result_id=None))
     read = read_result(project_id, result_dir, position, chunk_bytes, position.project_path)
-    applied = store.apply_batch(db, read.batch)
+    applied = store.apply.batch(read.batch)
     more = applied.stale or any(part is not None and not part.at_end for part in (read.batch.log, read.batch.events))
     if applied.error_changed and applied.ingest_error:
         log.warning("%s: %s", result_dir, applied.ingest_error)  # once per new problem, not every pass
@@ -42,13 +40,13 @@ def ingest_turn(db: Database, project_id: int, result_dir: str, chunk_bytes: int
 def sync_result(db: Database, project_id: int, result_dir: str, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> int | None:
     """Ingest everything new in ``result_dir`` now, then deliver its commands and record their answers;
     returns its result id (None: no log, unknown)."""
-    stale = 0
+    store, stale = Store(db), 0
     while True:
-        turn = ingest_turn(db, project_id, result_dir, chunk_bytes)
+        turn = ingest_turn(store, project_id, result_dir, chunk_bytes)
         stale = stale + 1 if turn.applied.stale else 0
         if not turn.more or stale > MAX_STALE_TURNS:
             break
     result_id = turn.applied.result_id
     if result_id is not None:
-        reconcile(db, result_id, result_dir, turn.project_path)
+        reconcile(store, result_id, result_dir, turn.project_path)
     return result_id

@@ -19,7 +19,7 @@ import time
 
 from ..protocol.logreader import FINGERPRINT_BYTES, fingerprint_of
 from ..protocol.safe_io import open_regular
-from ..store.batch import EventsPart
+from ..store import EventsPart
 from .tfrecord import masked_crc, read_records
 
 TORN_TAIL_GRACE = 2.0  # as for a `log`: a record being written is not damage yet

@@ -62,6 +62,27 @@ def snapshot_name(iteration: int, ext: str = ".pt") -> str:
     return f"snapshot_iter_{int(iteration)}{ext}"
 
 
+def list_snapshots(result_dir: str) -> list[tuple[str, int, int, float]] | None:
+    """(name, iteration, size, mtime) of each snapshot file, sorted by name; None when the folder
+    cannot be listed. One rule for the server's reader and a remote job's uploader alike."""
+    try:
+        entries = list(os.scandir(result_dir))
+    except OSError:
+        return None
+    found = []
+    for entry in entries:
+        match = SNAPSHOT_PATTERN.match(entry.name)
+        if not match or len(match.group(1)) > 18:  # an iteration beyond a 64-bit column is not ours
+            continue
+        try:
+            if entry.is_file():
+                st = entry.stat()
+                found.append((entry.name, int(match.group(1)), st.st_size, st.st_mtime))
+        except OSError:
+            continue
+    return sorted(found)
+
+
 def rank_record_path(rank: int) -> str:
     return os.path.join(RANKS_DIR, f"rank{int(rank)}.jsonl")
 

@@ -18,7 +18,7 @@ from .errors import Invalid
 from .project_rules import ProjectRules
 
 if TYPE_CHECKING:
-    from .series_cache import SeriesCache
+    from .series import SeriesCache
 
 DEFAULT_SERIES_CACHE_BYTES = SERIES_CACHE_MB * 1024 * 1024
 
@@ -49,7 +49,7 @@ class Database:
         if self._series_cache is None:
             with self._series_cache_made:
                 if self._series_cache is None:
-                    from .series_cache import SeriesCache
+                    from .series import SeriesCache
 
                     self._series_cache = SeriesCache(self._series_cache_bytes)
         return self._series_cache

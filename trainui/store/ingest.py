@@ -14,11 +14,10 @@ from sqlalchemy.orm import Session
 from .. import protocol
 from . import commands as command_store
 from . import files as file_store
-from . import metrics
+from . import series
 from .batch import Applied, EventsPart, LogCursor, LogPart, Position, ResultBatch
 from .changes import RESULT
 from .database import Database
-from .entries import shown_value, skipped_keys_problem, to_columns
 from .errors import Conflict
 from .models import Result, now
 from .values import fs_path, stored_path, text
@@ -170,7 +169,7 @@ def _apply_log(s: Session, db: Database, r: Result, part: LogPart, problems: lis
         entries = part.entries if part.reset else part.entries[r.entry_count - part.first_entry:]
     changed = False
     if part.reset:
-        metrics.delete_points(s, r.id)
+        series.delete_series(s, r.id)
         r.events_cursor = {}  # the event files beside it are read again too
         r.entry_count, r.last_values, r.keys = 0, {}, []
         r.log_generation = (r.log_generation or 0) + 1
@@ -192,7 +191,7 @@ def _apply_events(s: Session, r: Result, part: EventsPart, problems: list) -> bo
         return None
     changed = False
     if part.reset:  # an event file was replaced: what was read from the old one goes
-        metrics.delete_points(s, r.id)
+        series.delete_series(s, r.id)
         file_store.clear_event_images(s, r.id)
         r.entry_count, r.last_values, r.keys = 0, {}, []
         r.log_offset, r.log_fingerprint = 0, ""  # a `log` beside them is read again too
@@ -213,19 +212,14 @@ def _apply_events(s: Session, r: Result, part: EventsPart, problems: list) -> bo
 
 
 def _store_entries(s: Session, r: Result, entries: list, problems: list) -> None:
-    columns = to_columns(entries, r.entry_count)
-    last = dict(r.last_values or {})
-    for key, (_, values) in columns.points.items():
-        last[key] = shown_value(values[-1])  # a diverged run says so instead of showing null
-    metrics.append_points(s, r.id, columns.points)
-    r.entry_count += columns.count
-    r.last_values = last
-    new_keys = set(columns.points) - set(r.keys or [])
+    appended = series.append_entries(s, r.id, entries, r.entry_count)
+    r.entry_count += appended.count
+    r.last_values = {**(r.last_values or {}), **appended.last_values}
+    new_keys = set(appended.last_values) - set(r.keys or [])
     if new_keys:
         r.keys = sorted(set(r.keys or []) | new_keys)
-    problem = skipped_keys_problem(columns.skipped_keys)
-    if problem:
-        problems.append(problem)
+    if appended.problem:
+        problems.append(appended.problem)
 
 
 def _apply_status(r: Result, status: protocol.JobStatus) -> bool:

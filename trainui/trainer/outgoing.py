@@ -223,7 +223,9 @@ class Outgoing:
         batch.body["status"], batch.status_signature = status, signature
 
     def _add_snapshots(self, batch: Batch) -> None:
-        snapshots = list_snapshots(self.out)
+        found = protocol.list_snapshots(self.out)
+        snapshots = None if found is None else [{"name": name, "iteration": iteration, "size": size, "mtime": mtime}
+                                                for name, iteration, size, mtime in found]
         if snapshots is not None and snapshots != self._snapshots_sent:
             batch.body["snapshots"], batch.snapshots = snapshots, snapshots
 
@@ -303,27 +305,6 @@ def run_description(out: str, state: UploadState, host: str) -> dict:
     """The body of ``POST /runs`` for this directory."""
     return {"project": state.project, "run_uid": state.run_uid, "name": os.path.basename(out.rstrip(os.sep)),
             "host": host, "path": out}
-
-
-def list_snapshots(out: str) -> list[dict] | None:
-    """Snapshot records (name, iteration, size, mtime), sorted by name; None when unlistable."""
-    try:
-        entries = list(os.scandir(out))
-    except OSError:
-        return None
-    found = []
-    for entry in entries:
-        match = protocol.SNAPSHOT_PATTERN.match(entry.name)
-        if not match or len(match.group(1)) > 18:
-            continue
-        try:
-            if entry.is_file():
-                st = entry.stat()
-                found.append({"name": entry.name, "iteration": int(match.group(1)), "size": st.st_size,
-                              "mtime": st.st_mtime})
-        except OSError:
-            continue
-    return sorted(found, key=lambda s: s["name"])
 
 
 def _signature(path: str) -> tuple | None:

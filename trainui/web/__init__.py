@@ -6,7 +6,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from ..config import ServerConfig
-from ..store.database import Database
+from ..store import Database, Store
 from .api.runs import long_poll_slots
 from .api.stream import stream_slots
 from .auth import install_auth
@@ -30,7 +30,7 @@ def create_app(config: ServerConfig, db: Database) -> Flask:
     app = Flask(__name__, static_folder=None)
     app.url_map.converters["id"] = IdConverter
     app.config["TRAINUI"] = config
-    app.extensions["trainui.db"] = db
+    app.extensions["trainui.store"] = Store(db)
     app.extensions["trainui.long_polls"] = long_poll_slots(config.threads)
     app.extensions["trainui.streams"] = stream_slots(config.threads)
     app.json.sort_keys = False

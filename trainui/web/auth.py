@@ -27,7 +27,7 @@ import time
 
 from flask import Flask, g, request
 
-from ..store.tokens import Principal, authenticate, digest
+from ..store import Principal, token_digest
 from .responses import error_response
 
 COOKIE = "trainui_token"  # + "_<port>": see above
@@ -49,14 +49,14 @@ ROLE_PERMISSIONS = {
 
 
 def install_auth(app: Flask, server_token: str | None) -> None:
-    db = app.extensions["trainui.db"]
+    store = app.extensions["trainui.store"]
     cache = _PrincipalCache()
     open_without_token = server_token is None  # loopback, no --token: the machine's own user
 
     def principal_of(token: str) -> Principal | None:
         if server_token and hmac.compare_digest(token.encode(), server_token.encode()):
             return ADMIN
-        return cache.get(token, lambda: _lookup(db, token))
+        return cache.get(token, lambda: store.tokens.authenticate(token))
 
     @app.before_request
     def identify():
@@ -120,11 +120,6 @@ def cookie_name() -> str:
     return f"{COOKIE}_{port.group(1) if port else ('443' if request.is_secure else '80')}"
 
 
-def _lookup(db, token: str) -> Principal | None:
-    with db.session() as session:
-        return authenticate(session, token)
-
-
 def _unauthorized(message: str):
     if request.path.startswith("/api/"):
         return error_response(401, "unauthorized", message)
@@ -140,7 +135,7 @@ class _PrincipalCache:
         self._lock = threading.Lock()
 
     def get(self, token: str, load) -> Principal | None:
-        key, now = digest(token), time.monotonic()
+        key, now = token_digest(token), time.monotonic()
         with self._lock:
             hit = self._entries.get(key)
         if hit is not None and now - hit[0] < CACHE_SECONDS:

@@ -1,4 +1,5 @@
-"""Every error becomes JSON of one shape under /api; the status code comes from the error type."""
+"""Every error becomes JSON of one shape under /api; the status code comes from the error type: the
+store's errors are mapped to HTTP here, in one place, and the web's own refusals carry theirs."""
 from __future__ import annotations
 
 import logging
@@ -7,7 +8,7 @@ from flask import Flask, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from ..store.errors import Conflict, Invalid, NotAllowed, NotFound, SchemaOutOfDate, StoreError
+from ..store import Conflict, Invalid, NotAllowed, NotFound, SchemaOutOfDate, StoreError
 from .pages import app_page
 from .responses import error_response
 
@@ -18,29 +19,30 @@ HTTP_NAMES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "m
               409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "unprocessable"}
 
 
-class BadRequest(StoreError):
+class HTTPError(Exception):
+    """A request refused by the web layer itself, before the store is asked; not a store error."""
+
+    status, code = 400, "bad_request"
+
+
+class BadRequest(HTTPError):
     """A request the API cannot parse (wrong query parameter, body that is not a JSON object)."""
 
-    code = "bad_request"
 
-
-class Forbidden(StoreError):
+class Forbidden(HTTPError):
     """The request's token may not do this (a viewer posting, a job token outside its project)."""
 
-    code = "forbidden"
-
-
-class TooLarge(StoreError):
-    code = "too_large"
-
-
-STATUS_OF.update({BadRequest: 400, Forbidden: 403, TooLarge: 413})
+    status, code = 403, "forbidden"
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StoreError)
     def store_error(error: StoreError):
         return error_response(STATUS_OF.get(type(error), 400), error.code, str(error))
+
+    @app.errorhandler(HTTPError)
+    def refused(error: HTTPError):
+        return error_response(error.status, error.code, str(error))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -10,7 +10,7 @@ import logging
 import orjson
 from flask import Response
 
-from ..store.values import servable
+from ..store import values
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 log = logging.getLogger("trainui.web")
@@ -21,7 +21,7 @@ def json_response(payload, status: int = 200) -> Response:
         body = orjson.dumps(payload, option=_OPTIONS)
     except TypeError as error:
         log.warning("an answer held a stored value JSON cannot carry as it is (%s); sent repaired", error)
-        body = orjson.dumps(servable(payload), option=_OPTIONS)
+        body = orjson.dumps(values.servable(payload), option=_OPTIONS)
     return Response(body, status=status, mimetype="application/json")
 
 

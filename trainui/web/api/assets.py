@@ -16,10 +16,9 @@ import os
 
 from flask import request, send_file
 
-from ...store import files
 from ..responses import json_response
 from . import api
-from .params import db
+from .params import store
 
 RASTER_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/avif"}
 SVG = "image/svg+xml"
@@ -28,14 +27,12 @@ INERT = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 @api.get("/results/<id:result_id>/assets")
 def list_assets(result_id: int):
-    with db().session() as s:
-        return json_response({"assets": files.list_assets(s, result_id, request.args.get("tag"))})
+    return json_response({"assets": store().files.assets(result_id, request.args.get("tag"))})
 
 
 @api.get("/assets/<id:asset_id>/file")
 def asset_file(asset_id: int):
-    with db().session() as s:
-        found = files.asset_file(s, asset_id)
+    found = store().files.asset(asset_id)
     if isinstance(found, bytes):  # uploaded by a remote job (a PNG, checked then): kept in the database
         return inert(send_file(io.BytesIO(found), mimetype="image/png", conditional=False, max_age=3600))
     kind = mimetypes.guess_type(found)[0] or ""

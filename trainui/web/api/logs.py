@@ -10,13 +10,11 @@ import hashlib
 
 from flask import Response, request
 
-from ...store.errors import NotFound
-from ...store.logs import read_logs
-from ...store.results import get_result
+from ...store import NotFound
 from ..errors import BadRequest
 from ..responses import json_response
 from . import api
-from .params import db, float_arg, int_arg
+from .params import float_arg, int_arg, store
 
 DEFAULT_MAX_POINTS = 1000
 MAX_MAX_POINTS = 100_000
@@ -25,17 +23,9 @@ MAX_BATCH_RESULTS = 500
 
 def _versions(result_ids: list[int]) -> list[str]:
     """Each result's identity, entry count and log generation ("-": no such result), in one session."""
-    out = []
-    with db().session() as s:
-        for result_id in result_ids:
-            try:
-                result = get_result(s, result_id)
-            except NotFound:
-                out.append("-")
-            else:
-                # created_at too: SQLite may give a deleted result's id to a new one
-                out.append(f"{result_id}:{result['created_at']}:{result['entry_count']}:{result['log_generation']}")
-    return out
+    # created_at too: SQLite may give a deleted result's id to a new one
+    return [f"{result_id}:{result['created_at']}:{result['entry_count']}:{result['log_generation']}"
+            if result is not None else "-" for result_id, result in zip(result_ids, store().results.versions(result_ids))]
 
 
 def _etag(result_ids: list[int]) -> tuple[str, Response | None]:
@@ -73,7 +63,7 @@ def get_logs(result_id: int):
     etag, not_modified = _etag([result_id]) if not since else (None, None)
     if not_modified:
         return not_modified
-    return _revalidate(json_response(read_logs(db(), result_id, keys, since=since, **query)), etag)
+    return _revalidate(json_response(store().series.read(result_id, keys, since=since, **query)), etag)
 
 
 def _parse_batch(text: str | None) -> list[tuple[int, int]]:
@@ -110,7 +100,7 @@ def get_logs_batch():
     answers, missing = {}, []
     for result_id, since in pairs:
         try:
-            answer = read_logs(db(), result_id, keys, since=since, **query)
+            answer = store().series.read(result_id, keys, since=since, **query)
         except NotFound:
             missing.append(result_id)
             continue

@@ -9,8 +9,9 @@ from ...store import values
 from ..errors import BadRequest
 
 
-def db():
-    return current_app.extensions["trainui.db"]
+def store():
+    """The app's store: every call on it is one transaction of its own."""
+    return current_app.extensions["trainui.store"]
 
 
 def json_body(as_files: tuple[str, ...] = ()) -> dict:

@@ -8,17 +8,12 @@ import time
 from flask import current_app, g, request
 
 from ... import protocol
-from ...store import runs as store
-from ...store.changes import COMMAND
-from ...store.errors import Conflict
-from ...store.files import add_uploaded_asset
-from ...store.projects import get_project
-from ...store.results import get_result
+from ...store import COMMAND, Conflict
 from ..auth import may_touch_project
 from ..errors import BadRequest, Forbidden
 from ..responses import json_response
 from . import api
-from .params import db, float_arg, int_arg, json_body
+from .params import float_arg, int_arg, json_body, store
 from .uploads import parse_batch
 
 MAX_WAIT = 30.0
@@ -36,24 +31,22 @@ def create_run():
     body = json_body()
     principal = g.principal
     if principal.role == "job":
-        with db().session() as s:
-            own = get_project(s, principal.project_id)["name"]
+        own = store().projects.get(principal.project_id)["name"]
         if body.get("project") != own:
             raise Forbidden("a job token creates runs in its own project only")
     for field in ("name", "host", "path"):
         if body.get(field) is not None and not isinstance(body[field], str):
             raise BadRequest(f"'{field}' must be a string")
-    with db().session(write=True) as s:
-        result, created = store.open_run(s, body.get("project"), body.get("run_uid"), body.get("name"),
-                                         body.get("host") or "", body.get("path") or "",
-                                         create_project=principal.role != "job")
+    result, created = store().runs.open(body.get("project"), body.get("run_uid"), body.get("name"),
+                                        body.get("host") or "", body.get("path") or "",
+                                        create_project=principal.role != "job")
     return json_response({"result": result}, 201 if created else 200)
 
 
 @api.post("/results/<id:result_id>/batches")
 def post_batch(result_id: int):
     _run_for_upload(result_id)  # (the body's size is checked before: web.limits)
-    outcome = store.upload_batch(db(), result_id, parse_batch(json_body(as_files=AS_FILES)))
+    outcome = store().runs.upload(result_id, parse_batch(json_body(as_files=AS_FILES)))
     if outcome["gap"]:
         return json_response({"error": "gap", "entry_count": outcome["entry_count"],
                               "message": f"the server holds {outcome['entry_count']} entries of this run: "
@@ -76,8 +69,7 @@ def post_asset(result_id: int):
                                   iteration=int_arg("iteration", None, -protocol.INT64_MAX, protocol.INT64_MAX),
                                   epoch=int_arg("epoch", None, -protocol.INT64_MAX, protocol.INT64_MAX),
                                   created_at=time.time()).to_json()
-    with db().session(write=True) as s:
-        asset = add_uploaded_asset(s, result_id, record, data)
+    asset = store().files.add_uploaded_asset(result_id, record, data)
     return json_response({"asset": asset}, 201)
 
 
@@ -87,10 +79,9 @@ def pending_commands(result_id: int):
     When too many polls wait already, the answer comes at once with ``retry_after``."""
     _run_for_upload(result_id)
     wait = min(MAX_WAIT, max(0.0, float_arg("wait") or 0.0))
-    changes = db().changes
+    changes = store().changes
     cursor = changes.cursor
-    with db().session() as s:
-        records = store.pending_records(s, result_id)
+    records = store().runs.pending(result_id)
     if records or wait == 0:
         return json_response({"commands": records})
     slots = current_app.extensions["trainui.long_polls"]
@@ -108,16 +99,14 @@ def pending_commands(result_id: int):
                     and not any(n.kind == COMMAND and n.result_id == result_id for n in notices)):
                 continue
             asked_at = time.monotonic()
-            with db().session() as s:
-                records = store.pending_records(s, result_id)
+            records = store().runs.pending(result_id)
     finally:
         slots.release()
     return json_response({"commands": records})
 
 
 def _run_for_upload(result_id: int) -> dict:
-    with db().session() as s:
-        result = get_result(s, result_id)
+    result = store().results.get(result_id)
     if not may_touch_project(result["project_id"]):
         raise Forbidden("a job token works only on runs of its own project")
     if result["source"] != "http":

@@ -22,12 +22,11 @@ import time
 import orjson
 from flask import Response, current_app, request, stream_with_context
 
-from ...store import events as store
-from ...store.changes import Notice
+from ...store import Notice
 from ..errors import BadRequest
 from ..responses import error_response
 from . import api
-from .params import db, int_arg
+from .params import int_arg, store
 
 LOOK_BACK = 5.0  # seconds before the cursor looked at again on every pass
 HEARTBEAT = 10.0
@@ -45,9 +44,8 @@ def stream():
     if (project_id is None) == (result_id is None):
         raise BadRequest("give exactly one of 'project' or 'result'")
     cursor = _cursor(request.headers.get("Last-Event-ID") or request.args.get("since"))
-    database = db()
-    with database.session() as s:  # a scope that does not exist is a 404 now, not an empty stream
-        store.check_scope(s, project_id, result_id)
+    the_store = store()
+    the_store.events.check_scope(project_id, result_id)  # a scope that does not exist is a 404 now, not an empty stream
     slots = current_app.extensions["trainui.streams"]
     if not slots.acquire(blocking=False):
         response = error_response(503, "busy", "too many open streams; poll instead")
@@ -57,7 +55,7 @@ def stream():
     def events():
         try:
             yield "retry: 2000\n\n"
-            yield from _follow(database, project_id, result_id, cursor)
+            yield from _follow(the_store, project_id, result_id, cursor)
         finally:
             slots.release()
     response = Response(stream_with_context(events()), mimetype="text/event-stream")
@@ -66,14 +64,13 @@ def stream():
     return response
 
 
-def _follow(database, project_id: int | None, result_id: int | None, cursor: float):
-    notice_cursor = database.changes.cursor
+def _follow(the_store, project_id: int | None, result_id: int | None, cursor: float):
+    notice_cursor = the_store.changes.cursor
     seen: dict[tuple, tuple] = {}
     ends, last_sent = time.monotonic() + LIFETIME, time.monotonic()
-    while time.monotonic() < ends and not database.changes.closed:  # closed: the server is stopping
+    while time.monotonic() < ends and not the_store.changes.closed:  # closed: the server is stopping
         now = time.time()
-        with database.session() as s:
-            changes = store.changes_since(s, cursor - LOOK_BACK, project_id, result_id)
+        changes = the_store.events.since(cursor - LOOK_BACK, project_id, result_id)
         out = []
         for kind, key, state, payload in changes:
             if seen.get((kind, key)) != state:
@@ -88,17 +85,17 @@ def _follow(database, project_id: int | None, result_id: int | None, cursor: flo
             last_sent = time.monotonic()
         if len(seen) > 20_000:
             seen.clear()
-        notice_cursor = _wait_for_news(database, notice_cursor, project_id, result_id)
+        notice_cursor = _wait_for_news(the_store, notice_cursor, project_id, result_id)
 
 
-def _wait_for_news(database, notice_cursor: int, project_id, result_id) -> int:
+def _wait_for_news(the_store, notice_cursor: int, project_id, result_id) -> int:
     """Until a notice about the watched scope arrives, or MAX_WAIT passes."""
     deadline = time.monotonic() + MAX_WAIT
     while True:
         remaining = deadline - time.monotonic()
-        if remaining <= 0 or database.changes.closed:
+        if remaining <= 0 or the_store.changes.closed:
             return notice_cursor
-        notice_cursor, notices = database.changes.wait(notice_cursor, remaining)
+        notice_cursor, notices = the_store.changes.wait(notice_cursor, remaining)
         if notices is None or any(_concerns(n, project_id, result_id) for n in notices):
             return notice_cursor
 

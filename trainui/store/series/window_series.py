@@ -12,12 +12,12 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..models import MetricBlock
 from .block_reads import (INDEX_DTYPE, RANGE_CHUNK, VALUE_DTYPE, block_holding, block_ranges_outside, decode_blocks,
                           in_block_ranges, read_groups, stored_segments)
 from .block_summary import BLOCK_SIZE, GROUP_BLOCKS, SEGMENT_SIZE, UNIT_DTYPE, segment_units, summarize
 from .downsample import exact_answer, grouped_extremes, groups_by_count, spread
 from .entry_window import EntryWindow, XValues
-from .models import MetricBlock
 
 NO_UNITS = np.empty(0, UNIT_DTYPE)
 

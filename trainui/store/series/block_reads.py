@@ -6,9 +6,9 @@ import numpy as np
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from ..models import MetricBlock
 from .block_summary import BLOCK_SIZE, GROUP_BLOCKS, group_units
-from .models import MetricBlock
-from .series_cache import CachedSeries, SeriesCache
+from .cache import CachedSeries, SeriesCache
 
 INDEX_DTYPE = np.dtype("<i8")
 VALUE_DTYPE = np.dtype("<f8")

@@ -16,11 +16,11 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ..models import MetricBlock
 from .block_reads import (INDEX_DTYPE, RANGE_CHUNK, VALUE_DTYPE, block_ranges_outside, block_values, decode_blocks,
                           in_block_ranges, read_groups, read_series_cached, values_at)
 from .block_summary import BLOCK_SIZE, GROUP_BLOCKS
-from .models import MetricBlock
-from .series_cache import SeriesCache
+from .cache import SeriesCache
 
 NO_ENTRIES = np.empty(0, INDEX_DTYPE)
 WHOLE_X_ENTRIES = 4 * GROUP_BLOCKS * BLOCK_SIZE  # up to 262,144 entries (4 MB): x decoded whole, cached

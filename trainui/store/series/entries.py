@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .values import text_problem
+from ..values import text_problem
 
 MAX_KEY_CHARS = 255  # the width of metric_blocks.key
 

@@ -1,23 +1,47 @@
-"""Metric series stored as packed blocks of (entry index, value) per key.
+"""The series' write side: log entries become points appended to packed blocks of (entry index,
+value) per key.
 
 A block holds up to BLOCK_SIZE points. Appending touches only the last block of each key, so
 adding one point costs O(1) regardless of the series length. Each block keeps summaries of its
 points (extremes, per-segment extremes: block_summary), from which charts of any window are
-drawn without decoding the series.
+drawn without decoding the series (the read side: read.py).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
-from .block_reads import INDEX_DTYPE, VALUE_DTYPE, read_entry_range
+from ..models import MetricBlock
+from .block_reads import INDEX_DTYPE, VALUE_DTYPE
 from .block_summary import BLOCK_SIZE, GROUP_BLOCKS, block_summary_columns, group_summary
-from .downsample import exact_answer
-from .entry_window import find_window
-from .models import MetricBlock
-from .series_cache import SeriesCache
-from .window_series import window_answer
+from .entries import shown_value, skipped_keys_problem, to_columns
+
+
+@dataclass
+class Appended:
+    """What appending entries changed, for the result row that sums the series up."""
+
+    count: int  # entries consumed (non-objects included: they keep their index)
+    last_values: dict  # each key that got points -> its last value, as JSON shows it
+    problem: str | None  # keys that could not be stored, named; None when every key was
+
+
+def append_entries(session: Session, result_id: int, entries: list, first_index: int) -> Appended:
+    """The write entry point: a result's next log entries, numbered from ``first_index``, stored
+    as points of every numeric key (whatever else a job wrote is counted, never an exception)."""
+    columns = to_columns(entries, first_index)
+    append_points(session, result_id, columns.points)
+    # a diverged run says so ("NaN") instead of showing null
+    last = {key: shown_value(values[-1]) for key, (_, values) in columns.points.items()}
+    return Appended(columns.count, last, skipped_keys_problem(columns.skipped_keys))
+
+
+def delete_series(session: Session, result_id: int) -> None:
+    """Every point of a result: its log was replaced and is read again from the start."""
+    session.execute(delete(MetricBlock).where(MetricBlock.result_id == result_id))
 
 
 def append_points(session: Session, result_id: int, columns: dict[str, tuple[list[int], list[float]]]) -> None:
@@ -117,52 +141,3 @@ def _extremes(indices: np.ndarray, values: np.ndarray) -> dict:
 def _storable(value: float) -> float | None:
     """Databases differ on storing infinities; a block whose extreme is infinite is read in full."""
     return float(value) if np.isfinite(value) else None
-
-
-def delete_points(session: Session, result_id: int) -> None:
-    session.execute(delete(MetricBlock).where(MetricBlock.result_id == result_id))
-
-
-def series_against(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray]
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Pair a y series with the x values logged in the same entries (entries lacking either are dropped)."""
-    x_idx, x_val = x
-    y_idx, y_val = y
-    if len(x_idx) == len(y_idx) and np.array_equal(x_idx, y_idx):
-        return x_val, y_val
-    if not len(x_idx) or not len(y_idx):
-        return np.empty(0, VALUE_DTYPE), np.empty(0, VALUE_DTYPE)
-    pos = np.searchsorted(x_idx, y_idx)
-    pos_clipped = np.minimum(pos, len(x_idx) - 1)
-    found = x_idx[pos_clipped] == y_idx
-    return x_val[pos_clipped[found]], y_val[found]
-
-
-def query_series(session: Session, cache: SeriesCache, result: dict, keys: list[str], x_key: str,
-                 max_points: int, x_min: float | None = None, x_max: float | None = None, since: int = 0) -> dict:
-    """The series of ``keys`` against ``x_key``, each cut to at most ``max_points`` points.
-
-    With ``since``, only entries from that index on (a live chart's increment: a block or two).
-    Otherwise the entries with x in [x_min, x_max] (the whole series without a range) are found
-    from the x key's block summaries, and each key's chart is drawn from its own summaries over
-    those entries (window_series), decoding only what the range cuts.
-    """
-    if since:
-        return _increments(session, result["id"], keys, x_key, max_points, x_min, x_max, since)
-    window, x = find_window(session, cache, result, x_key, x_min, x_max)
-    return {key: window_answer(session, result["id"], key, window, x, max_points) for key in keys}
-
-
-def _increments(session: Session, result_id: int, keys: list[str], x_key: str, max_points: int,
-                x_min: float | None, x_max: float | None, since: int) -> dict:
-    x_series = read_entry_range(session, result_id, x_key, since)
-    out = {}
-    for key in keys:
-        xs, ys = series_against(x_series, read_entry_range(session, result_id, key, since))
-        keep = ~np.isnan(xs)
-        if x_min is not None:
-            keep &= xs >= x_min
-        if x_max is not None:
-            keep &= xs <= x_max
-        out[key] = exact_answer(xs[keep], ys[keep], max_points)
-    return out
