@@ -88,7 +88,7 @@ def db_upgrade(db_url, revision):
         url = load_config(db_url=db_url).db_url
         store = Store(Database(url, create_folder=url == default_database_url()))
         store.schema.upgrade(revision)
-        click.echo(f"database at revision {store.schema.status()['current']}")
+        click.echo(f"database at revision {store.schema.revision()}")
     except StoreError as error:
         raise UserError(str(error)) from None
 

@@ -1,5 +1,8 @@
 """The store's front door: the one object web, ingestion and the CLI call.
 
+The series engine (numpy) and the writers behind it are imported on first use: a command that
+reads no series (``project list``, ``token create``) starts without them.
+
 Every public call owns its session: it opens one, commits on success, rolls back on error and
 closes it, so one call is one transaction and no session or ORM object leaves the store. The
 parts are grouped by what they hold and only delegate to the modules that hold the queries,
@@ -8,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import commands, events, files, ingest, projects, results, runs, schema, series, tokens
+from . import commands, events, files, projects, results, schema, tokens
 from .batch import Applied, Position, ResultBatch
 from .database import Database
 from .leases import Leases, leases_for
@@ -52,6 +55,8 @@ class Projects(_Part):
     def create_remote(self, name: str) -> tuple[dict, bool]:
         """A project for runs that ship over HTTP only (no directory); one of that name (of either
         kind) is reused, and the flag says whether it was created."""
+        from . import runs
+
         def find_or_create(session):
             known = {p["name"]: p for p in projects.list_projects(session)}
             if isinstance(name, str) and name.strip() in known:
@@ -125,16 +130,20 @@ class Runs(_Part):
              create_project: bool = True) -> tuple[dict, bool]:
         """The run ``run_uid`` of ``project`` (created, with the project unless told not to) and
         whether it was created."""
+        from . import runs
         return self._write(runs.open_run, project, run_uid, name, host, path, create_project)
 
     def upload(self, result_id: int, batch_fields: dict) -> dict:
+        from . import runs
         return runs.upload_batch(self._db, result_id, batch_fields)
 
     def pending(self, result_id: int) -> list[dict]:
         """The command records a job has yet to answer."""
+        from . import runs
         return self._read(runs.pending_records, result_id)
 
     def end_silent(self, watching_since: float = 0.0) -> int:
+        from . import runs
         return runs.end_silent_runs(self._db, watching_since)
 
 
@@ -173,6 +182,7 @@ class Series(_Part):
     def read(self, result_id: int, keys: list[str], x_key: str = "iteration", max_points: int = 1000,
              x_min: float | None = None, x_max: float | None = None, since: int = 0) -> dict:
         """A result's series as a chart asks for them (see ``series.read_series``), in one read session."""
+        from . import series
         with self._db.session() as session:
             result = results.get_result(session, result_id)
             return series.read_series(session, self._db.series_cache, result, keys, x_key, max_points,
@@ -184,9 +194,11 @@ class Apply(_Part):
     there outside any transaction, and hands back one batch that is applied once."""
 
     def position(self, project_id: int, path: str) -> Position:
+        from . import ingest
         return ingest.position(self._db, project_id, path)
 
     def batch(self, batch: ResultBatch) -> Applied:
+        from . import ingest
         return ingest.apply_batch(self._db, batch)
 
 
@@ -213,6 +225,10 @@ class Schema(_Part):
     def upgrade(self, revision: str = "head") -> None:
         from . import migrate
         migrate.upgrade(self._db, revision)
+
+    def revision(self) -> str | None:
+        """The database's schema revision (None: no trainui schema), read without alembic."""
+        return schema.current_revision(self._db)
 
     def status(self) -> dict:
         """The database's url (no password), current and head revisions, and whether it is up to date."""
