@@ -119,7 +119,8 @@ def main() -> None:
               f"worst {ms(max(alone))} (n={len(alone)})")
         print(f"{options.runs} live runs, entry -> API, with hostile results: median {ms(statistics.median(beside))}, "
               f"worst {ms(max(beside))} (n={len(beside)})")
-        print(f"ratio of medians (with / alone): {ratio:.2f}x   (target: within 2x)  {'ok' if ratio <= 2 else 'MISSED'}")
+        print(f"ratio of medians (with / alone): {ratio:.2f}x   (target: within 2x)  "
+              f"{'ok' if ratio <= 2 else 'MISSED'}")
         print(f"server peak resident memory (VmHWM): {rss:.0f} MB, {rss_alone:.0f} MB before the hostile results "
               f"(target: < 300 MB)  "
               f"{'ok' if rss < 300 else 'MISSED'}")

@@ -90,7 +90,7 @@ def test_a_body_the_document_forbids_is_refused_naming_the_field(app, project, m
 
 @pytest.mark.parametrize("query, named", [
     ("logs?results=", "'results'"), ("logs", "'results'"), ("logs?results=1,,2", "'results'"),
-    ("logs?results={result}&max_points=", "'max_points'"), ("logs?results={result}&x_min=soon", "'x_min'"),
+    ("logs?results={result}&max_points=1.5", "'max_points'"), ("logs?results={result}&x_min=soon", "'x_min'"),
     ("projects/{project}/results?include_unregistered=null", "'include_unregistered'"),
     ("results/{result}/logs?since=-1", "'since'"),
 ])
@@ -107,7 +107,7 @@ def test_what_the_document_allows_is_taken(app, project):
         code, body = app.api("GET", f"projects/{project_id}/results?include_unregistered={flag}")
         assert code == 200 and [r["id"] for r in body["results"]] == [result_id], body
     assert app.api("GET", f"projects/{project_id}/results?include_unregistered=0")[1]["results"] == []
-    code, body = app.api("GET", f"logs?results={result_id}:0&keys=loss&max_points=2")
+    code, body = app.api("GET", f"logs?results={result_id}:0&keys=loss&max_points=2&x_min=&x_max=")  # empty: absent
     assert code == 200 and body["results"][str(result_id)]["series"]["loss"]["y"] == [1.0], body
     code, body = app.api("POST", "runs", json={"project": "remote", "run_uid": "abcdefgh", "name": "", "host": None})
     assert code == 201, body

@@ -16,7 +16,8 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-ERROR = {"default": {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+ERROR = {"default": {"description": "error",
+                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
 
 
 def _ok(schema: dict, code: str = "200") -> dict:
@@ -28,10 +29,12 @@ def _id(name: str) -> dict:
             "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}  # (web.IdConverter)
 
 
-def _q(name: str, schema: dict, description: str = "") -> dict:
+def _q(name: str, schema: dict, description: str = "", required: bool = False) -> dict:
     if schema.get("type") == "string" and "pattern" not in schema:
         schema = {**schema, "pattern": NO_NUL}  # (web.api.params.reject_nul_in_query)
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+    # an optional parameter given empty (`?x_min=`) is taken as absent, as the API always has
+    return {"name": name, "in": "query", "required": required, "allowEmptyValue": not required, "schema": schema,
+            "description": description}
 
 
 def _body(schema: dict) -> dict:
@@ -99,8 +102,8 @@ SCHEMAS = {
                                          "type": "string", "enum": ["NaN", "Infinity", "-Infinity"]}}}}}},
     "Schedule": _fields(("key", "value"), key={"type": "string", "enum": ["iteration", "epoch"]},
                         value={"type": "integer", "minimum": 0, "maximum": INT64_MAX}),
-    "Value": {"description": "a value trainui stores and serves back: text without NUL characters, a number "
-                             "from -2^63 to 2^64-1, true, false, null, or arrays and objects of them (at most 64 levels)",
+    "Value": {"description": "a value trainui stores and serves back: text without NUL characters, a number from "
+                             "-2^63 to 2^64-1, true, false, null, or arrays and objects of them (at most 64 levels)",
               "anyOf": [TEXT, {"type": "number", "minimum": -2**63, "maximum": 2**64 - 1},
                         {"type": "boolean", "nullable": True},
                         {"type": "array", "items": {"$ref": "#/components/schemas/Value"}},
@@ -124,7 +127,8 @@ SCHEMAS = {
                    "their defaults)", "required": ["status"],
                    "properties": {"status": {"type": "string", "enum": list(protocol.JOB_STATUSES)}}},
         "snapshots": {"type": "array", "items": _fields(
-            ("name", "iteration"), name={"type": "string", "maxLength": 1024, "pattern": protocol.SNAPSHOT_PATTERN.pattern},
+            ("name", "iteration"),
+            name={"type": "string", "maxLength": 1024, "pattern": protocol.SNAPSHOT_PATTERN.pattern},
             iteration=INT64, size=INT64, mtime={"type": "number"})},
         "answers": {"type": "array", "items": {"type": "object", "description": "a command outbox answer",
                                                 "required": ["uid", "status"], "properties": {
@@ -146,7 +150,8 @@ PATHS = {
         "post": {"summary": "Register a project directory",
                  "requestBody": _body(_fields(("path",), path={**NAME, "maxLength": 4096, "description": "a folder "
                                               "on the server's machine: not blank, without NUL characters"},
-                                              name={"anyOf": [NAME, {"type": "string", "maxLength": 0, "nullable": True}],
+                                              name={"anyOf": [NAME, {"type": "string", "maxLength": 0,
+                                                                     "nullable": True}],
                                                     "description": "a name, or empty or null: the folder's name"})),
                  "responses": _ok(_obj(project=_ref("Project")), "201")}},
     "/projects/{project_id}": {
@@ -180,9 +185,9 @@ PATHS = {
                                       series={"type": "object", "additionalProperties": _ref("Series")}))}},
     "/logs": {
         "get": {"summary": "Metric series of several results in one request (a page charting many live runs)",
-                "parameters": [{**_q("results", {"type": "string", "pattern": BATCH_RESULTS},
-                                     "comma-separated result ids, each optionally with ':<cursor>' of a previous "
-                                     "answer, e.g. 12,13:340 (at most 500)"), "required": True},
+                "parameters": [_q("results", {"type": "string", "pattern": BATCH_RESULTS},
+                                  "comma-separated result ids, each optionally with ':<cursor>' of a previous "
+                                  "answer, e.g. 12,13:340 (at most 500)", required=True),
                                _q("keys", {"type": "string"}, "comma-separated keys; default all"),
                                _q("x", {"type": "string"}, "numeric x key; default iteration"),
                                _q("max_points", {"type": "integer", "minimum": 2, "maximum": 100000}),
@@ -211,9 +216,9 @@ PATHS = {
         "get": {"summary": "Images recorded by the job", "parameters": [_q("tag", {"type": "string"})],
                 "responses": _ok(_obj(assets={"type": "array", "items": _ref("Asset")}))},
         "post": {"summary": "Upload an image of a remote run (PNG; idempotent on tag and step)",
-                 "parameters": [{**_q("tag", {"type": "string", "pattern": NOT_BLANK, "description":
-                                                      "a tag: not blank (cut at 255 characters)"}), "required": True},
-                                {**_q("step", {**INT64, "minimum": 0}), "required": True},
+                 "parameters": [_q("tag", {"type": "string", "pattern": NOT_BLANK,
+                                           "description": "a tag: not blank (cut at 255 characters)"}, required=True),
+                                _q("step", {**INT64, "minimum": 0}, required=True),
                                 _q("iteration", INT64), _q("epoch", INT64)],
                  "requestBody": {"required": True, "content": {"image/png": {"schema": {"type": "string",
                                                                                       "format": "binary"}}}},
@@ -277,7 +282,8 @@ def _openapi_path(rule: str) -> str:
 
 REQUEST_SCHEMAS = {(path, method): operation["requestBody"]["content"]["application/json"]["schema"]
                    for path, item in PATHS.items() for method, operation in item.items()
-                   if isinstance(operation, dict) and "application/json" in operation.get("requestBody", {}).get("content", {})}
+                   if isinstance(operation, dict)
+                   and "application/json" in operation.get("requestBody", {}).get("content", {})}
 
 
 @api.get("/openapi.json")

@@ -19,12 +19,12 @@ def db():
     return current_app.extensions["trainui.db"]
 
 
-def json_body(as_files: tuple[str, ...] = ()) -> dict:
+def json_body(as_files: tuple[str, ...] = (), mismatch: type[Exception] = Invalid) -> dict:
     """The request's JSON object, every value in it one the store can hold and serve back (else a
     400 naming the field: store.values), and matching the body its route documents in the OpenAPI
-    document (else a 422 naming the field): the document is the one statement of what a body takes.
-    The members named in ``as_files`` are what a job's files hold (an upload's log, args, status,
-    answers): they are checked as the file reader checks them."""
+    document (else ``mismatch``, a 422, naming the field): the document is the one statement of what
+    a body takes. The members named in ``as_files`` are what a job's files hold (an upload's log,
+    args, status, answers): they are checked as the file reader checks them."""
     try:
         body = request.get_json(silent=True)
     except RecursionError:
@@ -41,7 +41,7 @@ def json_body(as_files: tuple[str, ...] = ()) -> dict:
     schema = openapi.request_schema(_documented_rule(), request.method)
     problem = schema and violation(body, schema, openapi.SCHEMAS)
     if problem:
-        raise Invalid(problem)
+        raise mismatch(problem)
     return body
 
 
@@ -58,13 +58,13 @@ def reject_nul_in_query() -> None:
 
 def check_documented_query() -> None:
     """Each query parameter the route documents is what the document says (type, range, pattern),
-    else a 400 naming it. An empty text counts as absent, as the handlers read it; an empty number
-    or boolean is no number or boolean."""
+    else a 400 naming it. An empty value counts as absent where the document allows it (as the
+    handlers read it)."""
     if request.url_rule is None:
         return
     for parameter in openapi.query_parameters(_documented_rule(), request.method):
         name, schema = parameter["name"], parameter["schema"]
-        given = [raw for raw in request.args.getlist(name) if raw != "" or schema["type"] != "string"]
+        given = [raw for raw in request.args.getlist(name) if raw != "" or not parameter.get("allowEmptyValue")]
         if not given and parameter.get("required"):
             raise BadRequest(f"'{name}' is required: {parameter.get('description') or schema.get('type')}")
         for raw in given:

@@ -12,8 +12,8 @@ from functools import lru_cache
 from typing import Any
 
 KEYWORDS = frozenset({"type", "nullable", "enum", "minLength", "maxLength", "pattern", "minimum", "maximum",
-                      "required", "properties", "patternProperties", "additionalProperties", "propertyNames", "items", "maxItems",
-                      "anyOf", "$ref", "description", "format"})
+                      "required", "properties", "patternProperties", "additionalProperties", "propertyNames",
+                      "items", "maxItems", "anyOf", "$ref", "description"})
 TYPES = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,), "object": (dict,),
          "array": (list,)}
 
@@ -29,7 +29,9 @@ def violation(value: Any, schema: dict, schemas: dict, field: str = "") -> str |
         if all(problems):
             # the option of the value's own type says best what is wrong (a number out of range)
             fitting = [p for o, p in zip(schema["anyOf"], problems) if _fits(value, _resolved(o, schemas).get("type"))]
-            return fitting[0] if len(fitting) == 1 else f"{_named(field)} is not {schema.get('description') or 'accepted'}"
+            if len(fitting) == 1:
+                return fitting[0]
+            return f"{_named(field)} is not {schema.get('description') or 'accepted'}"
         return None
     kind = schema.get("type")
     if kind and not _fits(value, kind):
@@ -75,7 +77,8 @@ def _object_violation(value: dict, schema: dict, schemas: dict, field: str) -> s
         unknown = sorted(name for name in value if name not in properties
                          and not any(_compiled(p).search(name) for p in patterns))
         if unknown:
-            return (f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} in {_named(field)}; "
+            names = ", ".join(map(repr, unknown))
+            return (f"unknown field{'s' if len(unknown) > 1 else ''} {names} in {_named(field)}; "
                     f"it takes {', '.join(map(repr, properties)) or 'no fields'}")
     for name, item in value.items():
         inner = f"{field}.{name}" if field else name
