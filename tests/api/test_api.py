@@ -111,7 +111,7 @@ ERROR_CASES = [
     ("POST", "projects", None, 400),
     ("POST", "projects", [1, 2], 400),
     ("POST", "projects", {"path": 5}, 422),
-    ("POST", "projects", {"path": "/definitely/not/here"}, 422),
+    ("POST", "projects", {"path": "/definitely/not/here"}, 404),  # names a folder that is not there
     ("POST", "projects", {"path": "/tmp/\u0000x"}, 400),  # found by the fuzzer: a NUL byte was a 500
     ("PATCH", "projects/1", {"name": "a\u0000b"}, 400),
     ("GET", "results/1/logs?keys=a%00b", None, 400),

@@ -85,4 +85,7 @@ def test_unknown_ids_are_404_and_a_missing_directory_is_refused(app, tmp_path):
     assert app.api("GET", "results/999")[0] == 404
     assert app.api("GET", "projects/999/results")[0] == 404
     status, body = app.api("POST", "projects", json={"path": str(tmp_path / "nowhere")})
-    assert status == 422 and "nowhere is not a directory" in body["message"], body
+    assert status == 404 and "nowhere is not a directory" in body["message"], body
+    (tmp_path / "a-file").write_text("")
+    status, body = app.api("POST", "projects", json={"path": str(tmp_path / "a-file")})
+    assert status == 422 and "a-file is not a directory" in body["message"], body

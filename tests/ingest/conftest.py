@@ -11,8 +11,11 @@ from trainui.store import projects as project_store
 
 
 @pytest.fixture
-def database(tmp_path):
-    db = Database(f"sqlite:///{tmp_path / 'trainui.db'}")
+def database(request, tmp_path):
+    """A fresh store (and so the `project` below) on SQLite; on SQLite and on PostgreSQL in a module
+    whose tests take `db_url` (tests/conftest.py), e.g. with ``pytestmark = pytest.mark.usefixtures("db_url")``."""
+    url = request.getfixturevalue("db_url") if "db_url" in request.fixturenames else f"sqlite:///{tmp_path / 'trainui.db'}"
+    db = Database(url)
     ensure_schema(db)
     yield db
     db.dispose()

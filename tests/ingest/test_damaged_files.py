@@ -10,20 +10,13 @@ import pytest
 
 from trainui import protocol
 from trainui.ingest.sync import sync_result
-from trainui.store import Database, Store
+from trainui.store import Store
 from trainui.store import commands as command_store
 from trainui.store import results as result_store
-from trainui.store.schema import ensure_schema
 from trainui.trainer.logfile import LogWriter
 
 
-@pytest.fixture
-def database(db_url):
-    """The ingest conftest's database (and so its `project`), here on SQLite and on PostgreSQL."""
-    db = Database(db_url)
-    ensure_schema(db)
-    yield db
-    db.dispose()
+pytestmark = pytest.mark.usefixtures("db_url")  # the conftest's database: on SQLite and on PostgreSQL
 
 
 def result(database, rid, detail=False):

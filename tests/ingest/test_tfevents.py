@@ -3,7 +3,6 @@
 SQLite and on PostgreSQL."""
 from __future__ import annotations
 
-import io
 import os
 import struct
 import subprocess
@@ -17,24 +16,17 @@ import pytest
 from trainui.ingest import tfevents
 from trainui.ingest.sync import sync_result
 from trainui.ingest.tfrecord import masked_crc
-from trainui.store import Database, Store
+from trainui.store import Store
 from trainui.store import commands as command_store
 from trainui.store import files as file_store
 from trainui.store import results as result_store
 from trainui.store.errors import Conflict
-from trainui.store.schema import ensure_schema
 
 SummaryWriter = pytest.importorskip("torch.utils.tensorboard").SummaryWriter
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def database(db_url):
-    """The ingest conftest's database (and so its `project`), here on SQLite and on PostgreSQL."""
-    db = Database(db_url)
-    ensure_schema(db)
-    yield db
-    db.dispose()
+pytestmark = pytest.mark.usefixtures("db_url")  # the conftest's database: on SQLite and on PostgreSQL
 
 
 def result(database, rid, detail=False):

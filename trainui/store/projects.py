@@ -52,7 +52,9 @@ def create_project(session: Session, path: str, name: str | None = None) -> dict
         is_dir = os.path.isdir(path)
     except (OSError, ValueError) as error:
         raise Invalid(f"'path' is not usable: {error}") from error
-    if not is_dir:
+    if not is_dir:  # nothing there is a reference to something missing (404); a file there is a wrong value
+        if not os.path.lexists(path):
+            raise NotFound(f"{path} is not a directory: nothing is there")
         raise Invalid(f"{path} is not a directory")
     problem = database_of(session).project_rules.problem(path)
     if problem:

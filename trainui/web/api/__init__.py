@@ -4,6 +4,7 @@ from flask import Blueprint
 api = Blueprint("api", __name__)
 
 from . import assets, commands, logs, openapi, projects, results, runs, stream  # noqa: E402,F401  (routes register on import)
-from .params import reject_nul_in_query  # noqa: E402
+from .params import check_documented_query, reject_nul_in_query  # noqa: E402
 
 api.before_request(reject_nul_in_query)
+api.before_request(check_documented_query)

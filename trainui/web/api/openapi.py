@@ -1,8 +1,13 @@
-"""The OpenAPI 3 description of the API, served at /api/v1/openapi.json."""
+"""The OpenAPI 3 description of the API, served at /api/v1/openapi.json. It is also the API's check
+of request bodies (params.json_body validates each against its route's schema here), so a field's
+type, length, pattern and the list of fields a body takes are written once, in this file."""
 from __future__ import annotations
+
+import re
 
 from flask import request
 
+from ... import protocol
 from ..responses import json_response
 from . import api
 
@@ -11,21 +16,51 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+ERROR = {"default": {"description": "error",
+                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+
+
 def _ok(schema: dict, code: str = "200") -> dict:
-    return {code: {"description": "OK", "content": {"application/json": {"schema": schema}}},
-            "default": {"description": "error", "content": {"application/json": {"schema": _ref("Error")}}}}
+    return {code: {"description": "OK", "content": {"application/json": {"schema": schema}}}, **ERROR}
 
 
 def _id(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}  # (web.IdConverter)
 
 
-def _q(name: str, schema: dict, description: str = "") -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+def _q(name: str, schema: dict, description: str = "", required: bool = False) -> dict:
+    if schema.get("type") == "string" and "pattern" not in schema:
+        schema = {**schema, "pattern": NO_NUL}  # (web.api.params.reject_nul_in_query)
+    # an optional parameter given empty (`?x_min=`) is taken as absent, as the API always has
+    return {"name": name, "in": "query", "required": required, "allowEmptyValue": not required, "schema": schema,
+            "description": description}
 
 
 def _body(schema: dict) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _fields(required: tuple = (), **props) -> dict:
+    """A request body's object: exactly these fields (an unknown one is refused: a typo is not ignored)."""
+    return {"type": "object", "additionalProperties": False, "properties": props,
+            **({"required": list(required)} if required else {})}
+
+
+INT64_MAX = 2**63 - 1
+NO_NUL = "^[^\\x00]*$"  # PostgreSQL stores no NUL character, and no file name holds one
+WHITESPACE = "\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"  # str.strip's
+TEXT = {"type": "string", "pattern": NO_NUL, "description": "text without NUL characters"}
+INT64 = {"type": "integer", "minimum": -INT64_MAX, "maximum": INT64_MAX}  # (protocol.is_int64)
+# an object of stored values: its keys hold no NUL character (patternProperties, which fuzzers
+# respect in nested objects where some ignore propertyNames)
+VALUES = {"type": "object", "patternProperties": {NO_NUL: {"$ref": "#/components/schemas/Value"}},
+          "additionalProperties": False}
+RESULT_ID, CURSOR = "[1-9][0-9]{0,17}", "[0-9]{1,18}"
+BATCH_RESULTS = f"^{RESULT_ID}(:{CURSOR})?(,{RESULT_ID}(:{CURSOR})?){{0,499}}$"
+NOT_BLANK = f"^[^\\x00]*[^{WHITESPACE}\\x00][^\\x00]*$"  # and no NUL
+NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": NOT_BLANK,
+        "description": "a name: 1 to 255 characters, not all blank, without NUL characters"}
 
 
 NULLABLE_NUMBER = {"type": "number", "nullable": True}
@@ -76,8 +111,14 @@ SCHEMAS = {
                       "properties": {"x": {"type": "array", "items": NULLABLE_NUMBER},
                                      "value": {"type": "array", "items": {
                                          "type": "string", "enum": ["NaN", "Infinity", "-Infinity"]}}}}}},
-    "Schedule": {"type": "object", "required": ["key", "value"], "properties": {
-        "key": {"type": "string", "enum": ["iteration", "epoch"]}, "value": {"type": "integer", "minimum": 0}}},
+    "Schedule": _fields(("key", "value"), key={"type": "string", "enum": ["iteration", "epoch"]},
+                        value={"type": "integer", "minimum": 0, "maximum": INT64_MAX}),
+    "Value": {"description": "a value trainui stores and serves back: text without NUL characters, a number from "
+                             "-2^63 to 2^64-1, true, false, null, or arrays and objects of them (at most 64 levels)",
+              "anyOf": [TEXT, {"type": "number", "minimum": -2**63, "maximum": 2**64 - 1},
+                        {"type": "boolean", "nullable": True},
+                        {"type": "array", "items": {"$ref": "#/components/schemas/Value"}},
+                        VALUES]},
     "Command": {"type": "object", "properties": {
         "id": {"type": "integer"}, "uid": {"type": "string"}, "name": {"type": "string"},
         "body": {"type": "object"}, "schedule": {"type": "object", "nullable": True},
@@ -90,14 +131,20 @@ SCHEMAS = {
         "schedule": {"type": "object", "nullable": True}, "created_at": {"type": "number"}}},
     "Batch": {"type": "object", "additionalProperties": False, "properties": {
         "log": {"type": "object", "required": ["first_entry", "entries"], "properties": {
-            "first_entry": {"type": "integer", "minimum": 0},
+            "first_entry": {"type": "integer", "minimum": 0, "maximum": INT64_MAX},
             "entries": {"type": "array", "items": {"type": "object"}, "maxItems": 100000}}},
         "args": {"type": "object"},
-        "status": {"type": "object", "description": "the job's status.json"},
-        "snapshots": {"type": "array", "items": {"type": "object", "required": ["name", "iteration"], "properties": {
-            "name": {"type": "string"}, "iteration": {"type": "integer"}, "size": {"type": "integer"},
-            "mtime": {"type": "number"}}}},
-        "answers": {"type": "array", "items": {"type": "object", "description": "a command outbox answer"}}}},
+        "status": {"type": "object", "description": "the job's status.json (fields of the wrong type are read as "
+                   "their defaults)", "required": ["status"],
+                   "properties": {"status": {"type": "string", "enum": list(protocol.JOB_STATUSES)}}},
+        "snapshots": {"type": "array", "items": _fields(
+            ("name", "iteration"),
+            name={"type": "string", "maxLength": 1024, "pattern": protocol.SNAPSHOT_PATTERN.pattern},
+            iteration=INT64, size=INT64, mtime={"type": "number"})},
+        "answers": {"type": "array", "items": {"type": "object", "description": "a command outbox answer",
+                                                "required": ["uid", "status"], "properties": {
+                                                    "uid": {"type": "string"},
+                                                    "status": {"type": "string", "enum": ["SUCCESS", "FAILURE"]}}}}}},
     "Asset": {"type": "object", "properties": {
         "id": {"type": "integer"}, "tag": {"type": "string"}, "step": {"type": "integer"},
         "iteration": {"type": "integer", "nullable": True}, "url": {"type": "string"}}},
@@ -112,24 +159,29 @@ PATHS = {
     "/projects": {
         "get": {"summary": "List projects", "responses": _ok(_obj(projects={"type": "array", "items": _ref("Project")}))},
         "post": {"summary": "Register a project directory",
-                 "requestBody": _body({"type": "object", "required": ["path"], "properties": {
-                     "path": {"type": "string"}, "name": {"type": "string"}}}),
+                 "requestBody": _body(_fields(("path",), path={**NAME, "maxLength": 4096, "description": "a folder "
+                                              "on the server's machine: not blank, without NUL characters"},
+                                              name={"anyOf": [NAME, {"type": "string", "maxLength": 0,
+                                                                     "nullable": True}],
+                                                    "description": "a name, or empty or null: the folder's name"})),
                  "responses": _ok(_obj(project=_ref("Project")), "201")}},
     "/projects/{project_id}": {
         "parameters": [_id("project_id")],
         "get": {"summary": "One project", "responses": _ok(_obj(project=_ref("Project")))},
-        "patch": {"summary": "Rename a project", "requestBody": _body(_obj(name={"type": "string"})),
+        "patch": {"summary": "Rename a project", "requestBody": _body(_fields(("name",), name=NAME)),
                   "responses": _ok(_obj(project=_ref("Project")))},
-        "delete": {"summary": "Unregister a project (files stay)", "responses": {"204": {"description": "deleted"}}}},
+        "delete": {"summary": "Unregister a project (files stay)", "responses": {"204": {"description": "deleted"},
+                                                                                 **ERROR}}},
     "/projects/{project_id}/results": {
         "parameters": [_id("project_id")],
-        "get": {"summary": "Results of a project", "parameters": [_q("include_unregistered", {"type": "boolean"})],
+        "get": {"summary": "Results of a project",
+                "parameters": [_q("include_unregistered", {"type": "boolean"}, "true or false (1 or 0)")],
                 "responses": _ok(_obj(results={"type": "array", "items": _ref("Result")}))}},
     "/results/{result_id}": {
         "parameters": [_id("result_id")],
         "get": {"summary": "One result with job details", "responses": _ok(_obj(result=_ref("Result")))},
         "patch": {"summary": "Rename, unregister or restore a result",
-                  "requestBody": _body(_obj(name={"type": "string"}, unregistered={"type": "boolean"})),
+                  "requestBody": _body(_fields(name=NAME, unregistered={"type": "boolean"})),
                   "responses": _ok(_obj(result=_ref("Result")))}},
     "/results/{result_id}/logs": {
         "parameters": [_id("result_id")],
@@ -144,8 +196,9 @@ PATHS = {
                                       series={"type": "object", "additionalProperties": _ref("Series")}))}},
     "/logs": {
         "get": {"summary": "Metric series of several results in one request (a page charting many live runs)",
-                "parameters": [_q("results", {"type": "string"}, "comma-separated result ids, each optionally with "
-                                  "':<cursor>' of a previous answer, e.g. 12,13:340 (at most 500)"),
+                "parameters": [_q("results", {"type": "string", "pattern": BATCH_RESULTS},
+                                  "comma-separated result ids, each optionally with ':<cursor>' of a previous "
+                                  "answer, e.g. 12,13:340 (at most 500)", required=True),
                                _q("keys", {"type": "string"}, "comma-separated keys; default all"),
                                _q("x", {"type": "string"}, "numeric x key; default iteration"),
                                _q("max_points", {"type": "integer", "minimum": 2, "maximum": 100000}),
@@ -166,30 +219,33 @@ PATHS = {
         "get": {"summary": "Commands of a result",
                 "responses": _ok(_obj(commands={"type": "array", "items": _ref("Command")}))},
         "post": {"summary": "Send a command to a running job",
-                 "requestBody": _body({"type": "object", "required": ["name"], "properties": {
-                     "name": {"type": "string"}, "body": {"type": "object"}, "schedule": _ref("Schedule")}}),
+                 "requestBody": _body(_fields(("name",), name=NAME, schedule={**_ref("Schedule")},
+                                              body=VALUES)),
                  "responses": _ok(_obj(command=_ref("Command")), "201")}},
     "/results/{result_id}/assets": {
         "parameters": [_id("result_id")],
         "get": {"summary": "Images recorded by the job", "parameters": [_q("tag", {"type": "string"})],
                 "responses": _ok(_obj(assets={"type": "array", "items": _ref("Asset")}))},
         "post": {"summary": "Upload an image of a remote run (PNG; idempotent on tag and step)",
-                 "parameters": [{**_q("tag", {"type": "string", "minLength": 1}), "required": True},
-                                {**_q("step", {"type": "integer", "minimum": 0}), "required": True},
-                                _q("iteration", {"type": "integer"}), _q("epoch", {"type": "integer"})],
+                 "parameters": [_q("tag", {"type": "string", "pattern": NOT_BLANK,
+                                           "description": "a tag: not blank (cut at 255 characters)"}, required=True),
+                                _q("step", {**INT64, "minimum": 0}, required=True),
+                                _q("iteration", INT64), _q("epoch", INT64)],
                  "requestBody": {"required": True, "content": {"image/png": {"schema": {"type": "string",
                                                                                       "format": "binary"}}}},
                  "responses": _ok(_obj(asset=_ref("Asset")), "201")}},
     "/assets/{asset_id}/file": {
         "parameters": [_id("asset_id")],
-        "get": {"summary": "An asset's file", "responses": {"200": {"description": "the file"},
-                                                           "404": {"description": "not found"}}}},
+        "get": {"summary": "An asset's file", "responses": {"200": {"description": "the file"}, **ERROR}}},
     "/runs": {
         "post": {"summary": "Open a run shipped over HTTP by a remote job (idempotent on project + run_uid)",
-                 "requestBody": _body({"type": "object", "required": ["project", "run_uid"], "properties": {
-                     "project": {"type": "string"}, "run_uid": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
-                     "name": {"type": "string"}, "host": {"type": "string"}, "path": {"type": "string"}}}),
-                 "responses": _ok(_obj(result=_ref("Result")), "201")}},
+                 "requestBody": _body(_fields(("project", "run_uid"), project=NAME,
+                                              run_uid={"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
+                                              name={**TEXT, "nullable": True}, host={**TEXT, "nullable": True},
+                                              path={**TEXT, "nullable": True})),
+                 "responses": {**_ok(_obj(result=_ref("Result")), "201"), "200": {
+                     "description": "the run was open already", "content": {"application/json": {
+                         "schema": _obj(result=_ref("Result"))}}}}}},
     "/results/{result_id}/batches": {
         "parameters": [_id("result_id")],
         "post": {"summary": "Ship what is new of a remote run: entries from an index (each applied once), args, "
@@ -216,9 +272,29 @@ PATHS = {
                                           "content": {"application/json": {"schema": _ref("Error")}}}}}},
     "/snapshots/{snapshot_id}/file": {
         "parameters": [_id("snapshot_id")],
-        "get": {"summary": "Download a snapshot", "responses": {"200": {"description": "the file"},
-                                                               "404": {"description": "not found"}}}},
+        "get": {"summary": "Download a snapshot", "responses": {"200": {"description": "the file"}, **ERROR}}},
 }
+
+
+def request_schema(rule: str, method: str) -> dict | None:
+    """The documented body of ``method`` on the Flask ``rule`` (e.g. ``/projects/<id:project_id>``)."""
+    return REQUEST_SCHEMAS.get((_openapi_path(rule), method.lower()))
+
+
+def query_parameters(rule: str, method: str) -> list[dict]:
+    """The documented query parameters of ``method`` on the Flask ``rule``."""
+    operation = PATHS.get(_openapi_path(rule), {}).get(method.lower(), {})
+    return [p for p in operation.get("parameters", ()) if p["in"] == "query"]
+
+
+def _openapi_path(rule: str) -> str:
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule)
+
+
+REQUEST_SCHEMAS = {(path, method): operation["requestBody"]["content"]["application/json"]["schema"]
+                   for path, item in PATHS.items() for method, operation in item.items()
+                   if isinstance(operation, dict)
+                   and "application/json" in operation.get("requestBody", {}).get("content", {})}
 
 
 @api.get("/openapi.json")

@@ -46,7 +46,8 @@ def create_run():
 @api.post("/results/<id:result_id>/batches")
 def post_batch(result_id: int):
     _run_for_upload(result_id)  # (the body's size is checked before: web.limits)
-    outcome = store().runs.upload(result_id, parse_batch(json_body(as_files=AS_FILES)))
+    # a batch the document forbids is a 400, as every refused batch has always been (uploads.py)
+    outcome = store().runs.upload(result_id, parse_batch(json_body(AS_FILES, BadRequest)))
     if outcome["gap"]:
         return json_response({"error": "gap", "entry_count": outcome["entry_count"],
                               "message": f"the server holds {outcome['entry_count']} entries of this run: "
