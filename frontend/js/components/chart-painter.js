@@ -6,8 +6,9 @@
  * A scene: {runs, seriesFor, spec, x, logY, smoothing, gl, bands, highlight, theme, zoomKey}.
  */
 import { buildChart, constantRange, escapePlotly, planAppend } from '../lib/traces.js';
+import { plotConfig } from './plotly-loader.js';
 
-const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['select2d', 'lasso2d', 'toImage'] };
+const CONFIG = plotConfig({ modeBarButtonsToRemove: ['select2d', 'lasso2d', 'toImage'] });
 
 export class ChartPainter {
   constructor(plot) {

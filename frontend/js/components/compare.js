@@ -8,7 +8,7 @@
 import { h } from '../dom.js';
 import { argKeys } from '../lib/table.js';
 import { escapePlotly, runColor } from '../lib/traces.js';
-import { chartTheme, loadPlotly } from './plotly-loader.js';
+import { chartTheme, loadPlotly, plotConfig } from './plotly-loader.js';
 import { webglSupported } from './webgl.js';
 import { emptyState, errorBox } from './feedback.js';
 
@@ -106,7 +106,7 @@ export class ComparePanel {
       layout.yaxis = { title: { text: escapePlotly(this.metric) }, gridcolor: theme.grid, zerolinecolor: theme.grid, color: theme.muted, automargin: true };
       layout.margin.t = 16;
     }
-    await Plotly.react(this.plot, data, layout, { responsive: true, displaylogo: false });
+    await Plotly.react(this.plot, data, layout, plotConfig());
     if (data[0].type === 'parcoords') await this.fitLabels(Plotly, layout.margin);
   }
 
