@@ -12,7 +12,7 @@ import { api, errorMessage, query } from '../api.js';
 import { link, replaceSearch } from '../router.js';
 import { startChangeFeed } from '../live/change-feed.js';
 import { SeriesStore } from '../data/series-store.js';
-import { decodeView, encodeView, hasViewParams } from '../state/url.js';
+import { decodeView, encodeView, hasSelectionParams, hasViewParams } from '../state/url.js';
 import { loadProjectSettings, saveProjectSettings } from '../state/settings.js';
 import { metricKeys, xKeys } from '../lib/table.js';
 import { formatRelativeTime, plural } from '../lib/format.js';
@@ -23,7 +23,7 @@ import { ComparePanel } from '../components/compare.js';
 import { ResultsTable } from '../components/results-table.js';
 import { startInlineEdit } from '../components/inline-edit.js';
 import { defaultCharts } from './default-charts.js';
-import { fromView, isCharted, joinNew, toView } from '../lib/selection.js';
+import { chartedRuns as chartedOf, fromView, joinNew, toggle, toView } from '../lib/selection.js';
 import { loadPlotly } from '../components/plotly-loader.js';
 
 export function mountProject(root, { id: projectId }) {
@@ -38,6 +38,12 @@ export function mountProject(root, { id: projectId }) {
   let stopped = false;
   let painted = false;
   let selection = fromView(view);
+  // The search box, column filters and group-by are in the link; without them in it, the
+  // project's last ones apply (and the link is made to say so).
+  const tableSettings = { ...(settings.table || {}) };
+  if (hasSelectionParams(location.search)) Object.assign(tableSettings, { text: view.q, filters: view.filters, groupBy: view.group });
+  else view = { ...view, q: tableSettings.text || '', filters: tableSettings.filters || {}, group: tableSettings.groupBy || null };
+  let pins = new Set(view.pin);
   let seenIds = null; // every result id this page has listed; null before the first answer
   let lastChange = 0;
   let lastListText = '';
@@ -72,11 +78,21 @@ export function mountProject(root, { id: projectId }) {
   });
   const compare = new ComparePanel({ metric: view.metric, onMetricChange: (metric) => setView({ metric }, false) });
   const table = new ResultsTable({
-    settings: settings.table || {},
-    onSettingsChange: (s) => saveProjectSettings(projectId, { table: { ...s, text: s.text } }),
+    settings: tableSettings,
+    onSettingsChange: (s) => {
+      saveProjectSettings(projectId, { table: { ...s, text: s.text } });
+      const patch = { q: s.text || '', filters: { ...(s.filters || {}) }, group: s.groupBy || null };
+      if (JSON.stringify([patch.q, patch.filters, patch.group]) !== JSON.stringify([view.q, view.filters, view.group])) setView(patch, false);
+    },
     onSelectionChange: (next) => {
       selection = next;
       setView(toView(next));
+    },
+    onPin: (ids, on) => {
+      pins = new Set(pins);
+      for (const id of ids) (on ? pins.add(id) : pins.delete(id));
+      if (on) selection = toggle(selection, ids, true, results);
+      setView({ pin: [...pins].sort((a, b) => a - b), ...toView(selection) });
     },
     onHover: (rid) => charts.highlight(rid),
     onRename: async (rid, name) => {
@@ -115,8 +131,9 @@ export function mountProject(root, { id: projectId }) {
     setCrumbs([{ label: 'Projects', href: link('') }, { label: project.name }]);
   }
 
+  /** One selection drives every chart: the filters, the ticks and the pins (lib/selection.js). */
   function chartedRuns() {
-    return results.filter((r) => isCharted(selection, r));
+    return chartedOf(results, selection, table.matchingIds(), pins);
   }
 
   function setView(patch, rerenderPanel = true) {
@@ -125,8 +142,9 @@ export function mountProject(root, { id: projectId }) {
     replaceSearch(encodeView(view));
     saveProjectSettings(projectId, { view: { charts: view.charts, x: view.x, logY: view.logY, smoothing: view.smoothing } });
     if ('tab' in patch) renderTab();
-    if ('runs' in patch || 'hide' in patch) table.setData(results, selection);
-    if (rerenderPanel || 'charts' in patch || 'x' in patch || 'runs' in patch || 'hide' in patch) syncCharts();
+    if ('runs' in patch || 'hide' in patch || 'pin' in patch) table.setData(results, selection, pins);
+    const runsChanged = ['runs', 'hide', 'pin', 'q', 'filters'].some((k) => k in patch);
+    if (rerenderPanel || runsChanged || 'charts' in patch || 'x' in patch) syncCharts();
   }
 
   function renderTab() {
@@ -184,7 +202,7 @@ export function mountProject(root, { id: projectId }) {
         replaceSearch(encodeView(view)); // the link now says what is shown
       }
     }
-    table.setData(results, selection);
+    table.setData(results, selection, pins);
     if (!painted) {
       painted = true;
       // Once the table is on screen, parse plotly.js while the series load.
@@ -222,7 +240,7 @@ export function mountProject(root, { id: projectId }) {
   };
   window.addEventListener('trainui:theme', onTheme);
 
-  if (view.charts.length) replaceSearch(encodeView(view)); // a restored view is shareable too
+  if (encodeView(view)) replaceSearch(encodeView(view)); // a restored view (charts, filters) is shareable too
   renderTab();
   loadProject();
   let failures = 0;
