@@ -56,7 +56,7 @@ function yAxis(axis, log, range) {
 }
 
 export function chartLayout(scene, extents) {
-  const { theme, x, logY, spec, runs } = scene;
+  const { theme, x, logY, spec } = scene;
   const keys = [...spec.left, ...spec.right];
   // Fixed margins: automargin would lay the chart out twice on every draw.
   const axis = { gridcolor: theme.grid, zerolinecolor: theme.grid, linecolor: theme.grid, color: theme.muted, automargin: false };
@@ -65,10 +65,9 @@ export function chartLayout(scene, extents) {
     margin: { l: 56, r: spec.right.length ? 56 : 16, t: 12, b: 40 },
     paper_bgcolor: theme.bg, plot_bgcolor: theme.bg,
     font: { family: theme.font, size: 12, color: theme.text },
-    hovermode: 'closest',
-    hoverlabel: { namelength: 40 },
-    showlegend: runs.length > 1 && runs.length <= 12,
-    legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom', font: { size: 11 } },
+    // Hover across runs and the legend are the card's own (chart-hover.js, chart.js).
+    hovermode: false,
+    showlegend: false,
     xaxis: { ...axis, title: { text: escapePlotly(x), font: { size: 12 } } },
     yaxis: { ...yAxis(axis, logY, constantRange(extents.y, logY)), exponentformat: 'e' },
     yaxis2: { ...yAxis(axis, logY, constantRange(extents.y2, logY)), exponentformat: 'e', overlaying: 'y', side: 'right',

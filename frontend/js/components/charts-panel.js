@@ -83,7 +83,10 @@ export class ChartsPanel {
       keys: this.metricKeys,
       fetchRange: this.fetchRange,
       drawCosts: this.drawCosts,
-      onHover: (rid) => this.onHover(rid),
+      onHover: (rid) => {
+        this.highlight(rid); // the hovered run stands out in every chart, and in the table
+        this.onHover(rid);
+      },
       onSpecChange: () => this.commitCards(),
       onRemove: (card) => {
         this.cards = this.cards.filter((c) => c !== card);

@@ -157,7 +157,16 @@ export function mountProject(root, { id: projectId }) {
     else charts.drawAll();
   }
 
+  let syncToken = 0;
+  let undrawnChange = false;
+
+  /**
+   * Fetch what the charted runs need and draw. Calls overlap (typing in the search box, live
+   * ticks): only the latest one draws, with what the earlier ones fetched, so an answer that
+   * comes late never draws an older selection over a newer one.
+   */
   async function syncCharts() {
+    const token = ++syncToken;
     const runs = chartedRuns();
     if (view.tab === 'compare') compare.update(runs, metricKeys(results));
     // A chart of many overlapping runs shows no more with more points per run; it only costs more.
@@ -165,8 +174,11 @@ export function mountProject(root, { id: projectId }) {
     store.configure({ keys: charts.neededKeys(), x: view.x, maxPoints });
     const changed = await store.sync(runs);
     if (stopped) return;
+    undrawnChange = undrawnChange || changed;
+    if (token !== syncToken) return;
     const signature = JSON.stringify([runs.map((r) => [r.id, r.name]), charts.neededKeys(), view.x]);
-    if (changed || signature !== drawnSignature) {
+    if (undrawnChange || signature !== drawnSignature) {
+      undrawnChange = false;
       drawnSignature = signature;
       charts.update({ runs: runs.map((r) => ({ id: r.id, name: r.name })), seriesFor: (rid) => store.series(rid) });
     }
