@@ -122,10 +122,13 @@ export class ChartsPanel {
     return [...new Set(this.view.charts.flatMap((c) => [...c.left, ...c.right]))];
   }
 
-  /** New data from the page (live updates): slow charts may space these out. */
-  update(ctx) {
+  /**
+   * New data from the page: live updates (slow charts may space these out), or a new set of
+   * runs the user chose (`urgent`: drawn at once).
+   */
+  update(ctx, { urgent = false } = {}) {
     this.ctx = ctx;
-    this.drawAll(false);
+    this.drawAll(urgent);
   }
 
   drawAll(urgent = true) {

@@ -49,6 +49,7 @@ export class ResultsTable {
       'aria-label': 'Filter runs', 'aria-describedby': 'query-errors', value: this.settings.text, spellcheck: 'false',
       onInput: (e) => this.changeSettings({ text: e.target.value }) });
     this.queryErrors = h('p', { class: 'query-errors', id: 'query-errors', role: 'status', hidden: true });
+    this.sameArgsLine = h('p', { class: 'same-args muted small', hidden: true });
     this.groupSelect = h('select', { class: 'input input-small', 'aria-label': 'Group by arg',
       onChange: (e) => this.changeSettings({ groupBy: e.target.value || null }) });
     this.chooserSlot = h('span');
@@ -67,7 +68,8 @@ export class ResultsTable {
         this.chooserSlot,
         h('button', { class: 'btn btn-small', type: 'button', onClick: () => this.selectAll(true) }, 'Chart all'),
         h('button', { class: 'btn btn-small', type: 'button', onClick: () => this.selectAll(false) }, 'Chart none'),
-        this.queryErrors),
+        this.queryErrors,
+        this.sameArgsLine),
       this.body);
     this.tbody.addEventListener('mouseover', (e) => {
       const row = e.target.closest('tr[data-rid]');
@@ -128,20 +130,43 @@ export class ResultsTable {
     this.queryErrors.replaceChildren(...errors.flatMap((e, i) => [i ? ' · ' : '', h('code', {}, e.text), `: ${e.message} (left out)`]));
   }
 
-  /** Column ids in display order: the stored order, then columns that appeared since. */
+  /**
+   * Column ids in display order: the stored order, then columns that appeared since. By
+   * default metrics come right after the name and status (what one compares runs by), then the
+   * args that differ between runs; args that are the same in every run are hidden and said once
+   * above the table (`sameArgs`).
+   */
   columns() {
+    const constant = new Set(this.sameArgs().map(([k]) => `arg:${k}`));
     const args = argKeys(this.results).map((k) => `arg:${k}`);
     const metrics = metricKeys(this.results).map((k) => `metric:${k}`);
-    const all = [...BASE_COLUMNS, 'entries', ...args, ...metrics];
+    const all = [...BASE_COLUMNS.slice(0, 2), ...metrics, ...BASE_COLUMNS.slice(2), 'entries', ...args];
     const stored = (this.settings.order || []).filter((id) => all.includes(id));
     const order = [...stored, ...all.filter((id) => !stored.includes(id))];
     let hidden = this.settings.hidden;
     if (!hidden) {
       const shownMetrics = new Set(defaultMetricColumns(this.results).slice(0, MAX_DEFAULT_METRICS).map((k) => `metric:${k}`));
-      const shownArgs = new Set(args.slice(0, MAX_DEFAULT_ARGS));
+      const shownArgs = new Set(args.filter((id) => !constant.has(id)).slice(0, MAX_DEFAULT_ARGS));
       hidden = all.filter((id) => id === 'entries' || (id.startsWith('arg:') && !shownArgs.has(id)) || (id.startsWith('metric:') && !shownMetrics.has(id)));
     }
     return { order, hidden: new Set(hidden) };
+  }
+
+  /** [key, value] of the args every registered run has with the same value (none for one run). */
+  sameArgs() {
+    const runs = this.results.filter((r) => !r.unregistered);
+    if (runs.length < 2) return [];
+    return argKeys(runs).filter((k) => {
+      const first = JSON.stringify(runs[0].args?.[k]);
+      return first !== undefined && runs.every((r) => JSON.stringify(r.args?.[k]) === first);
+    }).map((k) => [k, runs[0].args[k]]);
+  }
+
+  renderSameArgs() {
+    const same = this.sameArgs();
+    const text = same.map(([k, v]) => `${k}=${formatArgValue(v)}`).join(' · ');
+    this.sameArgsLine.hidden = !same.length;
+    if (this.sameArgsLine.textContent !== `Same in every run: ${text}`) this.sameArgsLine.replaceChildren(`Same in every run: ${text}`);
   }
 
   render(force) {
@@ -153,6 +178,7 @@ export class ResultsTable {
     if (force) this.rows.clear();
     this.renderToolbar(order, hidden);
     this.renderQueryErrors();
+    this.renderSameArgs();
     this.renderHead(visible);
     this.renderBody(visible);
     if (focusKey && this.el.contains(document.activeElement) === false) {
@@ -355,8 +381,8 @@ export class ResultsTable {
       }
       return h('td', { class: 'num', title: v === null || v === undefined ? '' : String(v) }, formatNumber(v));
     }
-    const text = v === undefined ? '' : formatArg(v);
-    return h('td', { class: typeof v === 'number' ? 'num' : 'arg', title: text }, text);
+    const text = v === undefined ? '' : formatArgValue(v);
+    return h('td', { class: typeof v === 'number' ? 'num' : 'arg', title: v === undefined ? '' : formatArg(v) }, text);
   }
 
   rename(r, tr) {
@@ -382,6 +408,11 @@ export class ResultsTable {
   focusFilter() {
     this.textFilter.focus();
   }
+}
+
+/** An arg as the table shows it: numbers at six significant digits (0.1 + 0.2 is 0.3), the rest as text. */
+function formatArgValue(v) {
+  return typeof v === 'number' ? formatNumber(v, 6) : formatArg(v);
 }
 
 /** What a cell shows, to tell whether it must be redrawn. */

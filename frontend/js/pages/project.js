@@ -115,9 +115,11 @@ export function mountProject(root, { id: projectId }) {
       h('div', { class: 'title-row' }, title, renameBtn),
       subtitle, stats),
     errorSlot,
+    // The table first, at most half a screen high with a sticky header: at 1440x900 the runs
+    // and the first row of charts are both on screen.
+    table.el,
     tabList,
     panelSlot,
-    table.el,
     h('label', { class: 'field-inline small muted unreg-toggle' }, unregToggle, h('span', {}, 'Show unregistered results')));
 
   renameBtn.addEventListener('click', () => startInlineEdit(title, title.textContent, async (name) => {
@@ -178,9 +180,11 @@ export function mountProject(root, { id: projectId }) {
     if (token !== syncToken) return;
     const signature = JSON.stringify([runs.map((r) => [r.id, r.name]), charts.neededKeys(), view.x]);
     if (undrawnChange || signature !== drawnSignature) {
+      // Other runs or keys than drawn: the user changed what is shown, which is drawn at once.
+      const urgent = signature !== drawnSignature;
       undrawnChange = false;
       drawnSignature = signature;
-      charts.update({ runs: runs.map((r) => ({ id: r.id, name: r.name })), seriesFor: (rid) => store.series(rid) });
+      charts.update({ runs: runs.map((r) => ({ id: r.id, name: r.name })), seriesFor: (rid) => store.series(rid) }, { urgent });
     }
   }
 
