@@ -52,6 +52,7 @@ export class CrossRunHover {
 
   render() {
     this.frame = 0;
+    const started = performance.now();
     const layout = this.plot._fullLayout;
     if (!this.pointer || !layout?.xaxis || !this.plot.data) return this.hide();
     const box = this.plot.getBoundingClientRect();
@@ -84,6 +85,7 @@ export class CrossRunHover {
     // Every value at x, for tests and for whoever reads the page: rid, key, x, y.
     this.tip.dataset.rows = JSON.stringify(rows.map((r) => [r.rid, r.key, r.x, r.y]));
     this.place(size.l + px, size.t + py);
+    this.tip.dataset.ms = (performance.now() - started).toFixed(2); // what a hover costs (benchmarks/bench_browser.py)
   }
 
   /** The rule at the pointer's x; the tooltip beside the pointer, flipped to stay in the chart. */
