@@ -56,6 +56,7 @@ def test_hover_lists_every_run_at_the_pointer_x_and_names_the_line_under_it(trai
     shown = tip.locator(".hover-row .hover-name").all_text_contents()
     assert shown == [names[rid] for rid, _ in expected]  # 12 rows fit: all of them, in order
     assert tip.locator(".hover-focus .hover-name").text_content() == "r05"
+    assert "null" not in tip.text_content() and "more" not in tip.text_content()  # all rows fit: nothing left out
     colour = tip.locator(".hover-focus .swatch").evaluate("(s) => getComputedStyle(s).backgroundColor")
     trace_colour = page.evaluate("(rid) => document.querySelector('.chart-plot').data.find((t) => t.meta.role === 'main' && t.meta.rid === rid).line.color", target)
     assert colour == page.evaluate("(c) => { const d = document.createElement('i'); d.style.color = c; document.body.append(d); const v = getComputedStyle(d).color; d.remove(); return v; }", trace_colour)

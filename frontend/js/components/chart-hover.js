@@ -74,14 +74,14 @@ export class CrossRunHover {
     const shown = hoverWindow(rows, focus, MAX_ROWS);
     const label = (r) => (multiKey ? `${this.nameOf(r.rid)} · ${r.key}` : this.nameOf(r.rid));
     const more = (n, where) => (n ? h('div', { class: 'hover-more muted' }, `${n} more ${where}`) : null);
-    this.tip.replaceChildren(
+    this.tip.replaceChildren(...[
       h('div', { class: 'hover-head muted' }, `${formatNumber(focusRow.x, 6)} · ${rows.length} ${rows.length === 1 ? 'line' : 'lines'}`),
       more(shown.above, 'above'),
       ...shown.rows.map((r) => h('div', { class: ['hover-row', r === focusRow && 'hover-focus'] },
         h('span', { class: 'swatch', style: { background: r.color }, 'aria-hidden': 'true' }),
         h('span', { class: 'hover-name' }, label(r)),
         h('span', { class: 'hover-value num' }, formatNumber(r.y, 5), r.x !== focusRow.x ? h('span', { class: 'muted' }, ` @${formatNumber(r.x, 6)}`) : null))),
-      more(shown.below, 'below'));
+      more(shown.below, 'below')].filter(Boolean));
     // Every value at x, for tests and for whoever reads the page: rid, key, x, y.
     this.tip.dataset.rows = JSON.stringify(rows.map((r) => [r.rid, r.key, r.x, r.y]));
     this.place(size.l + px, size.t + py);

@@ -329,7 +329,7 @@ export class ResultsTable {
     let rename = null;
     let pin = null;
     if (!r.unregistered) {
-      pin = h('button', { class: 'btn btn-tiny btn-ghost btn-pin', type: 'button', dataset: { focusKey: `pin:${r.id}` } }, '📌');
+      pin = h('button', { class: 'btn btn-tiny btn-ghost btn-pin', type: 'button', dataset: { focusKey: `pin:${r.id}` } }, icon(ICONS.pin));
       actions.append(pin);
       rename = h('button', { class: 'btn btn-tiny btn-ghost', type: 'button', title: 'Rename', 'aria-label': `Rename ${r.name}`,
         dataset: { focusKey: `rename:${r.id}` } }, icon(ICONS.edit));
