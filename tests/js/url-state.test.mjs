@@ -16,6 +16,7 @@ test('a full view round-trips', () => {
     q: 'lr>0.01 name~"a b" optimizer=adam',
     filters: { 'arg:lr': '>0.02', 'metric:main/loss': '<1&x=y' },
     group: 'optimizer',
+    grouped: true,
     charts: [
       { left: ['main/loss', 'validation/main/loss'], right: ['lr'] },
       { left: ['weird,key~with%signs'], right: [] },

@@ -7,6 +7,7 @@
  */
 import { buildChart, constantRange, escapePlotly, planAppend } from '../lib/traces.js';
 import { plotConfig } from './plotly-loader.js';
+import { groupStats, groupTraces } from '../lib/groups.js';
 
 const CONFIG = plotConfig({ modeBarButtonsToRemove: ['select2d', 'lasso2d', 'toImage'] });
 
@@ -24,6 +25,7 @@ export class ChartPainter {
 
   /** Resolves to 'react', 'extend' or 'none' (nothing new). */
   async paint(Plotly, scene) {
+    if (scene.grouped) return this.paintGroups(Plotly, scene);
     const signature = sceneSignature(scene);
     if (this.drawn?.signature === signature && this.plot.data) {
       const plan = planAppend(this.drawn.records, this.drawn.extents, scene.runs, scene.seriesFor, scene.spec,
@@ -44,6 +46,21 @@ export class ChartPainter {
     return 'react';
   }
 }
+
+/**
+ * Grouped curves are redrawn whole (a new point moves a group's mean and band, not just its end):
+ * one line per group, its mean, over its min-max band.
+ */
+ChartPainter.prototype.paintGroups = async function paintGroups(Plotly, scene) {
+  const keys = [...scene.spec.left, ...scene.spec.right];
+  const stats = groupStats(scene.runs, scene.seriesFor, keys, scene.grouped.labelOf);
+  const traces = groupTraces(stats, scene.spec, { gl: scene.gl });
+  const extents = { y: null, y2: null };
+  await Plotly.react(this.plot, traces, chartLayout(scene, extents), CONFIG);
+  this.drawn = null;
+  this.draws.react += 1;
+  return 'react';
+};
 
 function sceneSignature(s) {
   return JSON.stringify([s.runs.map((r) => [r.id, r.name]), s.spec, s.x, s.logY, s.smoothing, s.gl, s.bands, s.theme,

@@ -202,7 +202,8 @@ export class ChartCard {
     };
     const lines = runs.length * keys.length;
     const gl = webglFast() && (lines > GL_LINES || countPoints(runs, seriesFor, keys) > glThreshold());
-    const scene = { runs, seriesFor, spec: this.spec, x, logY, smoothing, gl, bands: runs.length <= MAX_RUNS_WITH_BANDS,
+    const grouped = this.ctx.grouped && this.ctx.groupLabel ? { labelOf: (run) => this.ctx.groupLabel(run.id) } : null;
+    const scene = { runs, seriesFor, spec: this.spec, x, logY, smoothing, gl, bands: runs.length <= MAX_RUNS_WITH_BANDS, grouped,
       highlight: this.highlighted, theme: chartTheme(), zoomKey: this.zoom?.detail ? this.zoom.token : null };
     const started = performance.now();
     const how = await this.painter.paint(Plotly, scene);
@@ -245,20 +246,24 @@ export class ChartCard {
   }
 
   runName(rid) {
+    if (typeof rid === 'string') return `${this.ctx?.groupKey}=${rid}`; // a group's mean line
     return this.ctx?.runs.find((r) => r.id === rid)?.name ?? `run ${rid}`;
   }
 
   /** One entry per run that has a line here (whatever its keys), in the page's order. */
   showLegend(data) {
-    const drawn = new Set(data.filter((t) => t.meta?.role === 'main' && t.x.length).map((t) => t.meta.rid));
-    const runs = (this.ctx?.runs || []).filter((r) => drawn.has(r.id));
+    const mains = data.filter((t) => t.meta?.role === 'main' && t.x.length);
+    const drawn = new Set(mains.map((t) => t.meta.rid));
+    const runs = mains.some((t) => t.meta.group)
+      ? [...drawn].map((label) => ({ id: label, name: this.runName(label), color: mains.find((t) => t.meta.rid === label).line.color }))
+      : (this.ctx?.runs || []).filter((r) => drawn.has(r.id));
     const signature = JSON.stringify(runs.map((r) => [r.id, r.name]));
     if (signature === this.legendSignature) return;
     this.legendSignature = signature;
     this.legend.hidden = runs.length < 2;
     const entry = (r) => h('span', { class: 'legend-entry', title: r.name, dataset: { rid: String(r.id) },
       onMouseenter: () => this.onHover(r.id), onMouseleave: () => this.onHover(null) },
-    h('span', { class: 'swatch', style: { background: runColor(r.id) }, 'aria-hidden': 'true' }), h('span', { class: 'legend-name' }, r.name));
+    h('span', { class: 'swatch', style: { background: r.color || runColor(r.id) }, 'aria-hidden': 'true' }), h('span', { class: 'legend-name' }, r.name));
     const rest = runs.slice(LEGEND_NAMES);
     const restNames = rest.slice(0, 40).map((r) => r.name).join(', ') + (rest.length > 40 ? ', …' : '');
     this.legend.replaceChildren(...runs.slice(0, LEGEND_NAMES).map(entry),

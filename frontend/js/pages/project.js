@@ -72,7 +72,7 @@ export function mountProject(root, { id: projectId }) {
 
   const charts = new ChartsPanel({
     view,
-    onViewChange: (v) => setView({ charts: v.charts, x: v.x, logY: v.logY, smoothing: v.smoothing }, false),
+    onViewChange: (v) => setView({ charts: v.charts, x: v.x, logY: v.logY, smoothing: v.smoothing, grouped: !!v.grouped }, false),
     fetchRange: (ids, keys, lo, hi) => store.fetchRange(ids, keys, lo, hi),
     onHover: (rid) => table.highlight(rid),
   });
@@ -145,7 +145,7 @@ export function mountProject(root, { id: projectId }) {
     saveProjectSettings(projectId, { view: { charts: view.charts, x: view.x, logY: view.logY, smoothing: view.smoothing } });
     if ('tab' in patch) renderTab();
     if ('runs' in patch || 'hide' in patch || 'pin' in patch) table.setData(results, selection, pins);
-    const runsChanged = ['runs', 'hide', 'pin', 'q', 'filters'].some((k) => k in patch);
+    const runsChanged = ['runs', 'hide', 'pin', 'q', 'filters', 'group'].some((k) => k in patch);
     if (rerenderPanel || runsChanged || 'charts' in patch || 'x' in patch) syncCharts();
   }
 
@@ -157,6 +157,14 @@ export function mountProject(root, { id: projectId }) {
     panelSlot.replaceChildren(view.tab === 'compare' ? compare.el : charts.el);
     if (view.tab === 'compare') compare.update(chartedRuns(), metricKeys(results));
     else charts.drawAll();
+  }
+
+  /** The table's group-by, for grouped curves: the arg and each run's group. */
+  function groupContext() {
+    const key = view.group;
+    if (!key) return { groupKey: null, groupLabel: null };
+    const byId = new Map(results.map((r) => [r.id, r]));
+    return { groupKey: key, groupLabel: (rid) => { const v = byId.get(rid)?.args?.[key]; return v === undefined ? '(not set)' : typeof v === 'string' ? v : JSON.stringify(v); } };
   }
 
   let syncToken = 0;
@@ -178,13 +186,13 @@ export function mountProject(root, { id: projectId }) {
     if (stopped) return;
     undrawnChange = undrawnChange || changed;
     if (token !== syncToken) return;
-    const signature = JSON.stringify([runs.map((r) => [r.id, r.name]), charts.neededKeys(), view.x]);
+    const signature = JSON.stringify([runs.map((r) => [r.id, r.name]), charts.neededKeys(), view.x, view.group]);
     if (undrawnChange || signature !== drawnSignature) {
       // Other runs or keys than drawn: the user changed what is shown, which is drawn at once.
       const urgent = signature !== drawnSignature;
       undrawnChange = false;
       drawnSignature = signature;
-      charts.update({ runs: runs.map((r) => ({ id: r.id, name: r.name })), seriesFor: (rid) => store.series(rid) }, { urgent });
+      charts.update({ runs: runs.map((r) => ({ id: r.id, name: r.name })), seriesFor: (rid) => store.series(rid), ...groupContext() }, { urgent });
     }
   }
 

@@ -8,6 +8,7 @@
  *   q=lr>0.01 name~sweep   the search box's query (lib/query.js)
  *   filter.arg:lr=>0.02    a column filter of the table, one per column
  *   group=optimizer        the arg the table (and the charts) group by
+ *   grouped=1              the charts draw one mean line and min-max band per group
  *   chart=a,b~c            one per chart: left-axis keys, then right-axis keys after "~"
  *   x=epoch                x key (default iteration)
  *   smooth=0.6             EMA weight (default 0)
@@ -22,7 +23,7 @@
 export const DEFAULT_X = 'iteration';
 
 export function defaultView() {
-  return { runs: null, hide: null, pin: [], q: '', filters: {}, group: null, charts: [], x: DEFAULT_X, smoothing: 0, logY: false,
+  return { runs: null, hide: null, pin: [], q: '', filters: {}, group: null, grouped: false, charts: [], x: DEFAULT_X, smoothing: 0, logY: false,
     tab: 'charts', metric: null };
 }
 
@@ -46,6 +47,7 @@ export function encodeView(view) {
   if (view.q) params.set('q', view.q);
   for (const [column, text] of Object.entries(view.filters || {})) if (text) params.set(`filter.${column}`, text);
   if (view.group) params.set('group', view.group);
+  if (view.grouped) params.set('grouped', '1');
   for (const chart of view.charts || []) {
     const right = chart.right?.length ? `~${encodeKeys(chart.right)}` : '';
     params.append('chart', encodeKeys(chart.left || []) + right);
@@ -69,6 +71,7 @@ export function decodeView(search) {
   if (params.get('q')) view.q = params.get('q');
   for (const [name, text] of params) if (name.startsWith('filter.') && name.length > 7 && text) view.filters[name.slice(7)] = text;
   if (params.get('group')) view.group = params.get('group');
+  view.grouped = params.get('grouped') === '1';
   view.charts = params.getAll('chart').map((value) => {
     const cut = value.indexOf('~');
     const left = cut < 0 ? value : value.slice(0, cut);
