@@ -13,8 +13,13 @@
              written.
 5. zoom      a 5M-entry series zoomed to 2 % windows: the server's answer (browser resource
              timing) and the chart redrawn after it. Targets < 50 ms (server) and < 300 ms.
+6. sweep     a project of 200 runs x 1000 entries: first visit (empty browser cache) and later
+             visits -> every chart drawn (target < 1.5 s); a search-box query -> every chart
+             redrawn with exactly the matching runs (target < 200 ms; baseline: the table's rows
+             updated); hover -> the tooltip with all 200 runs' values (target < 50 ms; baseline:
+             an animation frame with nothing to do).
 
-    nice -n 19 python benchmarks/bench_browser.py [--only latency,command,load,live,zoom]
+    nice -n 19 python benchmarks/bench_browser.py [--only latency,command,load,live,zoom,sweep]
 
 Everything runs on loopback; Chromium is /usr/bin/chromium (Playwright drives it).
 """
@@ -227,6 +232,102 @@ def bench_load(work: Path, playwright, runs: int, entries: int, visits: int) -> 
         server.stop()
 
 
+# Type a query into the search box and wait for every chart to draw exactly `n` runs; also when the
+# table's rows first matched (the baseline). Times in ms from the input event.
+QUERY_TO_CHARTS = """([query, n]) => new Promise((resolve) => {
+  const box = document.querySelector('input[aria-label="Filter runs"]');
+  const started = performance.now();
+  let tableAt = null;
+  box.value = query;
+  box.dispatchEvent(new Event('input', { bubbles: true }));
+  const look = () => {
+    if (tableAt === null && document.querySelectorAll('.results-table tbody tr[data-rid]').length === n) tableAt = performance.now() - started;
+    const plots = [...document.querySelectorAll('.chart-card .chart-plot')];
+    const done = plots.length > 0 && plots.every((p) => p.data && new Set(p.data.filter((t) => t.meta && t.meta.role === 'main' && t.x.length).map((t) => t.meta.rid)).size === n);
+    if (done && tableAt !== null) resolve([performance.now() - started, tableAt]); else requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+})"""
+
+# Move the pointer over the first chart at a fraction of its width; ms until the tooltip lists `n`
+# lines (the frame after the event), the hover's own work, and an idle frame for comparison.
+HOVER = """([fraction, n]) => new Promise((resolve) => {
+  const plot = document.querySelector('.chart-card .chart-plot');
+  const tip = plot.closest('.chart-card').querySelector('.hover-tip');
+  const { _size } = plot._fullLayout;
+  const box = plot.getBoundingClientRect();
+  const idleStart = performance.now();
+  requestAnimationFrame(() => {
+    const idle = performance.now() - idleStart;
+    const started = performance.now();
+    tip.dataset.rows = '[]';
+    plot.dispatchEvent(new MouseEvent('mousemove', { bubbles: true, clientX: box.left + _size.l + _size.w * fraction,
+      clientY: box.top + _size.t + _size.h / 2 }));
+    const look = () => {
+      if (JSON.parse(tip.dataset.rows || '[]').length >= n) resolve([performance.now() - started, Number(tip.dataset.ms), idle]);
+      else requestAnimationFrame(look);
+    };
+    requestAnimationFrame(look);
+  });
+})"""
+
+
+def bench_sweep(work: Path, playwright, runs: int, entries: int, trials: int) -> None:
+    root = work / "sweep"
+    for r in range(runs):
+        (root / f"run{r:03d}").mkdir(parents=True)
+        write_entries(root / f"run{r:03d}" / "log", (run_entry(i * 10, r) for i in range(1, entries + 1)))
+        (root / f"run{r:03d}" / "args").write_text(json.dumps(
+            {"lr": 10 ** (-1 - 4 * r / runs), "optimizer": "adam" if r % 2 else "sgd", "seed": r}))
+    server = Server(work / "server-sweep")
+    try:
+        pid, _ = project(server, root, "sweep", runs, entries)
+        b = browser(playwright)
+        url = f"{server.url}projects/{pid}"
+        first = []
+        for _ in range(2):  # a fresh context each time: nothing cached
+            context = b.new_context(viewport={"width": 1440, "height": 900})
+            page = context.new_page()
+            page.goto(url)
+            first.append(page.evaluate(WATCH_CHARTS, runs))
+            context.close()
+        context = b.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        page.goto(url)
+        page.evaluate(WATCH_CHARTS, runs)
+        later = []
+        for _ in range(3):
+            page.goto("about:blank")
+            page.goto(url)
+            later.append(page.evaluate(WATCH_CHARTS, runs))
+        charts = page.evaluate("document.querySelectorAll('.chart-card').length")
+        print(f"6. {runs} runs x {entries} entries: first visit -> {charts} charts drawn: {stats(first)}; "
+              f"later visits: {stats(later)}   (target < 1500 ms)")
+        page.wait_for_timeout(1500)
+        drawn, table = [], []
+        for i in range(trials):
+            query, n = ("optimizer=adam", runs // 2) if i % 2 == 0 else ("", runs)
+            ms, table_ms = page.evaluate(QUERY_TO_CHARTS, [query, n])
+            drawn.append(ms)
+            table.append(table_ms)
+        print(f"   query typed -> every chart shows exactly the matching runs: {stats(drawn)}   (target < 200 ms)")
+        print(f"   baseline, query typed -> the table's rows updated: {stats(table)};  "
+              f"ratio of medians {statistics.median(drawn) / max(statistics.median(table), 0.1):.1f}x")
+        page.evaluate(QUERY_TO_CHARTS, ["", runs])
+        shown, work_ms, idle = [], [], []
+        for i in range(trials):
+            total, own, frame = page.evaluate(HOVER, [0.1 + 0.8 * i / trials, runs])
+            shown.append(total)
+            work_ms.append(own)
+            idle.append(frame)
+        print(f"   hover -> tooltip of {runs} runs in the DOM: {stats(shown)}, the hover's own work: {stats(work_ms)}"
+              f"   (target < 50 ms)")
+        print(f"   baseline, an idle animation frame: {stats(idle)}")
+        b.close()
+    finally:
+        server.stop()
+
+
 LONG_TASKS = """() => {
   window.__long = [];
   new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push([e.startTime, e.duration]); })
@@ -339,13 +440,14 @@ def bench_zoom(work: Path, playwright, entries: int, windows: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="latency,command,load,live,zoom")
+    parser.add_argument("--only", default="latency,command,load,live,zoom,sweep")
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--live-runs", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--zoom-entries", type=int, default=5_000_000)
+    parser.add_argument("--sweep-runs", type=int, default=200)
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -362,6 +464,8 @@ def main() -> None:
             bench_live(work, playwright, args.live_runs, args.seconds)
         if "zoom" in parts:
             bench_zoom(work, playwright, args.zoom_entries, windows=5)
+        if "sweep" in parts:
+            bench_sweep(work, playwright, args.sweep_runs, 1000, trials=10)
 
 
 if __name__ == "__main__":

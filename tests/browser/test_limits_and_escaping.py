@@ -67,7 +67,7 @@ def test_html_in_names_args_and_keys_is_text(trainui_server, page, tmp_path):
     # The key is charted by default; its title, the legend and the x/y text stay literal.
     wait_until(lambda: (lambda s: s and len(s["mains"]) == 2)(chart_state(page, 0)))
     assert page.locator(".chart-title").first.text_content() == key
-    legend = page.locator(".chart-plot .legendtext").all_text_contents()
+    legend = page.locator(".chart-card .chart-legend .legend-name").all_text_contents()
     assert name in legend
     assert page.evaluate("document.querySelectorAll('main img, main b, main i, main u, main script:not([src])').length") == 0
 

@@ -1,7 +1,7 @@
 // Which runs are charted: all, all but some, or only some; runs that start later join.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { ALL, fromView, isCharted, joinNew, toggle, toView } from '../../frontend/js/lib/selection.js';
+import { ALL, fromView, isCharted, joinNew, toggle, toView, chartedRuns } from '../../frontend/js/lib/selection.js';
 
 const results = [{ id: 1 }, { id: 2 }, { id: 3 }, { id: 9, unregistered: true }];
 const charted = (sel, rs = results) => rs.filter((r) => isCharted(sel, r)).map((r) => r.id);
@@ -35,4 +35,14 @@ test('unregistered runs are never charted; the view lists round-trip', () => {
   assert.deepEqual(fromView({ runs: null, hide: [2] }), { mode: 'except', ids: new Set([2]) });
   assert.deepEqual(fromView({ runs: null, hide: null }), ALL);
   assert.deepEqual(fromView({ runs: [], hide: null }), { mode: 'only', ids: new Set() });
+});
+
+test('the filters, the ticks and the pins decide together what is charted', () => {
+  const rs = [{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4, unregistered: true }];
+  const ids = (sel, matching, pins) => chartedRuns(rs, sel, new Set(matching), new Set(pins)).map((r) => r.id);
+  assert.deepEqual(ids(ALL, [1, 2, 3, 4], []), [1, 2, 3]);
+  assert.deepEqual(ids(ALL, [2], []), [2]);
+  assert.deepEqual(ids(ALL, [2], [3]), [2, 3]);
+  assert.deepEqual(ids({ mode: 'except', ids: new Set([2]) }, [1, 2], []), [1]);
+  assert.deepEqual(ids({ mode: 'only', ids: new Set() }, [1, 2, 3], [1, 4]), [1]);
 });

@@ -162,3 +162,14 @@ test('CSV export writes NaN and infinities where the series has them', () => {
   const rows = seriesToCsv([{ id: 1, name: 'a' }], () => series, ['k'], 'iteration').trim().split('\n').slice(1);
   assert.deepEqual(rows, ['1,a,k,1,0.5', '1,a,k,2,NaN', '1,a,k,3,-Infinity', '1,a,k,4,']);
 });
+
+test('200 runs get 200 distinct colours, stable per id, as hex for the alpha bands', () => {
+  const colours = Array.from({ length: 200 }, (_, i) => runColor(i + 300));
+  assert.equal(new Set(colours).size, 200);
+  assert.ok(colours.every((c) => /^#[0-9a-f]{6}$/.test(c)), colours.find((c) => !/^#[0-9a-f]{6}$/.test(c)));
+  assert.equal(runColor(317), runColor(317));
+  // Neighbouring ids (one sweep) are far apart in colour, not shades of one.
+  const rgb = (c) => [1, 3, 5].map((i) => Number.parseInt(c.slice(i, i + 2), 16));
+  const distance = (a, b) => Math.hypot(...rgb(a).map((v, i) => v - rgb(b)[i]));
+  for (let i = 1; i < colours.length; i++) assert.ok(distance(colours[i - 1], colours[i]) > 60, `${colours[i - 1]} ${colours[i]}`);
+});

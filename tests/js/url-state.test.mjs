@@ -1,7 +1,7 @@
 // The view in the URL survives a round trip, with awkward keys too.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeView, defaultView, encodeView, hasViewParams } from '../../frontend/js/state/url.js';
+import { decodeView, defaultView, encodeView, hasSelectionParams, hasViewParams } from '../../frontend/js/state/url.js';
 
 test('the default view encodes to an empty query', () => {
   assert.equal(encodeView(defaultView()), '');
@@ -12,6 +12,11 @@ test('a full view round-trips', () => {
   const view = {
     runs: [3, 5, 8],
     hide: null,
+    pin: [9, 2],
+    q: 'lr>0.01 name~"a b" optimizer=adam',
+    filters: { 'arg:lr': '>0.02', 'metric:main/loss': '<1&x=y' },
+    group: 'optimizer',
+    grouped: true,
     charts: [
       { left: ['main/loss', 'validation/main/loss'], right: ['lr'] },
       { left: ['weird,key~with%signs'], right: [] },
@@ -44,4 +49,12 @@ test('a hidden-runs selection round-trips and says something about the view', ()
   assert.equal(v.runs, null);
   assert.ok(hasViewParams('hide=4'));
   assert.equal(encodeView({ ...defaultView(), hide: [] }), '');
+});
+
+test('the selection (query, column filters, pins, group) is in the link', () => {
+  const query = encodeView({ ...defaultView(), q: 'status=running', filters: { status: 'run', 'arg:x': '' } });
+  assert.ok(hasSelectionParams(query));
+  assert.deepEqual(decodeView(query).filters, { status: 'run' });
+  assert.equal(hasSelectionParams(encodeView({ ...defaultView(), x: 'epoch' })), false);
+  assert.deepEqual(decodeView('pin=3,x').pin, [3]);
 });

@@ -6,8 +6,10 @@
  * A scene: {runs, seriesFor, spec, x, logY, smoothing, gl, bands, highlight, theme, zoomKey}.
  */
 import { buildChart, constantRange, escapePlotly, planAppend } from '../lib/traces.js';
+import { plotConfig } from './plotly-loader.js';
+import { groupStats, groupTraces } from '../lib/groups.js';
 
-const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['select2d', 'lasso2d', 'toImage'] };
+const CONFIG = plotConfig({ modeBarButtonsToRemove: ['select2d', 'lasso2d', 'toImage'] });
 
 export class ChartPainter {
   constructor(plot) {
@@ -23,6 +25,7 @@ export class ChartPainter {
 
   /** Resolves to 'react', 'extend' or 'none' (nothing new). */
   async paint(Plotly, scene) {
+    if (scene.grouped) return this.paintGroups(Plotly, scene);
     const signature = sceneSignature(scene);
     if (this.drawn?.signature === signature && this.plot.data) {
       const plan = planAppend(this.drawn.records, this.drawn.extents, scene.runs, scene.seriesFor, scene.spec,
@@ -44,6 +47,21 @@ export class ChartPainter {
   }
 }
 
+/**
+ * Grouped curves are redrawn whole (a new point moves a group's mean and band, not just its end):
+ * one line per group, its mean, over its min-max band.
+ */
+ChartPainter.prototype.paintGroups = async function paintGroups(Plotly, scene) {
+  const keys = [...scene.spec.left, ...scene.spec.right];
+  const stats = groupStats(scene.runs, scene.seriesFor, keys, scene.grouped.labelOf);
+  const traces = groupTraces(stats, scene.spec, { gl: scene.gl });
+  const extents = { y: null, y2: null };
+  await Plotly.react(this.plot, traces, chartLayout(scene, extents), CONFIG);
+  this.drawn = null;
+  this.draws.react += 1;
+  return 'react';
+};
+
 function sceneSignature(s) {
   return JSON.stringify([s.runs.map((r) => [r.id, r.name]), s.spec, s.x, s.logY, s.smoothing, s.gl, s.bands, s.theme,
     s.zoomKey ?? null]);
@@ -55,7 +73,7 @@ function yAxis(axis, log, range) {
 }
 
 export function chartLayout(scene, extents) {
-  const { theme, x, logY, spec, runs } = scene;
+  const { theme, x, logY, spec } = scene;
   const keys = [...spec.left, ...spec.right];
   // Fixed margins: automargin would lay the chart out twice on every draw.
   const axis = { gridcolor: theme.grid, zerolinecolor: theme.grid, linecolor: theme.grid, color: theme.muted, automargin: false };
@@ -64,10 +82,9 @@ export function chartLayout(scene, extents) {
     margin: { l: 56, r: spec.right.length ? 56 : 16, t: 12, b: 40 },
     paper_bgcolor: theme.bg, plot_bgcolor: theme.bg,
     font: { family: theme.font, size: 12, color: theme.text },
-    hovermode: 'closest',
-    hoverlabel: { namelength: 40 },
-    showlegend: runs.length > 1 && runs.length <= 12,
-    legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom', font: { size: 11 } },
+    // Hover across runs and the legend are the card's own (chart-hover.js, chart.js).
+    hovermode: false,
+    showlegend: false,
     xaxis: { ...axis, title: { text: escapePlotly(x), font: { size: 12 } } },
     yaxis: { ...yAxis(axis, logY, constantRange(extents.y, logY)), exponentformat: 'e' },
     yaxis2: { ...yAxis(axis, logY, constantRange(extents.y2, logY)), exponentformat: 'e', overlaying: 'y', side: 'right',

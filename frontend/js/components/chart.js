@@ -5,20 +5,26 @@
  * logY, smoothing})`. Live updates append to the drawn traces (see chart-painter.js) instead of
  * redrawing. Zooming asks the server for full detail of the zoomed x range (`fetchRange`) and
  * splices it into the live series, so points keep arriving while zoomed and the zoom stays.
- * Hovering a line reports the run (`onHover`) and `highlight(id)` thickens that run's lines, for
- * the table <-> chart link.
+ * Hovering the plot shows every run's value at the pointer's x (chart-hover.js) and reports
+ * the run of the nearest line (`onHover`); `highlight(id)` thickens that run's lines, for the
+ * table <-> chart link. The legend is a line of run names above the plot ("N more" beyond
+ * what fits), never on it.
  */
 import { h, icon, svg, ICONS } from '../dom.js';
-import { countPoints, DASHES } from '../lib/traces.js';
+import { countPoints, DASHES, runColor } from '../lib/traces.js';
 import { spliceDetail } from '../lib/merge.js';
 import { seriesToCsv } from '../lib/csv.js';
 import { formatNumber } from '../lib/format.js';
 import { chartTheme, loadPlotly } from './plotly-loader.js';
 import { ChartPainter } from './chart-painter.js';
+import { CrossRunHover } from './chart-hover.js';
 import { metricPicker, closeOnEscape } from './metric-picker.js';
 import { webglFast } from './webgl.js';
 import { toast } from './feedback.js';
 import { loadSetting } from '../state/settings.js';
+
+/** Run names in a chart's legend line; the rest are counted ("N more", names in its tooltip). */
+const LEGEND_NAMES = 8;
 
 /** Min-max bands are drawn for up to this many runs; beyond, they cost time and only add noise. */
 const MAX_RUNS_WITH_BANDS = 12;
@@ -74,6 +80,9 @@ export class ChartCard {
     this.plot = h('div', { class: 'chart-plot' });
     this.painter = new ChartPainter(this.plot);
     this.overlay = h('div', { class: 'chart-overlay' });
+    this.legend = h('div', { class: 'chart-legend', hidden: true });
+    this.body = h('div', { class: 'chart-body' }, this.plot, this.overlay);
+    this.hover = new CrossRunHover({ plot: this.plot, body: this.body, nameOf: (rid) => this.runName(rid), onFocus: (rid) => this.onHover(rid) });
     const exportMenu = h('details', { class: 'menu' },
       h('summary', { class: 'btn btn-small btn-icon', title: 'Export', 'aria-label': 'Export chart' }, icon(ICONS.download)),
       h('div', { class: 'menu-panel menu-right' },
@@ -85,7 +94,8 @@ export class ChartCard {
       h('header', { class: 'chart-head' }, this.title, this.zoomChip, this.nonfiniteChip, h('span', { class: 'spacer' }), this.pickerSlot, exportMenu,
         removable ? h('button', { class: 'btn btn-small btn-icon btn-ghost', type: 'button', title: 'Remove chart',
           'aria-label': 'Remove chart', onClick: () => onRemove?.(this) }, icon(ICONS.close)) : null),
-      h('div', { class: 'chart-body' }, this.plot, this.overlay));
+      this.legend,
+      this.body);
     this.renderHeader();
   }
 
@@ -192,7 +202,8 @@ export class ChartCard {
     };
     const lines = runs.length * keys.length;
     const gl = webglFast() && (lines > GL_LINES || countPoints(runs, seriesFor, keys) > glThreshold());
-    const scene = { runs, seriesFor, spec: this.spec, x, logY, smoothing, gl, bands: runs.length <= MAX_RUNS_WITH_BANDS,
+    const grouped = this.ctx.grouped && this.ctx.groupLabel ? { labelOf: (run) => this.ctx.groupLabel(run.id) } : null;
+    const scene = { runs, seriesFor, spec: this.spec, x, logY, smoothing, gl, bands: runs.length <= MAX_RUNS_WITH_BANDS, grouped,
       highlight: this.highlighted, theme: chartTheme(), zoomKey: this.zoom?.detail ? this.zoom.token : null };
     const started = performance.now();
     const how = await this.painter.paint(Plotly, scene);
@@ -211,6 +222,7 @@ export class ChartCard {
     this.el.dataset.traces = String(mains);
     this.el.dataset.gl = String(gl);
     this.showNonfinite(data.filter((t) => t.meta?.role === 'nonfinite'));
+    this.showLegend(data);
     if (!keys.length) this.showOverlay('Choose metrics for this chart with the Metrics menu.');
     else if (!runs.length) this.showOverlay('No run is selected. Tick runs in the table to chart them.');
     else if (!mains && !data.length) this.showOverlay(this.ctx.loading ? 'Loading…' : `No data for ${keys.join(', ')} against ${x} yet.`);
@@ -233,12 +245,32 @@ export class ChartCard {
     this.nonfiniteChip.title = `Not finite values, marked at the chart's top (NaN ✕, +∞ ▲) or bottom (-∞ ▼) edge: ${where.join(', ')}`;
   }
 
+  runName(rid) {
+    if (typeof rid === 'string') return `${this.ctx?.groupKey}=${rid}`; // a group's mean line
+    return this.ctx?.runs.find((r) => r.id === rid)?.name ?? `run ${rid}`;
+  }
+
+  /** One entry per run that has a line here (whatever its keys), in the page's order. */
+  showLegend(data) {
+    const mains = data.filter((t) => t.meta?.role === 'main' && t.x.length);
+    const drawn = new Set(mains.map((t) => t.meta.rid));
+    const runs = mains.some((t) => t.meta.group)
+      ? [...drawn].map((label) => ({ id: label, name: this.runName(label), color: mains.find((t) => t.meta.rid === label).line.color }))
+      : (this.ctx?.runs || []).filter((r) => drawn.has(r.id));
+    const signature = JSON.stringify(runs.map((r) => [r.id, r.name]));
+    if (signature === this.legendSignature) return;
+    this.legendSignature = signature;
+    this.legend.hidden = runs.length < 2;
+    const entry = (r) => h('span', { class: 'legend-entry', title: r.name, dataset: { rid: String(r.id) },
+      onMouseenter: () => this.onHover(r.id), onMouseleave: () => this.onHover(null) },
+    h('span', { class: 'swatch', style: { background: r.color || runColor(r.id) }, 'aria-hidden': 'true' }), h('span', { class: 'legend-name' }, r.name));
+    const rest = runs.slice(LEGEND_NAMES);
+    const restNames = rest.slice(0, 40).map((r) => r.name).join(', ') + (rest.length > 40 ? ', …' : '');
+    this.legend.replaceChildren(...runs.slice(0, LEGEND_NAMES).map(entry),
+      rest.length ? h('span', { class: 'legend-more muted', title: restNames }, `${rest.length} more`) : null);
+  }
+
   attachPlotEvents() {
-    this.plot.on('plotly_hover', (e) => {
-      const rid = e.points?.[0]?.data?.meta?.rid;
-      if (rid !== undefined) this.onHover(rid);
-    });
-    this.plot.on('plotly_unhover', () => this.onHover(null));
     this.plot.on('plotly_relayout', (e) => this.onRelayout(e));
   }
 
@@ -350,6 +382,7 @@ export class ChartCard {
     cancelAnimationFrame(this.frame);
     clearTimeout(this.timer);
     cancelAnimationFrame(this.highlightFrame);
+    this.hover.destroy();
     window.Plotly?.purge(this.plot);
     this.drawCosts.delete(this);
     this.el.remove();

@@ -25,6 +25,9 @@ export class ChartsPanel {
     this.smoothInput = h('input', { type: 'range', min: '0', max: '0.99', step: '0.01', value: String(view.smoothing),
       class: 'slider', 'aria-label': 'Smoothing (EMA weight)', onInput: (e) => this.set({ smoothing: Number(e.target.value) }) });
     this.smoothValue = h('output', { class: 'mono small smooth-value' });
+    this.groupButton = h('button', { class: 'btn btn-small', type: 'button', 'aria-pressed': String(!!view.grouped),
+      title: 'One line per group of the table\'s "Group by": the mean of its runs over their min-max band',
+      onClick: () => this.set({ grouped: !this.view.grouped }) }, 'Group curves');
     this.grid = h('div', { class: 'charts-grid' });
     this.el = h('div', { class: 'charts-panel' },
       h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Chart settings' },
@@ -32,6 +35,7 @@ export class ChartsPanel {
         h('div', { class: 'field-inline' }, h('span', { id: 'y-scale-label' }, 'Y scale'),
           h('div', { class: 'segmented', role: 'group', 'aria-labelledby': 'y-scale-label' }, this.scaleButtons)),
         h('label', { class: 'field-inline' }, h('span', {}, 'Smoothing'), this.smoothInput, this.smoothValue),
+        this.groupButton,
         h('span', { class: 'spacer' }),
         h('button', { class: 'btn btn-small', type: 'button', onClick: () => this.addChart() }, icon(ICONS.plus), 'Add chart')),
       this.grid);
@@ -50,6 +54,7 @@ export class ChartsPanel {
     for (const b of this.scaleButtons) b.setAttribute('aria-pressed', String((b.dataset.scale === 'log') === this.view.logY));
     this.smoothInput.value = String(this.view.smoothing);
     this.smoothValue.value = this.view.smoothing > 0 ? this.view.smoothing.toFixed(2) : 'off';
+    this.groupButton.setAttribute('aria-pressed', String(!!this.view.grouped));
     if (this.xSelect.value !== this.view.x) this.fillXSelect(this.xKeys || [this.view.x]);
   }
 
@@ -83,7 +88,10 @@ export class ChartsPanel {
       keys: this.metricKeys,
       fetchRange: this.fetchRange,
       drawCosts: this.drawCosts,
-      onHover: (rid) => this.onHover(rid),
+      onHover: (rid) => {
+        this.highlight(rid); // the hovered run stands out in every chart, and in the table
+        this.onHover(rid);
+      },
       onSpecChange: () => this.commitCards(),
       onRemove: (card) => {
         this.cards = this.cards.filter((c) => c !== card);
@@ -119,15 +127,21 @@ export class ChartsPanel {
     return [...new Set(this.view.charts.flatMap((c) => [...c.left, ...c.right]))];
   }
 
-  /** New data from the page (live updates): slow charts may space these out. */
-  update(ctx) {
+  /**
+   * New data from the page: live updates (slow charts may space these out), or a new set of
+   * runs the user chose (`urgent`: drawn at once).
+   */
+  update(ctx, { urgent = false } = {}) {
     this.ctx = ctx;
-    this.drawAll(false);
+    this.drawAll(urgent);
   }
 
   drawAll(urgent = true) {
     if (!this.ctx) return;
-    const ctx = { ...this.ctx, x: this.view.x, logY: this.view.logY, smoothing: this.view.smoothing };
+    const ctx = { ...this.ctx, x: this.view.x, logY: this.view.logY, smoothing: this.view.smoothing,
+      grouped: !!this.view.grouped && !!this.ctx.groupKey };
+    this.groupButton.disabled = !this.ctx.groupKey;
+    if (!this.ctx.groupKey) this.groupButton.title = 'Choose "Group by" in the table first';
     for (const card of this.cards) card.update(ctx, { urgent });
   }
 

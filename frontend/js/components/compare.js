@@ -8,7 +8,7 @@
 import { h } from '../dom.js';
 import { argKeys } from '../lib/table.js';
 import { escapePlotly, runColor } from '../lib/traces.js';
-import { chartTheme, loadPlotly } from './plotly-loader.js';
+import { chartTheme, loadPlotly, plotConfig } from './plotly-loader.js';
 import { webglSupported } from './webgl.js';
 import { emptyState, errorBox } from './feedback.js';
 
@@ -102,11 +102,12 @@ export class ComparePanel {
       data = [{ type: 'scatter', mode: 'markers', x: rows.map((r) => plotValue(r.args?.[arg])), y: rows.map((r) => r.last_values[this.metric]),
         text: rows.map((r) => escapePlotly(r.name)), marker: { size: 11, color: rows.map((r) => runColor(r.id)), line: { width: 1, color: theme.bg } },
         hovertemplate: '%{text}<br>%{x} → %{y:.4g}<extra></extra>' }];
-      layout.xaxis = { title: { text: escapePlotly(arg || '') }, gridcolor: theme.grid, zerolinecolor: theme.grid, color: theme.muted, automargin: true };
+      const xs = rows.map((r) => r.args?.[arg]);
+      layout.xaxis = { type: spansDecades(xs) ? 'log' : '-', exponentformat: 'e', title: { text: escapePlotly(arg || '') }, gridcolor: theme.grid, zerolinecolor: theme.grid, color: theme.muted, automargin: true };
       layout.yaxis = { title: { text: escapePlotly(this.metric) }, gridcolor: theme.grid, zerolinecolor: theme.grid, color: theme.muted, automargin: true };
       layout.margin.t = 16;
     }
-    await Plotly.react(this.plot, data, layout, { responsive: true, displaylogo: false });
+    await Plotly.react(this.plot, data, layout, plotConfig());
     if (data[0].type === 'parcoords') await this.fitLabels(Plotly, layout.margin);
   }
 
@@ -177,8 +178,27 @@ export function shorten(key, max = 24) {
   return `${text.slice(0, max - 1 - tail)}…${text.slice(text.length - tail)}`;
 }
 
-/** A parcoords dimension: numbers as they are, anything else as categories. */
+/**
+ * Whether positive numbers span two decades or more (a learning rate from 1e-4 to 1e-1): such an
+ * axis is logarithmic, or its small values all sit on one end.
+ */
+export function spansDecades(values) {
+  const nums = values.filter((v) => typeof v === 'number' && Number.isFinite(v));
+  if (nums.length < 2 || nums.length !== values.length || nums.some((v) => v <= 0)) return false;
+  return Math.max(...nums) / Math.min(...nums) >= 100;
+}
+
+/**
+ * A parcoords dimension: numbers as they are (on a log10 scale, ticks at each decade named by
+ * their value, where they span decades; parcoords has no log axis), anything else as categories.
+ */
 function dimension(key, values) {
+  if (spansDecades(values)) {
+    const logs = values.map((v) => Math.log10(v));
+    const decades = [];
+    for (let d = Math.floor(Math.min(...logs)); d <= Math.ceil(Math.max(...logs)); d++) decades.push(d);
+    return { label: escapePlotly(shorten(key)), values: logs, tickvals: decades, ticktext: decades.map((d) => `1e${d}`) };
+  }
   if (values.every((v) => typeof v === 'number')) return { label: escapePlotly(shorten(key)), values };
   const labels = [...new Set(values.map((v) => (v === undefined ? '(not set)' : typeof v === 'string' ? v : JSON.stringify(v))))];
   return {

@@ -22,6 +22,15 @@ export function loadPlotly() {
   return loading;
 }
 
+/**
+ * The config of every plot on every page. plotly.js 4 puts a "Share chart" button in the mode
+ * bar by default that uploads the chart to Plotly Cloud (`plotlyServerURL`): a local-first tool
+ * never offers to send data away, so the button is off and the upload address is empty.
+ */
+export function plotConfig(extra = {}) {
+  return { responsive: true, displaylogo: false, showSendToCloud: false, plotlyServerURL: '', showTips: false, ...extra };
+}
+
 /** Colours for charts from the current theme's CSS variables. */
 export function chartTheme() {
   const css = getComputedStyle(document.documentElement);

@@ -18,6 +18,7 @@ import {
   nonfiniteLastValues,
 } from '../lib/table.js';
 import { isCharted, toggle, ALL } from '../lib/selection.js';
+import { parseQuery } from '../lib/query.js';
 import { formatArg, formatDuration, formatNumber, formatRelativeTime } from '../lib/format.js';
 import { runColor } from '../lib/traces.js';
 import { resultBadge, emptyState } from './feedback.js';
@@ -28,10 +29,12 @@ const MAX_DEFAULT_ARGS = 8;
 const MAX_DEFAULT_METRICS = 6;
 
 export class ResultsTable {
-  constructor({ settings = {}, onSettingsChange = () => {}, onSelectionChange, onHover = () => {}, onRename, onSetUnregistered }) {
+  constructor({ settings = {}, onSettingsChange = () => {}, onSelectionChange, onPin = () => {}, onHover = () => {}, onRename, onSetUnregistered }) {
     this.settings = { sort: null, groupBy: null, filters: {}, text: '', order: null, hidden: null, ...settings };
     this.onSettingsChange = onSettingsChange;
     this.onSelectionChange = onSelectionChange;
+    this.onPin = onPin;
+    this.pins = new Set();
     this.onHover = onHover;
     this.onRename = onRename;
     this.onSetUnregistered = onSetUnregistered;
@@ -42,9 +45,11 @@ export class ResultsTable {
     this.rows = new Map(); // result id -> {tr, key, cells: Map(column id -> {td, sig})}
     this.rowColumns = '';
 
-    this.textFilter = h('input', { class: 'input', type: 'search', placeholder: 'Filter runs (name, args…)  /',
-      'aria-label': 'Filter runs', value: this.settings.text,
+    this.textFilter = h('input', { class: 'input input-query', type: 'search', placeholder: 'Filter: lr>0.01 optimizer=adam name~sweep  /',
+      'aria-label': 'Filter runs', 'aria-describedby': 'query-errors', value: this.settings.text, spellcheck: 'false',
       onInput: (e) => this.changeSettings({ text: e.target.value }) });
+    this.queryErrors = h('p', { class: 'query-errors', id: 'query-errors', role: 'status', hidden: true });
+    this.sameArgsLine = h('p', { class: 'same-args muted small', hidden: true });
     this.groupSelect = h('select', { class: 'input input-small', 'aria-label': 'Group by arg',
       onChange: (e) => this.changeSettings({ groupBy: e.target.value || null }) });
     this.chooserSlot = h('span');
@@ -62,7 +67,9 @@ export class ResultsTable {
         h('label', { class: 'field-inline' }, h('span', {}, 'Group by'), this.groupSelect),
         this.chooserSlot,
         h('button', { class: 'btn btn-small', type: 'button', onClick: () => this.selectAll(true) }, 'Chart all'),
-        h('button', { class: 'btn btn-small', type: 'button', onClick: () => this.selectAll(false) }, 'Chart none')),
+        h('button', { class: 'btn btn-small', type: 'button', onClick: () => this.selectAll(false) }, 'Chart none'),
+        this.queryErrors,
+        this.sameArgsLine),
       this.body);
     this.tbody.addEventListener('mouseover', (e) => {
       const row = e.target.closest('tr[data-rid]');
@@ -81,15 +88,16 @@ export class ResultsTable {
     if (rerender) this.render(true);
   }
 
-  /** results: API Result objects; selection: which runs are charted (lib/selection.js). */
-  setData(results, selection) {
+  /** results: API Result objects; selection: which runs are ticked (lib/selection.js); pins: a set of ids. */
+  setData(results, selection, pins = this.pins) {
     this.results = results;
     this.selection = selection;
+    this.pins = pins;
     this.render(false);
   }
 
   isSelected(r) {
-    return isCharted(this.selection, r);
+    return !r.unregistered && (this.pins.has(r.id) || isCharted(this.selection, r));
   }
 
   selectAll(on) {
@@ -98,27 +106,67 @@ export class ResultsTable {
   }
 
   toggle(ids, on) {
+    // Unticking a pinned run unpins it too: hiding overrides the pin, as pinning overrides the filters.
+    if (!on && ids.some((id) => this.pins.has(id))) this.onPin(ids.filter((id) => this.pins.has(id)), false);
     this.onSelectionChange(toggle(this.selection, ids, on, this.results));
   }
 
-  filtered() {
-    return filterRows(this.results, { text: this.settings.text || '', columns: this.settings.filters || {} });
+  /** Ids of the runs the search box and the column filters let through. */
+  matchingIds() {
+    return new Set(filterRows(this.results, { text: this.settings.text || '', columns: this.settings.filters || {} }).map((r) => r.id));
   }
 
-  /** Column ids in display order: the stored order, then columns that appeared since. */
+  /** The rows listed: those the filters let through, and the pinned ones. */
+  filtered() {
+    const matching = this.matchingIds();
+    return this.results.filter((r) => matching.has(r.id) || this.pins.has(r.id));
+  }
+
+  /** Show what the search box could not understand, under it. */
+  renderQueryErrors() {
+    const { errors } = parseQuery(this.settings.text || '', { args: argKeys(this.results), metrics: metricKeys(this.results) });
+    this.textFilter.setAttribute('aria-invalid', String(errors.length > 0));
+    this.queryErrors.hidden = !errors.length;
+    this.queryErrors.replaceChildren(...errors.flatMap((e, i) => [i ? ' · ' : '', h('code', {}, e.text), `: ${e.message} (left out)`]));
+  }
+
+  /**
+   * Column ids in display order: the stored order, then columns that appeared since. By
+   * default metrics come right after the name and status (what one compares runs by), then the
+   * args that differ between runs; args that are the same in every run are hidden and said once
+   * above the table (`sameArgs`).
+   */
   columns() {
+    const constant = new Set(this.sameArgs().map(([k]) => `arg:${k}`));
     const args = argKeys(this.results).map((k) => `arg:${k}`);
     const metrics = metricKeys(this.results).map((k) => `metric:${k}`);
-    const all = [...BASE_COLUMNS, 'entries', ...args, ...metrics];
+    const all = [...BASE_COLUMNS.slice(0, 2), ...metrics, ...BASE_COLUMNS.slice(2), 'entries', ...args];
     const stored = (this.settings.order || []).filter((id) => all.includes(id));
     const order = [...stored, ...all.filter((id) => !stored.includes(id))];
     let hidden = this.settings.hidden;
     if (!hidden) {
       const shownMetrics = new Set(defaultMetricColumns(this.results).slice(0, MAX_DEFAULT_METRICS).map((k) => `metric:${k}`));
-      const shownArgs = new Set(args.slice(0, MAX_DEFAULT_ARGS));
+      const shownArgs = new Set(args.filter((id) => !constant.has(id)).slice(0, MAX_DEFAULT_ARGS));
       hidden = all.filter((id) => id === 'entries' || (id.startsWith('arg:') && !shownArgs.has(id)) || (id.startsWith('metric:') && !shownMetrics.has(id)));
     }
     return { order, hidden: new Set(hidden) };
+  }
+
+  /** [key, value] of the args every registered run has with the same value (none for one run). */
+  sameArgs() {
+    const runs = this.results.filter((r) => !r.unregistered);
+    if (runs.length < 2) return [];
+    return argKeys(runs).filter((k) => {
+      const first = JSON.stringify(runs[0].args?.[k]);
+      return first !== undefined && runs.every((r) => JSON.stringify(r.args?.[k]) === first);
+    }).map((k) => [k, runs[0].args[k]]);
+  }
+
+  renderSameArgs() {
+    const same = this.sameArgs();
+    const text = same.map(([k, v]) => `${k}=${formatArgValue(v)}`).join(' · ');
+    this.sameArgsLine.hidden = !same.length;
+    if (this.sameArgsLine.textContent !== `Same in every run: ${text}`) this.sameArgsLine.replaceChildren(`Same in every run: ${text}`);
   }
 
   render(force) {
@@ -129,6 +177,8 @@ export class ResultsTable {
     this.labels = new Map(order.map((id) => [id, columnLabel(id, order)]));
     if (force) this.rows.clear();
     this.renderToolbar(order, hidden);
+    this.renderQueryErrors();
+    this.renderSameArgs();
     this.renderHead(visible);
     this.renderBody(visible);
     if (focusKey && this.el.contains(document.activeElement) === false) {
@@ -237,7 +287,8 @@ export class ResultsTable {
   /** The row of `r`: the one on screen when nothing changed, else patched cell by cell. */
   row(r, visible, clock) {
     const selected = this.isSelected(r);
-    const key = `${JSON.stringify(r)}|${selected}|${clock}`;
+    const pinned = this.pins.has(r.id);
+    const key = `${JSON.stringify(r)}|${selected}|${pinned}|${clock}`;
     const cached = this.rows.get(r.id);
     if (cached && cached.key === key) return cached.tr;
     if (!cached || cached.unregistered !== !!r.unregistered) {
@@ -248,6 +299,7 @@ export class ResultsTable {
     cached.key = key;
     cached.checkbox.checked = selected;
     cached.checkbox.setAttribute('aria-label', `Chart ${r.name}`);
+    this.showPin(cached, r, pinned);
     for (const id of visible) {
       const sig = cellSignature(r, id);
       const cell = cached.cells.get(id);
@@ -275,7 +327,10 @@ export class ResultsTable {
     }
     const actions = h('td', { class: 'col-actions' });
     let rename = null;
+    let pin = null;
     if (!r.unregistered) {
+      pin = h('button', { class: 'btn btn-tiny btn-ghost btn-pin', type: 'button', dataset: { focusKey: `pin:${r.id}` } }, icon(ICONS.pin));
+      actions.append(pin);
       rename = h('button', { class: 'btn btn-tiny btn-ghost', type: 'button', title: 'Rename', 'aria-label': `Rename ${r.name}`,
         dataset: { focusKey: `rename:${r.id}` } }, icon(ICONS.edit));
       rename.onclick = (e) => this.rename(r, e.target.closest('tr'));
@@ -285,7 +340,19 @@ export class ResultsTable {
       title: r.unregistered ? 'Restore this result' : 'Hide this result (the files are not touched)',
       onClick: () => this.onSetUnregistered(r.id, !r.unregistered) }, r.unregistered ? 'Restore' : 'Unregister'));
     tr.append(actions);
-    return { tr, checkbox, cells, rename };
+    const built = { tr, checkbox, cells, rename, pin };
+    this.showPin(built, r, this.pins.has(r.id));
+    return built;
+  }
+
+  /** The pin button of a row: charts the run whatever the filters say (or stops doing so). */
+  showPin(row, r, pinned) {
+    row.tr.classList.toggle('row-pinned', pinned);
+    if (!row.pin) return;
+    row.pin.setAttribute('aria-pressed', String(pinned));
+    row.pin.setAttribute('aria-label', `${pinned ? 'Unpin' : 'Pin'} ${r.name}`);
+    row.pin.title = pinned ? 'Pinned: charted whatever the filters say. Click to unpin.' : 'Pin: chart this run whatever the filters say';
+    row.pin.onclick = () => this.onPin([r.id], !pinned);
   }
 
   renderCell(r, id) {
@@ -314,8 +381,8 @@ export class ResultsTable {
       }
       return h('td', { class: 'num', title: v === null || v === undefined ? '' : String(v) }, formatNumber(v));
     }
-    const text = v === undefined ? '' : formatArg(v);
-    return h('td', { class: typeof v === 'number' ? 'num' : 'arg', title: text }, text);
+    const text = v === undefined ? '' : formatArgValue(v);
+    return h('td', { class: typeof v === 'number' ? 'num' : 'arg', title: v === undefined ? '' : formatArg(v) }, text);
   }
 
   rename(r, tr) {
@@ -341,6 +408,11 @@ export class ResultsTable {
   focusFilter() {
     this.textFilter.focus();
   }
+}
+
+/** An arg as the table shows it: numbers at six significant digits (0.1 + 0.2 is 0.3), the rest as text. */
+function formatArgValue(v) {
+  return typeof v === 'number' ? formatNumber(v, 6) : formatArg(v);
 }
 
 /** What a cell shows, to tell whether it must be redrawn. */

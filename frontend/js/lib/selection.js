@@ -51,3 +51,12 @@ export function toView(selection) {
   if (selection.mode === 'except') return { runs: null, hide: ids };
   return { runs: null, hide: null };
 }
+
+/**
+ * The runs the charts draw: those the filters (search box, column filters, brush) let through
+ * and the selection ticks, plus the pinned ones whatever the filters say. `matching` is the set
+ * of ids that pass the filters; `pins` a set of ids.
+ */
+export function chartedRuns(results, selection, matching, pins = new Set()) {
+  return results.filter((r) => !r.unregistered && (pins.has(r.id) || (matching.has(r.id) && isCharted(selection, r))));
+}

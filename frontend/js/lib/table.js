@@ -7,11 +7,13 @@
  * "Infinity" or "-Infinity") is that number here, so it sorts, filters and is flagged as one.
  */
 import { formatArg } from './format.js';
+import { columnValue, metricValue } from './columns.js';
+import { parseQuery, matchesQuery } from './query.js';
+
+export { columnValue, metricValue };
 
 export const BASE_COLUMNS = ['name', 'status', 'elapsed', 'updated'];
 const AXIS_KEYS = new Set(['epoch', 'iteration', 'elapsed_time']);
-
-const NONFINITE = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
 
 /**
  * The header of a column. `allIds` (every column id of the table) tells an arg and a metric of
@@ -26,28 +28,12 @@ export function columnLabel(id, allIds = null) {
   return clash ? `${key} (${kind})` : key;
 }
 
-/** A last value as a number: the API's "NaN" / "Infinity" / "-Infinity" strings become those numbers. */
-export function metricValue(value) {
-  return typeof value === 'string' && value in NONFINITE ? NONFINITE[value] : value;
-}
-
 /** Keys whose last value was not a finite number, with that value ("NaN", "Infinity", "-Infinity"). */
 export function nonfiniteLastValues(result) {
   return Object.entries(result.last_values || {}).filter(([, v]) => {
     const n = metricValue(v);
     return typeof n === 'number' && !Number.isFinite(n);
   });
-}
-
-export function columnValue(result, id) {
-  if (id === 'name') return result.name;
-  if (id === 'status') return result.status;
-  if (id === 'elapsed') return result.elapsed_time;
-  if (id === 'updated') return result.updated_at;
-  if (id === 'entries') return result.entry_count;
-  if (id.startsWith('arg:')) return result.args?.[id.slice(4)];
-  if (id.startsWith('metric:')) return metricValue(result.last_values?.[id.slice(7)]);
-  return undefined;
 }
 
 /** Every arg key over `results`, in first-seen order. */
@@ -117,21 +103,17 @@ function displayText(v) {
   return typeof v === 'string' ? v : formatArg(v);
 }
 
-/** Results that match the free-text filter (name, path, status, args) and every column filter. */
+/**
+ * Results that match the search box's query (lib/query.js; plain words search the name, path,
+ * status and args as before) and every column filter. Terms that do not parse are left out here;
+ * the search box shows them as errors.
+ */
 export function filterRows(results, { text = '', columns = {} } = {}) {
-  const needle = text.trim().toLowerCase();
+  const query = parseQuery(text, { args: argKeys(results), metrics: metricKeys(results) });
   const predicates = Object.entries(columns)
     .map(([id, f]) => [id, parseColumnFilter(f)])
     .filter(([, p]) => p);
-  return results.filter((r) => {
-    if (needle) {
-      const hay = [r.name, r.path, r.status, ...Object.entries(r.args || {}).map(([k, v]) => `${k}=${displayText(v)}`)]
-        .join(' ')
-        .toLowerCase();
-      if (!hay.includes(needle)) return false;
-    }
-    return predicates.every(([id, p]) => p(columnValue(r, id)));
-  });
+  return results.filter((r) => matchesQuery(r, query) && predicates.every(([id, p]) => p(columnValue(r, id))));
 }
 
 /** Sorted copy: numbers numerically, text naturally ("run10" after "run9"), missing values last. */

@@ -26,9 +26,28 @@ export const NONFINITE_MARK = {
 };
 const NONFINITE_OUTLINE = '#dc2626';
 
-/** A stable colour per result id, the same in the table swatch and every chart. */
+/**
+ * A stable colour per result id, the same in the table swatch and every chart. The first 16
+ * ids take the palette; beyond, hues step by the golden angle (neighbouring ids, which runs of
+ * one sweep usually are, get far-apart hues) over three lightness and saturation levels, so a
+ * chart of 100+ runs does not repeat a colour every 16 runs.
+ */
 export function runColor(id) {
-  return PALETTE[Math.abs(Number(id) || 0) % PALETTE.length];
+  const n = Math.abs(Number(id) || 0);
+  if (n < PALETTE.length) return PALETTE[n];
+  const hue = (n * 137.508) % 360;
+  const level = Math.floor(n / 7) % 3;
+  return hslToHex(hue, [72, 58, 86][level], [46, 36, 56][level]);
+}
+
+function hslToHex(h, s, l) {
+  const a = (s / 100) * Math.min(l / 100, 1 - l / 100);
+  const f = (k) => {
+    const t = (k + h / 30) % 12;
+    const v = l / 100 - a * Math.max(-1, Math.min(t - 3, 9 - t, 1));
+    return Math.round(v * 255).toString(16).padStart(2, '0');
+  };
+  return `#${f(0)}${f(8)}${f(4)}`;
 }
 
 /** Plotly renders a subset of HTML in names and titles; entities make user text literal. */

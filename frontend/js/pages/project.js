@@ -12,7 +12,7 @@ import { api, errorMessage, query } from '../api.js';
 import { link, replaceSearch } from '../router.js';
 import { startChangeFeed } from '../live/change-feed.js';
 import { SeriesStore } from '../data/series-store.js';
-import { decodeView, encodeView, hasViewParams } from '../state/url.js';
+import { decodeView, encodeView, hasSelectionParams, hasViewParams } from '../state/url.js';
 import { loadProjectSettings, saveProjectSettings } from '../state/settings.js';
 import { metricKeys, xKeys } from '../lib/table.js';
 import { formatRelativeTime, plural } from '../lib/format.js';
@@ -23,7 +23,7 @@ import { ComparePanel } from '../components/compare.js';
 import { ResultsTable } from '../components/results-table.js';
 import { startInlineEdit } from '../components/inline-edit.js';
 import { defaultCharts } from './default-charts.js';
-import { fromView, isCharted, joinNew, toView } from '../lib/selection.js';
+import { chartedRuns as chartedOf, fromView, joinNew, toggle, toView } from '../lib/selection.js';
 import { loadPlotly } from '../components/plotly-loader.js';
 
 export function mountProject(root, { id: projectId }) {
@@ -38,6 +38,12 @@ export function mountProject(root, { id: projectId }) {
   let stopped = false;
   let painted = false;
   let selection = fromView(view);
+  // The search box, column filters and group-by are in the link; without them in it, the
+  // project's last ones apply (and the link is made to say so).
+  const tableSettings = { ...(settings.table || {}) };
+  if (hasSelectionParams(location.search)) Object.assign(tableSettings, { text: view.q, filters: view.filters, groupBy: view.group });
+  else view = { ...view, q: tableSettings.text || '', filters: tableSettings.filters || {}, group: tableSettings.groupBy || null };
+  let pins = new Set(view.pin);
   let seenIds = null; // every result id this page has listed; null before the first answer
   let lastChange = 0;
   let lastListText = '';
@@ -66,17 +72,27 @@ export function mountProject(root, { id: projectId }) {
 
   const charts = new ChartsPanel({
     view,
-    onViewChange: (v) => setView({ charts: v.charts, x: v.x, logY: v.logY, smoothing: v.smoothing }, false),
+    onViewChange: (v) => setView({ charts: v.charts, x: v.x, logY: v.logY, smoothing: v.smoothing, grouped: !!v.grouped }, false),
     fetchRange: (ids, keys, lo, hi) => store.fetchRange(ids, keys, lo, hi),
     onHover: (rid) => table.highlight(rid),
   });
   const compare = new ComparePanel({ metric: view.metric, onMetricChange: (metric) => setView({ metric }, false) });
   const table = new ResultsTable({
-    settings: settings.table || {},
-    onSettingsChange: (s) => saveProjectSettings(projectId, { table: { ...s, text: s.text } }),
+    settings: tableSettings,
+    onSettingsChange: (s) => {
+      saveProjectSettings(projectId, { table: { ...s, text: s.text } });
+      const patch = { q: s.text || '', filters: { ...(s.filters || {}) }, group: s.groupBy || null };
+      if (JSON.stringify([patch.q, patch.filters, patch.group]) !== JSON.stringify([view.q, view.filters, view.group])) setView(patch, false);
+    },
     onSelectionChange: (next) => {
       selection = next;
       setView(toView(next));
+    },
+    onPin: (ids, on) => {
+      pins = new Set(pins);
+      for (const id of ids) (on ? pins.add(id) : pins.delete(id));
+      if (on) selection = toggle(selection, ids, true, results);
+      setView({ pin: [...pins].sort((a, b) => a - b), ...toView(selection) });
     },
     onHover: (rid) => charts.highlight(rid),
     onRename: async (rid, name) => {
@@ -99,9 +115,11 @@ export function mountProject(root, { id: projectId }) {
       h('div', { class: 'title-row' }, title, renameBtn),
       subtitle, stats),
     errorSlot,
+    // The table first, at most half a screen high with a sticky header: at 1440x900 the runs
+    // and the first row of charts are both on screen.
+    table.el,
     tabList,
     panelSlot,
-    table.el,
     h('label', { class: 'field-inline small muted unreg-toggle' }, unregToggle, h('span', {}, 'Show unregistered results')));
 
   renameBtn.addEventListener('click', () => startInlineEdit(title, title.textContent, async (name) => {
@@ -115,8 +133,9 @@ export function mountProject(root, { id: projectId }) {
     setCrumbs([{ label: 'Projects', href: link('') }, { label: project.name }]);
   }
 
+  /** One selection drives every chart: the filters, the ticks and the pins (lib/selection.js). */
   function chartedRuns() {
-    return results.filter((r) => isCharted(selection, r));
+    return chartedOf(results, selection, table.matchingIds(), pins);
   }
 
   function setView(patch, rerenderPanel = true) {
@@ -125,8 +144,9 @@ export function mountProject(root, { id: projectId }) {
     replaceSearch(encodeView(view));
     saveProjectSettings(projectId, { view: { charts: view.charts, x: view.x, logY: view.logY, smoothing: view.smoothing } });
     if ('tab' in patch) renderTab();
-    if ('runs' in patch || 'hide' in patch) table.setData(results, selection);
-    if (rerenderPanel || 'charts' in patch || 'x' in patch || 'runs' in patch || 'hide' in patch) syncCharts();
+    if ('runs' in patch || 'hide' in patch || 'pin' in patch) table.setData(results, selection, pins);
+    const runsChanged = ['runs', 'hide', 'pin', 'q', 'filters', 'group'].some((k) => k in patch);
+    if (rerenderPanel || runsChanged || 'charts' in patch || 'x' in patch) syncCharts();
   }
 
   function renderTab() {
@@ -139,7 +159,24 @@ export function mountProject(root, { id: projectId }) {
     else charts.drawAll();
   }
 
+  /** The table's group-by, for grouped curves: the arg and each run's group. */
+  function groupContext() {
+    const key = view.group;
+    if (!key) return { groupKey: null, groupLabel: null };
+    const byId = new Map(results.map((r) => [r.id, r]));
+    return { groupKey: key, groupLabel: (rid) => { const v = byId.get(rid)?.args?.[key]; return v === undefined ? '(not set)' : typeof v === 'string' ? v : JSON.stringify(v); } };
+  }
+
+  let syncToken = 0;
+  let undrawnChange = false;
+
+  /**
+   * Fetch what the charted runs need and draw. Calls overlap (typing in the search box, live
+   * ticks): only the latest one draws, with what the earlier ones fetched, so an answer that
+   * comes late never draws an older selection over a newer one.
+   */
   async function syncCharts() {
+    const token = ++syncToken;
     const runs = chartedRuns();
     if (view.tab === 'compare') compare.update(runs, metricKeys(results));
     // A chart of many overlapping runs shows no more with more points per run; it only costs more.
@@ -147,10 +184,15 @@ export function mountProject(root, { id: projectId }) {
     store.configure({ keys: charts.neededKeys(), x: view.x, maxPoints });
     const changed = await store.sync(runs);
     if (stopped) return;
-    const signature = JSON.stringify([runs.map((r) => [r.id, r.name]), charts.neededKeys(), view.x]);
-    if (changed || signature !== drawnSignature) {
+    undrawnChange = undrawnChange || changed;
+    if (token !== syncToken) return;
+    const signature = JSON.stringify([runs.map((r) => [r.id, r.name]), charts.neededKeys(), view.x, view.group]);
+    if (undrawnChange || signature !== drawnSignature) {
+      // Other runs or keys than drawn: the user changed what is shown, which is drawn at once.
+      const urgent = signature !== drawnSignature;
+      undrawnChange = false;
       drawnSignature = signature;
-      charts.update({ runs: runs.map((r) => ({ id: r.id, name: r.name })), seriesFor: (rid) => store.series(rid) });
+      charts.update({ runs: runs.map((r) => ({ id: r.id, name: r.name })), seriesFor: (rid) => store.series(rid), ...groupContext() }, { urgent });
     }
   }
 
@@ -184,7 +226,7 @@ export function mountProject(root, { id: projectId }) {
         replaceSearch(encodeView(view)); // the link now says what is shown
       }
     }
-    table.setData(results, selection);
+    table.setData(results, selection, pins);
     if (!painted) {
       painted = true;
       // Once the table is on screen, parse plotly.js while the series load.
@@ -223,7 +265,7 @@ export function mountProject(root, { id: projectId }) {
   };
   window.addEventListener('trainui:theme', onTheme);
 
-  if (view.charts.length) replaceSearch(encodeView(view)); // a restored view is shareable too
+  if (encodeView(view)) replaceSearch(encodeView(view)); // a restored view (charts, filters) is shareable too
   renderTab();
   loadProject();
   let failures = 0;

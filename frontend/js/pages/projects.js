@@ -54,8 +54,9 @@ export function mountProjects(root) {
       h('tbody', {}, projects.map((p) => h('tr', { dataset: { pid: String(p.id) } },
         h('td', {}, h('a', { class: 'project-link', href: link(`projects/${p.id}`) }, p.name)),
         h('td', { class: 'mono small path', title: p.path }, p.path),
-        h('td', { class: 'num' }, String(p.result_count ?? 0)),
-        h('td', { class: 'num' }, p.running_count ? h('span', { class: 'badge badge-running' }, `${p.running_count} running`) : h('span', { class: 'muted' }, '0')),
+        // data-label names a cell where the header row is not shown (a phone: one card per project).
+        h('td', { class: 'num', dataset: { label: 'results' } }, String(p.result_count ?? 0)),
+        h('td', { class: 'num', dataset: { label: 'running' } }, p.running_count ? h('span', { class: 'badge badge-running' }, `${p.running_count} running`) : h('span', { class: 'muted' }, '0')),
         h('td', { class: 'nowrap' }, formatRelativeTime(p.last_activity, now)))))));
   }
 

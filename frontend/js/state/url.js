@@ -4,6 +4,11 @@
  *
  *   runs=3,5,8             only these results are charted
  *   hide=4,7               every registered result but these (runs started later included)
+ *   pin=2,9                charted whatever the filters say
+ *   q=lr>0.01 name~sweep   the search box's query (lib/query.js)
+ *   filter.arg:lr=>0.02    a column filter of the table, one per column
+ *   group=optimizer        the arg the table (and the charts) group by
+ *   grouped=1              the charts draw one mean line and min-max band per group
  *   chart=a,b~c            one per chart: left-axis keys, then right-axis keys after "~"
  *   x=epoch                x key (default iteration)
  *   smooth=0.6             EMA weight (default 0)
@@ -18,7 +23,8 @@
 export const DEFAULT_X = 'iteration';
 
 export function defaultView() {
-  return { runs: null, hide: null, charts: [], x: DEFAULT_X, smoothing: 0, logY: false, tab: 'charts', metric: null };
+  return { runs: null, hide: null, pin: [], q: '', filters: {}, group: null, grouped: false, charts: [], x: DEFAULT_X, smoothing: 0, logY: false,
+    tab: 'charts', metric: null };
 }
 
 const escapeKey = (key) => key.replace(/%/g, '%25').replace(/,/g, '%2C').replace(/~/g, '%7E');
@@ -37,6 +43,11 @@ export function encodeView(view) {
   const params = new URLSearchParams();
   if (Array.isArray(view.runs)) params.set('runs', view.runs.join(','));
   else if (Array.isArray(view.hide) && view.hide.length) params.set('hide', view.hide.join(','));
+  if (view.pin?.length) params.set('pin', view.pin.join(','));
+  if (view.q) params.set('q', view.q);
+  for (const [column, text] of Object.entries(view.filters || {})) if (text) params.set(`filter.${column}`, text);
+  if (view.group) params.set('group', view.group);
+  if (view.grouped) params.set('grouped', '1');
   for (const chart of view.charts || []) {
     const right = chart.right?.length ? `~${encodeKeys(chart.right)}` : '';
     params.append('chart', encodeKeys(chart.left || []) + right);
@@ -56,6 +67,11 @@ export function decodeView(search) {
   const ids = (name) => params.get(name).split(',').map((s) => Number.parseInt(s, 10)).filter((n) => Number.isFinite(n));
   if (params.has('runs')) view.runs = ids('runs');
   else if (params.has('hide')) view.hide = ids('hide');
+  if (params.has('pin')) view.pin = ids('pin');
+  if (params.get('q')) view.q = params.get('q');
+  for (const [name, text] of params) if (name.startsWith('filter.') && name.length > 7 && text) view.filters[name.slice(7)] = text;
+  if (params.get('group')) view.group = params.get('group');
+  view.grouped = params.get('grouped') === '1';
   view.charts = params.getAll('chart').map((value) => {
     const cut = value.indexOf('~');
     const left = cut < 0 ? value : value.slice(0, cut);
@@ -75,4 +91,10 @@ export function decodeView(search) {
 export function hasViewParams(search) {
   const params = new URLSearchParams(search.startsWith('?') ? search.slice(1) : search);
   return ['runs', 'hide', 'chart', 'x', 'smooth', 'scale'].some((k) => params.has(k));
+}
+
+/** True when the query string says which runs are shown (search, column filters, pins, group). */
+export function hasSelectionParams(search) {
+  const params = new URLSearchParams(search.startsWith('?') ? search.slice(1) : search);
+  return [...params.keys()].some((k) => ['q', 'pin', 'group'].includes(k) || k.startsWith('filter.'));
 }
