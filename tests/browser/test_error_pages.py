@@ -43,6 +43,7 @@ def test_a_missing_result_or_project_says_so_and_stops_polling(trainui_server, p
     page.get_by_text(text).wait_for()
     asked = lambda: [r for r in page.recorder.responses if f"/{kind}/987654" in r.url]  # noqa: E731
     wait_until(asked, page=page)
+    page.wait_for_timeout(1000)  # what the page asked for at once (result, commands, assets) has come back
     first = len(asked())
     page.wait_for_timeout(3000)  # a poller that kept going would ask again within this
     assert len(asked()) == first

@@ -61,7 +61,7 @@ def test_no_page_offers_or_makes_a_request_off_the_origin(trainui_server, page, 
     visit(f"projects/{project['id']}?tab=compare", lambda: page.locator(".compare-plot.js-plotly-plot").wait_for())
     visit(f"results/{results[0]['id']}", lambda: wait_until(lambda: (chart_state(page, 0) or {"mains": []})["mains"]))
     visit("projects/99999", lambda: page.get_by_text("does not exist").wait_for())
-    visit("results/99999", lambda: page.locator(".error-box, .error, [role=alert]").first.wait_for())
+    visit("results/99999", lambda: page.locator(".not-found, .error-box, .error, [role=alert]").first.wait_for())
 
     outside = [url for url in requests if not (url.startswith(origin + "/") or url.startswith(("data:", "blob:")))]
     assert requests and outside == [], outside

@@ -196,7 +196,9 @@ PATHS = {
                                       series={"type": "object", "additionalProperties": _ref("Series")}))}},
     "/logs": {
         "get": {"summary": "Metric series of several results in one request (a page charting many live runs)",
-                "parameters": [_q("results", {"type": "string", "pattern": BATCH_RESULTS},
+                "parameters": [_q("results", {"type": "string", "pattern": BATCH_RESULTS,
+                                              "description": "at most 500 comma-separated result ids, each "
+                                                             "optionally with ':<cursor>', e.g. 12,13:340"},
                                   "comma-separated result ids, each optionally with ':<cursor>' of a previous "
                                   "answer, e.g. 12,13:340 (at most 500)", required=True),
                                _q("keys", {"type": "string"}, "comma-separated keys; default all"),
