@@ -35,6 +35,7 @@ run = trainui.Run(options.out, progress=False, console={"on": True, "off": False
 rank = run.rank
 run.step(0)  # every rank agrees on the directory (and a rank > 0 starts its console)
 print(f"hello from rank {rank}", flush=True)
+print("<b>not bold</b> <img src=x onerror=\"window.__console_xss=1\">", flush=True)  # text, never markup
 os.write(2, f"rank {rank} on fd 2 \x1b[31mred\x1b[0m \x1b[1;32mbold green\x1b[0m\n".encode())
 subprocess.run([sys.executable, "-c", f"print('child of rank {rank}')"], check=True)
 sys.stdout.flush()
@@ -49,7 +50,9 @@ for i in range(1, options.iterations + 1):
 print(f"last line of rank {rank}", flush=True)
 if options.wait:
     print("ready", flush=True)
-    time.sleep(120)
+    for tick in range(600):  # a live job's console grows while the page watches
+        print(f"tick {tick}", flush=True)
+        time.sleep(0.2)
 if options.crash:
     raise RuntimeError(f"deliberate crash on rank {rank}")
 run.close()
