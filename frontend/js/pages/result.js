@@ -71,12 +71,12 @@ export function mountResult(root, { id: resultId }) {
     h('div', { class: 'result-layout' },
       h('div', { class: 'result-main' }, charts.el),
       h('div', { class: 'result-side' }, commandPanel.el)),
-    consoleView.el,
     history.el,
     h('div', { class: 'two-col' },
       h('section', { class: 'card', 'aria-label': 'Args' }, h('div', { class: 'toolbar' }, h('h2', { class: 'section-title' }, 'Args')), argsSlot),
       h('section', { class: 'card', 'aria-label': 'Snapshots' }, h('div', { class: 'toolbar' }, h('h2', { class: 'section-title' }, 'Snapshots')), snapshotsSlot)),
-    images.el);
+    images.el,
+    consoleView.el);
 
   renameBtn.addEventListener('click', () => startInlineEdit(title, result?.name || '', async (name) => {
     const { result: updated } = await api(`results/${resultId}`, { method: 'PATCH', body: { name } });
