@@ -7,6 +7,11 @@ whose reader thread writes every chunk to the original fd first (the terminal se
 unchanged, in its order) and then to the file. So what C extensions, ``os.write`` and child
 processes write is kept too, not only ``print``.
 
+Cheap for a job printing 10,000 lines a second: the reader pauses 10 ms after each chunk, so it
+wakes (and takes the GIL) at most 100 times a second whatever the job prints, and the pipe holds
+1 MB meanwhile; a line reaches the terminal at most about 10 ms later than without the tee.
+(A SIGKILL loses what is still in the pipe, for the terminal too: the tee lives in the process.)
+
 Bounded: when the file would pass ``max_bytes`` it is renamed ``console.log.1`` (older copies move
 up to ``backups``) and a new one starts, so a job printing without end keeps at most
 ``max_bytes * (backups + 1)`` bytes on disk. The reader writes with ``os.write`` (no buffer to lose)
@@ -27,12 +32,15 @@ import errno
 import os
 import sys
 import threading
+import time
 
 from trainui import protocol
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # per file
 DEFAULT_BACKUPS = 1  # console.log.1: at most 20 MB on disk by default
-CHUNK = 65536
+CHUNK = 1024 * 1024
+PIPE_BYTES = 1024 * 1024  # the pipe's capacity (Linux lets a process ask for up to 1 MB)
+COALESCE_SECONDS = 0.01  # the reader's pause after a chunk, so the next read takes many writes at once
 DRAIN_SECONDS = 2.0  # at close: how long the reader may take to empty the pipe
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -94,6 +102,7 @@ class Console:
             except OSError:
                 continue  # no such fd (a daemon started with it closed): nothing to keep
             read_end, write_end = os.pipe()
+            _enlarge(write_end)
             os.set_inheritable(original, False)
             os.dup2(write_end, fd)
             os.close(write_end)
@@ -143,6 +152,8 @@ class Console:
                     return
                 _write_all(terminal, data)
                 self._keep(data)
+                if len(data) < CHUNK:
+                    time.sleep(COALESCE_SECONDS)  # a wake-up per 10 ms at most, not per line
         except OSError:
             return
         finally:
@@ -176,6 +187,16 @@ class Console:
             os.replace(self.path, f"{self.path}.1")
         self._file = _open_append(self.path)
         self._size = 0
+
+
+def _enlarge(fd: int) -> None:
+    """A 1 MB pipe: the job never waits on the reader's pauses (F_SETPIPE_SZ; Linux only)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    except (ImportError, OSError):
+        pass
 
 
 def _identity(fd: int) -> tuple:
