@@ -18,6 +18,8 @@ Layout of a result directory (``<project>/<result>/``)::
     .trainui/commands/inbox/<uid>.json    one CommandRecord each (writer: the server)
     .trainui/commands/outbox/<uid>.json   one CommandResponse each (writer: the job)
     .trainui/ranks/rank<k>.jsonl          each rank's own record of applied commands
+    .trainui/console.log[.1]    rank 0's stdout and stderr, size-capped and rotated (writer: the job);
+                                ``console.rank<k>.log`` rank k's, when every rank keeps one
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ ASSETS_DIR = "assets"
 COMMANDS_INBOX = os.path.join(META_DIR, "commands", "inbox")
 COMMANDS_OUTBOX = os.path.join(META_DIR, "commands", "outbox")
 RANKS_DIR = os.path.join(META_DIR, "ranks")
+CONSOLE = os.path.join(META_DIR, "console.log")  # rank 0's stdout + stderr; rank N's: console_file(N)
 SNAPSHOT_PATTERN = re.compile(r"^snapshot_iter_(\d+)(\.[A-Za-z0-9_.]+)?$")
 
 # Job statuses. RUNNING is what the job writes while alive; the server turns a RUNNING job
@@ -85,6 +88,11 @@ def list_snapshots(result_dir: str) -> list[tuple[str, int, int, float]] | None:
 
 def rank_record_path(rank: int) -> str:
     return os.path.join(RANKS_DIR, f"rank{int(rank)}.jsonl")
+
+
+def console_file(rank: int = 0) -> str:
+    """A rank's console file, relative to the result directory."""
+    return CONSOLE if int(rank) == 0 else os.path.join(META_DIR, f"console.rank{int(rank)}.log")
 
 
 @dataclass

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from trainui import protocol
 from trainui.config import JOB_POLL_INTERVAL, JobEnvironment
+from trainui.trainer import console as job_console
 from trainui.trainer import distributed, hyperparams
 from trainui.trainer.commands import Inbox, Pending, Registry, failure, write_response
 from trainui.trainer.images import record_image
@@ -69,6 +70,9 @@ class Run:
         server: str | None = None,
         project: str | None = None,
         token: str | None = None,
+        console: bool | str = True,
+        console_max_bytes: int = job_console.DEFAULT_MAX_BYTES,
+        console_backups: int = job_console.DEFAULT_BACKUPS,
     ):
         """Open the result directory ``out`` (see trainer/result_dir.py).
 
@@ -98,6 +102,13 @@ class Run:
         directory is still written as always, and a background thread on rank 0 uploads what is new
         and takes the server's commands back (see trainer/uploader.py). ``log()`` and ``step()``
         never wait on the network.
+
+        ``console`` keeps what the job writes to stdout and stderr (``print``, C extensions, child
+        processes) in ``.trainui/console.log`` while it still reaches the terminal unchanged:
+        ``True`` (the default) rank 0's, ``"all"`` every rank's (rank N > 0 in
+        ``console.rank<N>.log``, from its first ``step()``), ``False`` (or ``TRAINUI_CONSOLE=0``)
+        none. A file is rotated at ``console_max_bytes`` (10 MB) keeping ``console_backups`` (1)
+        older copies. See trainer/console.py.
         """
         if continue_log is not _UNSET:
             warnings.warn("trainui.Run(continue_log=...) is deprecated: a run into a directory that holds one "
@@ -120,6 +131,7 @@ class Run:
         self.stop_requested = False
         self._stopped_at: int | None = None  # the iteration a stop command was applied at
         self._crash_traceback: str | None = None
+        self._crash_traceback_full: str | None = None  # the console's last lines (Python prints it after close)
         self._poll_every = max(1, int(poll_every))
         self._steps = 0
         self._counting_reports = True  # until the script gives iterations, each report is one
@@ -132,6 +144,9 @@ class Run:
         self._progress: ProgressBar | None = None
         self._uploader: Any = None  # trainer.uploader.Uploader, imported only when a server is given
         self._upload_timeout: float | None = None  # None: the uploader's own bound
+        self._console: job_console.Console | None = None
+        limits = job_console.limits(console_max_bytes, console_backups)  # a bad value fails on every rank
+        self._console_settings = limits if job_console.wanted(console, self.rank) else None
         self._steering = Steering(verify_steps)
         self._steering.register(scheduler)
         self._pending: list[tuple] = []  # (record, Pending, iteration, epoch, ranks applied) awaiting steps
@@ -142,7 +157,9 @@ class Run:
         if self.is_main:
             self._open_files(args, poll_interval, flush_every, flush_interval, heartbeat_interval, remote)
             if progress:
-                self._progress = ProgressBar(total_iterations)
+                self._progress = ProgressBar(total_iterations)  # before the console: it asks if stderr is a tty
+        if self._out_agreed:
+            self._start_console()
         self._previous_sigterm: Any = None
         self._previous_excepthook: Any = None
         if handle_signals:
@@ -278,6 +295,18 @@ class Run:
         if shared:
             self.out = shared[0]
         self._out_agreed = True
+        self._start_console()
+
+    def _start_console(self) -> None:
+        """Tee this rank's stdout and stderr into its console file, if asked (never raises: a run
+        without its console still trains)."""
+        if self._console_settings is None or self._console is not None or self._closed:
+            return
+        try:
+            self._console = job_console.Console(job_console.console_path(self.out, self.rank),
+                                                *self._console_settings).start()
+        except OSError as exc:
+            _warn(f"cannot keep the console in {self.out}: {exc}")
 
     def _take_due(self) -> list | None:
         """Rank 0: the due records. File errors are reported, never raised: under torchrun an
@@ -438,6 +467,8 @@ class Run:
             self._status.finish(final, message, self._crash_traceback)
         if self._uploader is not None:
             self._uploader.close(self._upload_timeout)
+        if self._console is not None:
+            self._console.close(self._crash_traceback_full)
         self._remove_handlers()
         atexit.unregister(self._at_exit)
 
@@ -500,8 +531,9 @@ class Run:
     def _crash(self, exc_type, exc, tb) -> None:
         """Close with the exception as the end reason; a crash keeps the traceback's tail."""
         status, message = _status_for_exception(exc_type, exc)
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        self._crash_traceback_full = text
         if status == protocol.CRASHED:
-            text = "".join(traceback.format_exception(exc_type, exc, tb))
             self._crash_traceback = text[-protocol.TRACEBACK_LIMIT:]
         self.close(status, message)
 

@@ -1,6 +1,6 @@
 /**
- * One result: summary and status, args, its charts, the command panel with the command
- * history, snapshots (downloadable), and images by step. The change feed says when to look
+ * One result: summary and status, args, its charts, the command panel, the job's console, the
+ * command history, snapshots (downloadable), and images by step. The change feed says when to look
  * again at the result (often while it runs), its commands (every 100 ms from a click until the
  * job answered) and its images; only new log points are fetched and appended to the charts.
  */
@@ -19,6 +19,7 @@ import { emptyState, errorBox, notFoundPage, resultBadge } from '../components/f
 import { ChartsPanel } from '../components/charts-panel.js';
 import { CommandPanel } from '../components/command-panel.js';
 import { CommandHistory } from '../components/command-history.js';
+import { ConsoleView } from '../components/console-view.js';
 import { ImagesPanel } from '../components/images.js';
 import { startInlineEdit } from '../components/inline-edit.js';
 import { defaultCharts } from './default-charts.js';
@@ -61,6 +62,7 @@ export function mountResult(root, { id: resultId }) {
     feed.expect('commands');
   } });
   const images = new ImagesPanel();
+  const consoleView = new ConsoleView({ resultId });
 
   root.append(
     h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, title, statusSlot, renameBtn), pathLine),
@@ -73,7 +75,8 @@ export function mountResult(root, { id: resultId }) {
     h('div', { class: 'two-col' },
       h('section', { class: 'card', 'aria-label': 'Args' }, h('div', { class: 'toolbar' }, h('h2', { class: 'section-title' }, 'Args')), argsSlot),
       h('section', { class: 'card', 'aria-label': 'Snapshots' }, h('div', { class: 'toolbar' }, h('h2', { class: 'section-title' }, 'Snapshots')), snapshotsSlot)),
-    images.el);
+    images.el,
+    consoleView.el);
 
   renameBtn.addEventListener('click', () => startInlineEdit(title, result?.name || '', async (name) => {
     const { result: updated } = await api(`results/${resultId}`, { method: 'PATCH', body: { name } });
@@ -165,6 +168,7 @@ export function mountResult(root, { id: resultId }) {
       errorSlot.replaceChildren();
       show(r);
       feed.setLive(r.status === 'running');
+      consoleView.setRunning(r.status === 'running');
       loadPlotly().catch(() => {});
       await syncCharts(movedAhead);
     } catch (err) {
@@ -206,6 +210,7 @@ export function mountResult(root, { id: resultId }) {
     stopped = true;
     feed.stop();
     images.destroy();
+    consoleView.destroy();
     window.removeEventListener('trainui:theme', onTheme);
     charts.destroy();
   };

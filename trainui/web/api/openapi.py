@@ -216,6 +216,27 @@ PATHS = {
                     "304": {"description": "not modified: a full answer (no cursors) carries an ETag of its "
                                            "results' entry counts; If-None-Match with it answers 304 while "
                                            "nothing was written"}}}},
+    "/results/{result_id}/console": {
+        "parameters": [_id("result_id")],
+        "get": {"summary": "What the job printed (stdout and stderr, .trainui/console.log): a byte range, read from "
+                           "disk (never ingested); follow a live run with next_offset. 422 when the file is not a "
+                           "regular file inside the result directory; 404 for a run shipped over HTTP",
+                "parameters": [_q("offset", {"type": "integer", "minimum": 0}, "first byte; default 0 (beyond the "
+                                  "end: the file was rotated, the answer starts again at 0 with reset true)"),
+                               _q("limit", {"type": "integer", "minimum": 1, "maximum": 1048576},
+                                  "bytes at most; default 65536"),
+                               _q("tail", {"type": "integer", "minimum": 1, "maximum": 10000},
+                                  "the last N lines instead of a range (from the last MiB)"),
+                               _q("rank", {"type": "integer", "minimum": 0}, "whose console (ranks > 0 keep one "
+                                  "with Run(console=\"all\")); default 0")],
+                "responses": _ok(_obj(
+                    text={"type": "string", "description": "the bytes as UTF-8, invalid bytes replaced; a range "
+                                                           "never ends inside a character"},
+                    offset={"type": "integer", "description": "where text starts"},
+                    next_offset={"type": "integer", "description": "where the next range starts"},
+                    size={"type": "integer"}, exists={"type": "boolean", "description": "false: no console (yet)"},
+                    reset={"type": "boolean"}, rank={"type": "integer"},
+                    ranks={"type": "array", "items": {"type": "integer"}, "description": "ranks with a console"}))}},
     "/results/{result_id}/commands": {
         "parameters": [_id("result_id")],
         "get": {"summary": "Commands of a result",

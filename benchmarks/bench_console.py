@@ -1,0 +1,126 @@
+"""What keeping the console costs a job that prints a lot (issue 23: < 5 % at 10,000 lines/s).
+
+The same job loop (a fixed piece of arithmetic standing for the training step, ``run.step()``, a
+report every 100 iterations, one printed line per iteration, paced by its work to about 10,000
+lines/s; a real model step is slower than 100 us here, so it would print less) runs as a real process with
+``Run(console=False)`` and with ``Run(console=True)`` (the default: fds 1 and 2 teed into
+``.trainui/console.log`` by a reader thread), its stdout going to a file as on a cluster. Runs
+alternate off/on ``--rounds`` times, so the neighbours on a shared machine load both alike; the
+figures are each mode's best and median loop rate (the best is what the machine can do, the median
+also measures the neighbours), and the slowdown of each; and the CPU time per iteration of the
+whole process (the reader thread's included), which the neighbours disturb much less.
+
+    python benchmarks/bench_console.py [--seconds 5] [--rounds 3] [--lines-per-second 10000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def child(options) -> None:
+    """One job: ``options.seconds`` of the loop; prints its figures as the last line of stderr."""
+    import trainui
+
+    def work():
+        loss = 0.0
+        for k in range(options.units * 10):
+            loss += (k % 7) * 0.5 / (k + 1)
+        return loss
+
+    if options.calibrate:  # seconds per unit of work, without a Run
+        options.units, n, started = 1, 0, time.perf_counter()
+        while time.perf_counter() - started < 1.0:
+            work()
+            n += 1
+        print(json.dumps({"unit_seconds": (time.perf_counter() - started) / n}), file=sys.stderr)
+        return
+    run = trainui.Run(options.out, progress=False, console=options.console == "on", handle_signals=False)
+    iterations, started, cpu_started = 0, time.perf_counter(), _cpu()
+    while True:
+        iterations += 1
+        loss = work()
+        print(f"iteration {iterations:>8} loss {loss:.6f} \x1b[32mok\x1b[0m")
+        run.step(iterations)
+        if iterations % 100 == 0:
+            run.log({"main/loss": loss})
+        if time.perf_counter() - started >= options.seconds:
+            break
+    elapsed = time.perf_counter() - started
+    run.close()  # the reader's last chunk counted too
+    cpu = _cpu() - cpu_started
+    console = os.path.join(run.out, ".trainui", "console.log")
+    kept = os.path.getsize(console) if os.path.exists(console) else 0
+    print(json.dumps({"rate": iterations / elapsed, "cpu_us": cpu / iterations * 1e6, "console_bytes": kept}),
+          file=sys.stderr)
+
+
+def _cpu() -> float:
+    """CPU seconds of the whole process, every thread (the console's reader too)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def job(args: list[str], stdout) -> dict:
+    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", *args], env=env, stdout=stdout,
+                          stderr=subprocess.PIPE, text=True, check=True)
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=5.0, help="per run (the issue's figure: 30)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--lines-per-second", type=int, default=10_000)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--calibrate", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--console", choices=["on", "off"], default="off", help=argparse.SUPPRESS)
+    parser.add_argument("--units", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.child:
+        child(options)
+        return
+
+    with tempfile.TemporaryDirectory() as tmp:
+        unit = job(["--calibrate"], subprocess.DEVNULL)["unit_seconds"]
+        units = max(1, round(1 / options.lines_per_second / unit))
+        print(f"loop: {units} tiny model step(s) per iteration ({unit * 1e6:.0f} us each), one printed line each; "
+              f"{options.seconds:g} s per run, {options.rounds} rounds, stdout to a file")
+        rates, cpus = {"off": [], "on": []}, {"off": [], "on": []}
+        kept = 0
+        for r in range(options.rounds):
+            for mode in ("off", "on") if r % 2 == 0 else ("on", "off"):
+                out = os.path.join(tmp, f"{mode}-{r}")
+                with open(os.path.join(tmp, f"{mode}-{r}.stdout"), "wb") as terminal:
+                    figures = job(["--console", mode, "--out", out, "--units", str(units),
+                                   "--seconds", str(options.seconds)], terminal)
+                rates[mode].append(figures["rate"])
+                cpus[mode].append(figures["cpu_us"])
+                kept = max(kept, figures["console_bytes"])
+                print(f"  round {r + 1} console {mode:>3}: {figures['rate']:8.0f} iterations (lines)/s, "
+                      f"{figures['cpu_us']:6.1f} us of CPU per iteration")
+        for name, pick in (("best", max), ("median", statistics.median)):
+            off, on = pick(rates["off"]), pick(rates["on"])
+            slowdown = 1 - on / off
+            print(f"{name:>6}: without capture {off:8.0f} lines/s, with capture {on:8.0f} lines/s, slowdown "
+                  f"{slowdown * 100:+.1f} % (target < 5 %: {'met' if slowdown < 0.05 else 'NOT met'})")
+        off, on = statistics.median(cpus["off"]), statistics.median(cpus["on"])
+        print(f"   CPU: without capture {off:6.1f} us per iteration, with capture {on:6.1f} us (every thread), "
+              f"{(on / off - 1) * 100:+.1f} %: what the tee costs whatever the neighbours do")
+        print(f"console file at most {kept / 1e6:.1f} MB (cap: 10 MB, then rotated)")
+
+
+if __name__ == "__main__":
+    main()
