@@ -39,6 +39,7 @@ print("<b>not bold</b> <img src=x onerror=\"window.__console_xss=1\">", flush=Tr
 os.write(2, f"rank {rank} on fd 2 \x1b[31mred\x1b[0m \x1b[1;32mbold green\x1b[0m\n".encode())
 subprocess.run([sys.executable, "-c", f"print('child of rank {rank}')"], check=True)
 sys.stdout.flush()
+time.sleep(0.3)  # stdout and stderr are two pipes: their order in the file holds only between chunks apart in time
 sys.stderr.write("".join(f"\rloading {percent}%" for percent in (0, 50, 100)) + "\n")  # one write: one chunk
 sys.stderr.flush()
 for n in range(options.lines):
