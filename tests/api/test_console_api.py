@@ -69,7 +69,7 @@ def test_ranges_followed_by_next_offset_give_the_whole_file(app, crashed):
 @pytest.mark.parametrize("query, message", [
     ({"offset": -1}, "'offset' must be at least 0"), ({"limit": 0}, "'limit' must be at least 1"),
     ({"limit": 10**9}, "'limit' must be at most 1048576"), ({"tail": "many"}, "'tail' must be an integer"),
-    ({"tail": 5, "offset": 0}, "not both"), ({"rank": -2}, "'rank' must be at least 0"),
+    ({"rank": -2}, "'rank' must be at least 0"),
 ])
 def test_bad_queries_are_400(app, crashed, query, message):
     status, body = console(app, crashed[0], **query)
@@ -160,3 +160,14 @@ def test_a_50_mb_console_is_served_in_bounded_ranges(app, crashed):
     status, body = console(app, result_id, offset=0, limit=1024 * 1024)
     assert status == 200 and len(body["text"]) == 1024 * 1024 and body["size"] == path.stat().st_size
     assert time.monotonic() - started < 10
+
+
+def test_a_tail_with_an_offset_holds_only_what_follows_it(app, crashed):
+    result_id = crashed[0]
+    _, whole = console(app, result_id, tail=3)
+    _, same = console(app, result_id, tail=3, offset=0)
+    assert same["text"] == whole["text"] and same["next_offset"] == whole["next_offset"]
+    _, before_end = console(app, result_id, tail=1000, offset=whole["offset"])
+    assert before_end["text"] == whole["text"]  # the lines since that byte, and no earlier ones
+    _, nothing_new = console(app, result_id, tail=5, offset=whole["next_offset"])
+    assert nothing_new["text"] == "" and nothing_new["next_offset"] == whole["next_offset"]

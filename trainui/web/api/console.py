@@ -17,7 +17,7 @@ from ... import protocol
 from ...protocol.safe_io import UnsafeFile, open_regular
 from ...store import Invalid, NotFound, values
 from ..auth import may_touch_project
-from ..errors import BadRequest, Forbidden
+from ..errors import Forbidden
 from ..responses import json_response
 from . import api
 from .params import int_arg, store
@@ -35,8 +35,6 @@ def result_console(result_id: int):
     limit = int_arg("limit", DEFAULT_RANGE, low=1, high=MAX_RANGE)
     tail = int_arg("tail", None, low=1, high=MAX_TAIL_LINES)
     rank = int_arg("rank", 0, low=0, high=999_999)
-    if offset is not None and tail is not None:
-        raise BadRequest("give 'offset' (a range from there) or 'tail' (the last lines), not both")
     result = store().results.get(result_id)
     project_id, source, directory = result["project_id"], result["source"], values.fs_path(result["path"])
     if not may_touch_project(project_id):
@@ -58,7 +56,7 @@ def result_console(result_id: int):
     with f:
         size = os.fstat(f.fileno()).st_size
         if tail is not None:
-            return json_response(answer | _tail(f, size, tail))
+            return json_response(answer | _tail(f, size, tail, offset or 0))
         reset = offset is not None and offset > size  # rotated (or replaced) since: start again
         start = 0 if offset is None or reset else offset
         f.seek(start)
@@ -68,13 +66,15 @@ def result_console(result_id: int):
                                    "text": data.decode("utf-8", "replace"), "reset": reset})
 
 
-def _tail(f, size: int, lines: int) -> dict:
-    """The last ``lines`` lines, read from at most the file's last MAX_RANGE bytes."""
-    start = max(0, size - MAX_RANGE)
+def _tail(f, size: int, lines: int, since: int = 0) -> dict:
+    """The last ``lines`` lines, read from at most the file's last MAX_RANGE bytes, none before byte
+    ``since`` (the last lines printed after a range already shown; beyond the end: the whole tail)."""
+    since = since if since <= size else 0
+    start = max(since, size - MAX_RANGE)
     f.seek(start)
     data = f.read(size - start)
     end = start + len(data)
-    if start > 0:  # a line cut by the window is not shown half
+    if start > since:  # a line cut by the window is not shown half
         cut = data.find(b"\n")
         data = data[cut + 1:] if cut >= 0 else data[_first_character(data):]
     body = data[:-1] if data.endswith(b"\n") else data

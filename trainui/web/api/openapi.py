@@ -226,7 +226,8 @@ PATHS = {
                                _q("limit", {"type": "integer", "minimum": 1, "maximum": 1048576},
                                   "bytes at most; default 65536"),
                                _q("tail", {"type": "integer", "minimum": 1, "maximum": 10000},
-                                  "the last N lines instead of a range (from the last MiB)"),
+                                  "the last N lines instead of a range (from the last MiB; with offset: of "
+                                  "what follows it)"),
                                _q("rank", {"type": "integer", "minimum": 0}, "whose console (ranks > 0 keep one "
                                   "with Run(console=\"all\")); default 0")],
                 "responses": _ok(_obj(
