@@ -164,10 +164,15 @@ class Console:
             if self._file < 0:
                 return
             try:
-                if self._size and self._size + len(data) > self.max_bytes:
-                    self._rotate()
-                _write_all(self._file, data[-self.max_bytes:])
-                self._size += min(len(data), self.max_bytes)
+                # what the files can hold at most; a chunk larger than one file (a busy reader reads
+                # big ones) fills the files in turn, so the backups hold what came just before
+                data = data[-self.max_bytes * (self.backups + 1):]
+                while data:
+                    if self._size and self._size + min(len(data), self.max_bytes) > self.max_bytes:
+                        self._rotate()  # a chunk that fits starts a file whole: its lines stay together
+                    piece, data = data[:self.max_bytes - self._size], data[self.max_bytes - self._size:]
+                    _write_all(self._file, piece)
+                    self._size += len(piece)
             except OSError as error:  # a full disk, the folder gone: the job goes on, the file stops
                 if self._file >= 0:
                     os.close(self._file)
