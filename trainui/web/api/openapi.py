@@ -228,7 +228,7 @@ PATHS = {
                                _q("tail", {"type": "integer", "minimum": 1, "maximum": 10000},
                                   "the last N lines instead of a range (from the last MiB; with offset: of "
                                   "what follows it)"),
-                               _q("rank", {"type": "integer", "minimum": 0}, "whose console (ranks > 0 keep one "
+                               _q("rank", {"type": "integer", "minimum": 0, "maximum": 999999}, "whose console (ranks > 0 keep one "
                                   "with Run(console=\"all\")); default 0")],
                 "responses": _ok(_obj(
                     text={"type": "string", "description": "the bytes as UTF-8, invalid bytes replaced; a range "
