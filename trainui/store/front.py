@@ -209,8 +209,9 @@ class Events(_Part):
         """NotFound unless the project or result a stream asks about exists."""
         self._read(events.check_scope, project_id, result_id)
 
-    def since(self, since: float, project_id: int | None = None, result_id: int | None = None) -> list:
-        return self._read(events.changes_since, since, project_id, result_id)
+    def since(self, since: float, project_id: int | None = None, result_id: int | None = None,
+              commands_only: bool = False) -> list:
+        return self._read(events.changes_since, since, project_id, result_id, commands_only)
 
 
 class Schema(_Part):
