@@ -214,6 +214,34 @@ class Events(_Part):
         return self._read(events.changes_since, since, project_id, result_id, commands_only)
 
 
+class Rules(_Part):
+    """Automations: a project's rules, and where they fired (evaluated in ``Apply.batch``)."""
+
+    def create(self, project_id: int, definition: Any) -> dict:
+        from .rules import records
+        return self._write(records.create_rule, project_id, definition)
+
+    def list(self, project_id: int) -> list[dict]:
+        from .rules import records
+        return self._read(records.list_rules, project_id)
+
+    def get(self, rule_id: int) -> dict:
+        from .rules import records
+        return self._read(records.get_rule, rule_id)
+
+    def update(self, rule_id: int, changes: Any) -> dict:
+        from .rules import records
+        return self._write(records.update_rule, rule_id, changes)
+
+    def delete(self, rule_id: int) -> None:
+        from .rules import records
+        self._write(records.delete_rule, rule_id)
+
+    def firings(self, rule_id: int | None = None, result_id: int | None = None) -> list[dict]:
+        from .rules import records
+        return self._read(records.firings, rule_id, result_id)
+
+
 class Schema(_Part):
     """The database schema: checked (and a brand-new database created) without alembic; moved
     forward by alembic, imported only then (it costs a second of start-up on a busy machine)."""
@@ -258,6 +286,7 @@ class Store:
         self.series = Series(db)
         self.apply = Apply(db)
         self.events = Events(db)
+        self.rules = Rules(db)
         self.schema = Schema(db)
 
     @property
