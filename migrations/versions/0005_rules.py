@@ -58,6 +58,8 @@ def upgrade() -> None:
         sa.Column('outcome', sa.String(length=16), nullable=False),
         sa.Column('message', sa.Text(), nullable=False),
         sa.Column('command_id', sa.Integer(), nullable=True),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('next_attempt_at', sa.Float(), nullable=True),
         sa.Column('created_at', sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(['command_id'], ['commands.id'], name=op.f('fk_firings_command_id_commands'), ondelete='SET NULL'),
         sa.ForeignKeyConstraint(['result_id'], ['results.id'], name=op.f('fk_firings_result_id_results'), ondelete='CASCADE'),
@@ -67,6 +69,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('firings', schema=None) as batch_op:
         batch_op.create_index('ix_firings_result_id', ['result_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_firings_next_attempt_at'), ['next_attempt_at'], unique=False)
 
 
 def downgrade() -> None:

@@ -241,6 +241,15 @@ class Rules(_Part):
         from .rules import records
         return self._read(records.firings, rule_id, result_id)
 
+    def claim_notifications(self, limit: int = 20) -> list:
+        """Webhooks due now, claimed for the caller to post (``record_attempt`` says how it went)."""
+        from .rules import notifications
+        return self._write(notifications.claim_due, limit)
+
+    def record_attempt(self, firing_id: int, ok: bool, detail: str) -> None:
+        from .rules import notifications
+        self._write(notifications.record_attempt, firing_id, ok, detail)
+
 
 class Schema(_Part):
     """The database schema: checked (and a brand-new database created) without alembic; moved

@@ -223,7 +223,11 @@ class Firing(Base):
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     action: Mapped[str] = mapped_column(String(32))
-    outcome: Mapped[str] = mapped_column(String(16))  # sent, marked, dry_run, refused
+    # sent, marked, dry_run, refused; a webhook's: queued (its next attempt due at next_attempt_at),
+    # notified, failed (after its last attempt)
+    outcome: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text, default="")
     command_id: Mapped[int | None] = mapped_column(ForeignKey("commands.id", ondelete="SET NULL"), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
     created_at: Mapped[float] = mapped_column(Float, default=now)

@@ -13,18 +13,24 @@ Conditions are described in conditions.py. Actions:
                                               value the job last reported, per param group); "mode"
                                               as the command takes it ("scale" or "hold")
     command                                   any command: "name" and "body"
+    notify                                    POST a JSON message to "url" (a Slack, Discord or
+                                              Mattermost incoming webhook takes it); the URL is a
+                                              secret: stored, shown back masked
     mark                                      only recorded (and shown on the charts)
 A definition that does not hold is refused with one message naming the field; nothing is stored.
 """
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from ..errors import Invalid
 from .conditions import KINDS, MAX_WINDOW
 
-ACTIONS = ("take_snapshot", "stop", "adjust_hyperparams", "command", "mark")
+ACTIONS = ("take_snapshot", "stop", "adjust_hyperparams", "command", "notify", "mark")
+MAX_URL = 2048
+URL = re.compile(r"^https?://[^\s/?#@]+(?:[/?#][^\s]*)?$")
 MAX_NAME = 100
 MAX_KEY = 255
 MAX_BODY_KEYS = 32
@@ -142,7 +148,8 @@ def _action(raw) -> dict:
     kind = raw.get("kind")
     if kind not in ACTIONS:
         raise Invalid(f"'action.kind' must be one of {', '.join(ACTIONS)}")
-    allowed = {"kind"} | {"adjust_hyperparams": {"set", "multiply", "mode"}, "command": {"name", "body"}}.get(kind, set())
+    allowed = {"kind"} | {"adjust_hyperparams": {"set", "multiply", "mode"}, "command": {"name", "body"},
+                          "notify": {"url"}}.get(kind, set())
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise Invalid(f"a {kind} action takes no {unknown[0]!r}")
@@ -173,7 +180,22 @@ def _action(raw) -> dict:
         if not isinstance(body, dict):
             raise Invalid("'action.body' must be an object")
         out["name"], out["body"] = name.strip(), body
+    elif kind == "notify":
+        url = raw.get("url")
+        if not isinstance(url, str) or len(url) > MAX_URL or not URL.match(url):
+            raise Invalid("'action.url' must be an http(s) URL without credentials, e.g. a Slack incoming webhook")
+        out["url"] = url
     return out
+
+
+def masked(action: dict) -> dict:
+    """The action as it is shown back: a webhook URL is a secret (its path is the key)."""
+    if action.get("kind") != "notify":
+        return action
+    url = action.get("url", "")
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0]
+    return {**action, "url": f"{scheme}://{host}/…" if host else "…", "url_masked": True}
 
 
 def _cooldown(raw) -> dict:

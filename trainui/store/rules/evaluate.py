@@ -83,9 +83,12 @@ def _fire(session: Session, rule: Rule, result: Result, generation: int, trigger
     action = rule.definition["action"]
     firing = Firing(rule_id=rule.id, result_id=result.id, generation=generation, entry=trigger.entry,
                     x=trigger.x, value=trigger.value if math.isfinite(trigger.value) else None,
-                    reason=trigger.reason, action=action["kind"], outcome="marked", message="", created_at=time.time())
+                    reason=trigger.reason, action=action["kind"], outcome="marked", message="", attempts=0,
+                    created_at=time.time())
     if rule.definition.get("dry_run"):
         firing.outcome, firing.message = "dry_run", "dry run: nothing was sent"
+    elif action["kind"] == "notify":  # sent by the ingestion's notifier, never inside this transaction
+        firing.outcome, firing.next_attempt_at, firing.message = "queued", time.time(), "webhook queued"
     elif action["kind"] != "mark":
         try:
             payload = command_payload(action, result.job or {})

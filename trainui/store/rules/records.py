@@ -12,14 +12,18 @@ from ..errors import Conflict, NotFound
 from ..models import Command, Firing, Result, Rule
 from ..projects import get_project
 from ..results import get_result_row
-from .definition import check_rule
+from .definition import check_rule, masked
 
 MAX_RULES_PER_PROJECT = 1000
 MAX_FIRINGS_LISTED = 10_000
 
 
-def rule_dict(rule: Rule) -> dict:
-    return {"id": rule.id, "project_id": rule.project_id, **rule.definition, "name": rule.name,
+def rule_dict(rule: Rule, secrets: bool = False) -> dict:
+    """A rule as the API shows it (``secrets``: with the webhook URL in full, for the store itself)."""
+    definition = dict(rule.definition)
+    if not secrets:
+        definition["action"] = masked(definition["action"])
+    return {"id": rule.id, "project_id": rule.project_id, **definition, "name": rule.name,
             "result_id": rule.result_id, "enabled": rule.enabled, "created_at": rule.created_at,
             "updated_at": rule.updated_at}
 
@@ -49,10 +53,16 @@ def get_rule(session: Session, rule_id: int) -> dict:
 
 def update_rule(session: Session, rule_id: int, raw) -> dict:
     rule = _get(session, rule_id)
+    kept = rule_dict(rule, secrets=True)
+    if isinstance(raw, dict) and isinstance(raw.get("action"), dict) and raw["action"].get("kind") == "notify" \
+            and "url" not in raw["action"]:  # the secret stays unless given
+        if kept["action"].get("kind") != "notify":
+            raise Conflict(f"rule {rule_id} sends no webhook yet: give the action's 'url'")
+        raw = {**raw, "action": {**raw["action"], "url": kept["action"]["url"]}}
     changes = check_rule(raw, partial=True)
     if "result_id" in changes:
         _check_scope(session, rule.project_id, changes["result_id"])
-    _assign(rule, {**rule_dict(rule), **changes})
+    _assign(rule, {**kept, **changes})
     rule.updated_at = time.time()
     return rule_dict(rule)
 

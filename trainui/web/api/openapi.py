@@ -156,7 +156,8 @@ SCHEMAS = {
         "result_id": {"type": "integer"}, "entry": {"type": "integer", "description": "the log entry that set it off"},
         "x": NULLABLE_NUMBER, "value": {**NULLABLE_NUMBER, "description": "null when not a finite number"},
         "reason": {"type": "string"}, "action": {"type": "string"},
-        "outcome": {"type": "string", "enum": ["sent", "marked", "dry_run", "refused"]},
+        "outcome": {"type": "string", "enum": ["sent", "marked", "dry_run", "refused", "queued", "notified",
+                                               "failed"]},
         "message": {"type": "string"}, "command_id": {"type": "integer", "nullable": True},
         "command_status": {"type": "string", "nullable": True}, "command_response": {"type": "object", "nullable": True},
         "command_iteration": {"type": "integer", "nullable": True}, "created_at": {"type": "number"}}},
@@ -201,15 +202,26 @@ ACTION = {"anyOf": [
             multiply={**HYPERPARAMS, "patternProperties": {"^[^\\x00]{1,255}$": {
                 "type": "number", "minimum": 1e-12, "maximum": 1e300, "description": "a factor, more than 0"}}},
             mode={"type": "string", "enum": ["scale", "hold"]}),
-    _fields(("kind", "name"), kind={"type": "string", "enum": ["command"]}, name=NAME, body=VALUES)],
+    _fields(("kind", "name"), kind={"type": "string", "enum": ["command"]}, name=NAME, body=VALUES),
+    _fields(("kind", "url"), kind={"type": "string", "enum": ["notify"]},
+            url={"type": "string", "maxLength": 2048, "pattern": "^https?://[^\\s/?#@]+([/?#]\\S*)?$",
+                 "description": "an incoming webhook (Slack, Discord, Mattermost): a secret, shown back masked; "
+                                "needed when a rule is made, kept when a change leaves it out"})],
     "description": "what the rule does: a command to the run (mark: only recorded)"}
 
 
+def _without_required_url(action: dict) -> dict:
+    """A change may leave a webhook's URL out (the stored one is kept)."""
+    return {**action, "anyOf": [{**option, "required": [r for r in option["required"] if r != "url"]}
+                                for option in action["anyOf"]]}
+
+
 def _rule_fields(required: tuple = ()) -> dict:
+    action = ACTION if required else _without_required_url(ACTION)
     return _fields(required, name={**NAME, "maxLength": 100},
                    result_id={"type": "integer", "minimum": 1, "maximum": INT64_MAX, "nullable": True,
                               "description": "one run of the project; null: every run"},
-                   condition=CONDITION, action=ACTION,
+                   condition=CONDITION, action=action,
                    cooldown=_fields((), iterations={"type": "integer", "minimum": 0, "maximum": 10**12},
                                     seconds={"type": "number", "minimum": 0, "maximum": 1e300}),
                    max_firings={"type": "integer", "minimum": 1, "maximum": 1000000, "nullable": True},
