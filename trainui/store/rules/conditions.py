@@ -7,8 +7,9 @@ Every condition is edge-triggered: it fires on the point where it becomes true a
 by a point where it is false, so a loss stuck at NaN fires once, not once per entry. Points whose
 value is not a finite number count only for ``nan``; the other conditions skip them.
 
-    nan        the value is NaN or +-Infinity, or null (trainui's log writer writes those as null to keep
-               the log strict JSON; an entry without the key is no point at all)
+    nan        the value is NaN or +-Infinity (trainui's log writer spells them "NaN", "Infinity",
+               "-Infinity"), or null (as older trainui logs wrote them); an entry without the key is
+               no point at all
     above      value > threshold for ``count`` consecutive points (``below``: value < threshold)
     spike      ``factor``: value > factor x the minimum seen before it (a positive metric such as a
                loss); ``zscore``: (value - mean) / std of the ``window`` points before it > threshold

@@ -65,7 +65,7 @@ def _points(entries: list, first_entry: int, condition: dict):
     for offset, entry in enumerate(entries):
         if not isinstance(entry, dict) or key not in entry:
             continue
-        # null: trainui's own log writer spells a NaN or an infinity so, to keep the log strict JSON
+        # null: how trainui's log writer wrote a NaN or an infinity before it spelled them
         value = math.nan if entry[key] is None else number(entry[key])
         if value is None:
             continue
