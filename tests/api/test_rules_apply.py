@@ -190,3 +190,35 @@ def test_a_rule_is_changed_disabled_and_deleted(app, tmp_path):
     assert app.api("GET", f"rules/{rule['id']}")[0] == 404
     status, body = app.api("POST", f"projects/{project_id}/rules", json={**NAN_GUARD, "result_id": 999})
     assert status == 404 and "999" in body["message"]
+
+
+@pytest.mark.parametrize("condition", [
+    {"kind": "nan", "key": "main/loss"},
+    {"kind": "above", "key": "main/loss", "threshold": 0.5, "count": 2},
+    {"kind": "plateau", "key": "main/loss", "patience": 3, "min_delta": 0.01},
+    {"kind": "spike", "key": "main/loss", "factor": 2.0}])
+def test_a_backtest_finds_what_the_live_rule_found(app, tmp_path, condition):
+    """The same runs, written by the trainer: one project had the rule from the start (live), the
+    other is backtested afterwards; the firings are the same, nothing is stored by the backtest."""
+    losses = [1.0, 0.9, 0.4, 0.3, math.nan, 0.3, 0.31, 0.32, 0.30, 0.9, 0.95, 0.2, math.inf, 0.2, 0.2, 0.2, 0.2]
+    rule = {"name": "r", "condition": condition, "action": {"kind": "mark"}, "cooldown": {"iterations": 2}}
+    live_root, later_root = tmp_path / "live", tmp_path / "later"
+    for root in (live_root, later_root):
+        job = open_run(root / "run")
+        write(job, losses)
+        job.close()
+    live_project, _ = project_with_rule(app, live_root, rule)
+    rid = app.ingest(live_project, live_root / "run")
+    live = [(f["x"], f["reason"]) for f in app.api("GET", f"results/{rid}/firings")[1]["firings"]]
+
+    status, body = app.api("POST", "projects", json={"path": str(later_root), "name": "later"})
+    later_project = body["project"]["id"]
+    later_rid = app.ingest(later_project, later_root / "run")
+    status, body = app.api("POST", f"projects/{later_project}/rules/backtest", json=rule)
+    assert status == 200, body
+    (run,) = body["runs"]
+    assert run["result_id"] == later_rid and run["points"] == len(losses) and not run["approximate"]
+    assert live and [(f["x"], f["reason"]) for f in run["firings"]] == live
+    assert body["firings"] == len(live) and body["fired_runs"] == 1
+    assert app.api("GET", f"projects/{later_project}/rules")[1]["rules"] == []
+    assert app.api("GET", f"results/{later_rid}/firings")[1]["firings"] == []

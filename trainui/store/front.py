@@ -241,6 +241,11 @@ class Rules(_Part):
         from .rules import records
         return self._read(records.firings, rule_id, result_id)
 
+    def backtest(self, project_id: int, definition: Any) -> dict:
+        """Where ``definition`` would have fired on the project's stored history (nothing is saved)."""
+        from .rules import backtest
+        return self._read(backtest.backtest, project_id, definition)
+
     def claim_notifications(self, limit: int = 20) -> list:
         """Webhooks due now, claimed for the caller to post (``record_attempt`` says how it went)."""
         from .rules import notifications

@@ -374,6 +374,18 @@ PATHS = {
         "post": {"summary": "Add a rule: it watches the entries that arrive from now on",
                  "requestBody": _body(_rule_fields(("name", "condition", "action"))),
                  "responses": _ok(_obj(rule=_ref("Rule")), "201")}},
+    "/projects/{project_id}/rules/backtest": {
+        "parameters": [_id("project_id")],
+        "post": {"summary": "Where a rule would have fired on the history of the project's runs (nothing is stored)",
+                 "requestBody": _body(_rule_fields(("condition", "action"))),
+                 "responses": _ok(_obj(
+                     runs={"type": "array", "items": _obj(
+                         result_id={"type": "integer"}, name={"type": "string"}, points={"type": "integer"},
+                         approximate={"type": "boolean", "description": "the series was read downsampled"},
+                         firings={"type": "array", "items": _obj(x=NULLABLE_NUMBER, value=NULLABLE_NUMBER,
+                                                                 reason={"type": "string"})})},
+                     fired_runs={"type": "integer"}, firings={"type": "integer"}, truncated={"type": "boolean"},
+                     note={"type": "string"}))}},
     "/rules/{rule_id}": {
         "parameters": [_id("rule_id")],
         "get": {"summary": "One rule", "responses": _ok(_obj(rule=_ref("Rule")))},

@@ -16,6 +16,12 @@ def create_rule(project_id: int):
     return json_response({"rule": store().rules.create(project_id, json_body())}, 201)
 
 
+@api.post("/projects/<id:project_id>/rules/backtest")
+def backtest_rule(project_id: int):
+    """Where a rule would have fired on the runs' history; nothing is stored."""
+    return json_response(store().rules.backtest(project_id, json_body()))
+
+
 @api.get("/rules/<id:rule_id>")
 def get_rule(rule_id: int):
     return json_response({"rule": store().rules.get(rule_id)})
