@@ -153,6 +153,44 @@ class Client:
         posted = self.post_command(result_id, name, body, iteration=iteration, epoch=epoch)
         return self.wait_command(result_id, posted["id"], timeout)
 
+    # ------------------------------------------------------------------------------ rules
+    def rules(self, project: int | str) -> list[dict]:
+        """A project's automations."""
+        return self._get(f"projects/{self.project(project)['id']}/rules")["rules"]
+
+    def add_rule(self, project: int | str, definition: dict) -> dict:
+        """Add a rule (see the API's Rule, or ``rule_preset``); it watches entries from now on."""
+        return self._call("POST", f"projects/{self.project(project)['id']}/rules", definition)["rule"]
+
+    def backtest_rule(self, project: int | str, definition: dict) -> dict:
+        """Where ``definition`` would have fired on the project's history (nothing is stored)."""
+        return self._call("POST", f"projects/{self.project(project)['id']}/rules/backtest", definition)
+
+    def update_rule(self, rule_id: int, changes: dict) -> dict:
+        return self._call("PATCH", f"rules/{int(rule_id)}", changes)["rule"]
+
+    def delete_rule(self, rule_id: int) -> None:
+        self._call("DELETE", f"rules/{int(rule_id)}")
+
+    def firings(self, rule_id: int | None = None, result_id: int | None = None) -> list[dict]:
+        """Where a rule fired (``rule_id``), or which rules fired on a run (``result_id``)."""
+        if (rule_id is None) == (result_id is None):
+            raise ValueError("give rule_id or result_id")
+        path = f"rules/{int(rule_id)}/firings" if rule_id is not None else f"results/{int(result_id)}/firings"
+        return self._get(path)["firings"]
+
+    def rule_preset(self, name: str, key: str | None = None) -> dict:
+        """A ready-made definition ("nan-guard", "plateau-lr", "early-stop", "loss-spike"), on ``key``."""
+        presets = {p["id"]: p for p in self._get("rules/presets")["presets"]}
+        if name not in presets:
+            raise ValueError(f"no preset {name!r} (presets: {', '.join(presets)})")
+        definition = presets[name]["definition"]
+        if key is not None:
+            default = presets[name]["key"]
+            definition = {**definition, "name": definition["name"].replace(default, key),
+                          "condition": {**definition["condition"], "key": key}}
+        return definition
+
     # ------------------------------------------------------------------------------ plumbing
     def _whole_series(self, result_id: int, key: str, x: str) -> Series:
         """Every point: one request when it fits, else x ranges split until each one fits."""

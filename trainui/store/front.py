@@ -241,6 +241,11 @@ class Rules(_Part):
         from .rules import records
         return self._read(records.firings, rule_id, result_id)
 
+    def presets(self) -> list[dict]:
+        """Ready-made definitions (rules/presets.py), each with its title and description."""
+        from .rules import presets
+        return presets.listed()
+
     def backtest(self, project_id: int, definition: Any) -> dict:
         """Where ``definition`` would have fired on the project's stored history (nothing is saved)."""
         from .rules import backtest

@@ -374,6 +374,11 @@ PATHS = {
         "post": {"summary": "Add a rule: it watches the entries that arrive from now on",
                  "requestBody": _body(_rule_fields(("name", "condition", "action"))),
                  "responses": _ok(_obj(rule=_ref("Rule")), "201")}},
+    "/rules/presets": {
+        "get": {"summary": "Ready-made rules: post one's definition as it is, or changed",
+                "responses": _ok(_obj(presets={"type": "array", "items": _obj(
+                    id={"type": "string"}, title={"type": "string"}, description={"type": "string"},
+                    key={"type": "string"}, definition={"type": "object"})}))}},
     "/projects/{project_id}/rules/backtest": {
         "parameters": [_id("project_id")],
         "post": {"summary": "Where a rule would have fired on the history of the project's runs (nothing is stored)",

@@ -16,6 +16,12 @@ def create_rule(project_id: int):
     return json_response({"rule": store().rules.create(project_id, json_body())}, 201)
 
 
+@api.get("/rules/presets")
+def rule_presets():
+    """Ready-made rules (NaN guard, plateau, early stop, loss spike), to post as they are or changed."""
+    return json_response({"presets": store().rules.presets()})
+
+
 @api.post("/projects/<id:project_id>/rules/backtest")
 def backtest_rule(project_id: int):
     """Where a rule would have fired on the runs' history; nothing is stored."""
