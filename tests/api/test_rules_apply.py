@@ -222,3 +222,38 @@ def test_a_backtest_finds_what_the_live_rule_found(app, tmp_path, condition):
     assert body["firings"] == len(live) and body["fired_runs"] == 1
     assert app.api("GET", f"projects/{later_project}/rules")[1]["rules"] == []
     assert app.api("GET", f"results/{later_rid}/firings")[1]["firings"] == []
+
+
+def test_a_silent_run_fires_once_per_quiet_stretch_and_a_crash_once(app, tmp_path):
+    import time
+    from trainui.store import Store
+
+    result, silent = remote_run(app, "remote-run-7", {"name": "hung", "condition": {"kind": "silent", "seconds": 1},
+                                                     "action": {"kind": "take_snapshot"}})
+    _, crashed = app.api("POST", f"projects/{result['project_id']}/rules", json={
+        "name": "crash alarm", "condition": {"kind": "crashed"}, "action": {"kind": "mark"}})
+    rid, store = result["id"], Store(app.db)
+
+    def batch(first, status="running"):
+        status_code, body = app.api("POST", f"results/{rid}/batches", json={
+            "status": {"status": status, "iteration": first + 1},
+            "log": {"first_entry": first, "entries": [{"iteration": first + 1, "loss": 1.0}]}})
+        assert status_code == 200, body
+
+    batch(0)
+    assert store.rules.check_runs() == 0  # seen for the first time: the quiet stretch starts now
+    time.sleep(1.2)
+    assert store.rules.check_runs() == 1
+    assert store.rules.check_runs() == 0  # the same stretch: once
+    batch(1)
+    assert store.rules.check_runs() == 0  # a new entry: armed again
+    time.sleep(1.2)
+    assert store.rules.check_runs() == 1
+    fired = app.api("GET", f"rules/{silent['id']}/firings")[1]["firings"]
+    assert [f["entry"] for f in fired] == [1, 2] and all(f["outcome"] == "sent" for f in fired)
+    assert "no new entry" in fired[0]["reason"]
+
+    batch(2, status="crashed")
+    assert store.rules.check_runs() == 1 and store.rules.check_runs() == 0
+    (crash,) = app.api("GET", f"rules/{crashed['rule']['id']}/firings")[1]["firings"]
+    assert crash["reason"].startswith("the run crashed") and crash["outcome"] == "marked"

@@ -177,6 +177,7 @@ class IngestionService:
                 self._refresh_projects(scan=polls % RESCAN_EVERY == 0)
                 self._check_known_results()
                 self.store.runs.end_silent(self._started)  # remote runs: their heartbeat decides
+                self.store.rules.check_runs()  # rules on runs that went quiet or crashed
                 self._database_back()
                 polls += 1
             except Exception as error:  # the poller must outlive a database that went away

@@ -241,6 +241,11 @@ class Rules(_Part):
         from .rules import records
         return self._read(records.firings, rule_id, result_id)
 
+    def check_runs(self) -> int:
+        """Fire the rules on runs themselves (silent, crashed) that are due; the poller's call."""
+        from .rules import watch
+        return self._write(watch.check_runs)
+
     def presets(self) -> list[dict]:
         """Ready-made definitions (rules/presets.py), each with its title and description."""
         from .rules import presets

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from ..database import database_of
 from ..results import get_result, list_results
 from .conditions import feed
-from .definition import check_rule
+from ..errors import Conflict
+from .definition import RUN_KINDS, check_rule
 from .records import _check_scope
 
 MAX_RUNS = 1000
@@ -22,6 +23,9 @@ def backtest(session: Session, project_id: int, raw) -> dict:
 
     definition = check_rule({"name": "backtest", **raw} if isinstance(raw, dict) and "name" not in raw else raw)
     _check_scope(session, project_id, definition["result_id"])
+    if definition["condition"]["kind"] in RUN_KINDS:
+        raise Conflict(f"a {definition['condition']['kind']} rule watches a run's life, not its stored points: "
+                       "there is no history to backtest it on")
     condition, limit = definition["condition"], definition["max_firings"]
     cooldown = definition["cooldown"]["iterations"]
     runs = list_results(session, project_id)

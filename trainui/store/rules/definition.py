@@ -28,6 +28,8 @@ from typing import Any
 from ..errors import Invalid
 from .conditions import KINDS, MAX_WINDOW
 
+RUN_KINDS = ("silent", "crashed")  # conditions on the run itself, checked by the ingestion's poller (watch.py)
+
 ACTIONS = ("take_snapshot", "stop", "adjust_hyperparams", "command", "notify", "mark")
 MAX_URL = 2048
 URL = re.compile(r"^https?://[^\s/?#@]+(?:[/?#][^\s]*)?$")
@@ -110,8 +112,10 @@ def _condition(raw) -> dict:
     if not isinstance(raw, dict):
         raise Invalid("'condition' must be an object such as {\"kind\": \"nan\", \"key\": \"main/loss\"}")
     kind = raw.get("kind")
+    if kind in RUN_KINDS:
+        return _run_condition(raw, kind)
     if kind not in KINDS:
-        raise Invalid(f"'condition.kind' must be one of {', '.join(KINDS)}")
+        raise Invalid(f"'condition.kind' must be one of {', '.join(KINDS + RUN_KINDS)}")
     allowed = {"kind", "key", "x"} | {"above": {"threshold", "count"}, "below": {"threshold", "count"},
                                       "spike": {"factor", "zscore", "window"},
                                       "plateau": {"patience", "min_delta", "mode"}}.get(kind, set())
@@ -140,6 +144,21 @@ def _condition(raw) -> dict:
             raise Invalid("'mode' must be \"min\" (lower is better) or \"max\"")
         out["mode"] = mode
     return out
+
+
+def _run_condition(raw: dict, kind: str) -> dict:
+    """silent: a running job wrote no new entry for ``seconds`` (hung, or stuck in a data loader);
+    crashed: the run ended crashed (or its heartbeat was lost)."""
+    allowed = {"kind", "seconds"} if kind == "silent" else {"kind"}
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise Invalid(f"a {kind} condition takes no {unknown[0]!r}")
+    if kind == "crashed":
+        return {"kind": kind}
+    seconds = _real(raw, "seconds", 1.0)
+    if seconds > 10**8:
+        raise Invalid("'seconds' must be at most 100000000")
+    return {"kind": kind, "seconds": seconds}
 
 
 def _action(raw) -> dict:

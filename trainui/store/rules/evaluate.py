@@ -19,6 +19,7 @@ from .. import commands as command_store
 from ..errors import StoreError
 from ..models import Firing, Result, Rule, RuleState
 from .conditions import Trigger, feed, number
+from .definition import RUN_KINDS
 
 
 def evaluate(session: Session, result: Result, entries: list, first_entry: int) -> list[Firing]:
@@ -36,6 +37,8 @@ def evaluate(session: Session, result: Result, entries: list, first_entry: int) 
     generation = result.log_generation or 0
     fired: list[Firing] = []
     for rule in rules:
+        if rule.definition["condition"]["kind"] in RUN_KINDS:
+            continue  # watched by the poller (watch.py), not fed entries
         state = states.get(rule.id)
         if state is None:
             state = RuleState(rule_id=rule.id, result_id=result.id, generation=generation, state={}, firings=0)

@@ -191,9 +191,14 @@ CONDITION = {"anyOf": [
     _condition(["spike"], ("zscore",), zscore={**FINITE, "minimum": 1e-9, "description": "more than 0"},
                window={"type": "integer", "minimum": 2, "maximum": 1000}),
     _condition(["plateau"], ("patience",), patience={"type": "integer", "minimum": 0, "maximum": 1000000},
-               min_delta={**FINITE, "minimum": 0}, mode={"type": "string", "enum": ["min", "max"]})],
+               min_delta={**FINITE, "minimum": 0}, mode={"type": "string", "enum": ["min", "max"]}),
+    _fields(("kind", "seconds"), kind={"type": "string", "enum": ["silent"]},
+            seconds={"type": "number", "minimum": 1, "maximum": 1e8, "description": "a running job that wrote no new "
+                     "entry for this long (hung)"}),
+    _fields(("kind",), kind={"type": "string", "enum": ["crashed"]})],
     "description": "when the rule fires (conditions.py): nan, above/below a threshold for count points, a spike "
-                   "(factor x the running minimum, or a z-score over a window), a plateau (as ReduceLROnPlateau)"}
+                   "(factor x the running minimum, or a z-score over a window), a plateau (as ReduceLROnPlateau); on the "
+                   "run: silent (no new entry for seconds), crashed"}
 ACTION = {"anyOf": [
     _fields(("kind",), kind={"type": "string", "enum": ["take_snapshot", "stop", "mark"]}),
     _fields(("kind", "set"), kind={"type": "string", "enum": ["adjust_hyperparams"]}, set=HYPERPARAMS,
