@@ -54,7 +54,7 @@ class Steering:
             _refuse_computed(group, key)
             names = drivers.get(id(group), [])
             entry = schedules.prepare(group, key, mode, value) if names else None
-            targets.append(_Target(numbered[id(group)], group, key, value, names, entry))
+            targets.append(_Target(numbered[id(group)], group, key, value, names, entry, schedules.plain(group.get(key))))
         number = next(self._numbers)
         for target in targets:  # every check passed: write
             if target.entry is not None:
@@ -83,10 +83,10 @@ class Steering:
 
 
 class _Target:
-    __slots__ = ("index", "group", "key", "value", "asked", "schedulers", "entry")
+    __slots__ = ("index", "group", "key", "value", "asked", "schedulers", "entry", "previous")
 
-    def __init__(self, index, group, key, value, schedulers, entry):
-        self.index, self.group, self.key = index, group, key
+    def __init__(self, index, group, key, value, schedulers, entry, previous):
+        self.index, self.group, self.key, self.previous = index, group, key, previous  # previous: in force before
         self.value, self.asked = value, schedules.plain(value)  # as stored in the group; as JSON numbers
         self.schedulers, self.entry = schedulers, entry
 
@@ -95,7 +95,7 @@ class _Target:
         return schedules.in_force(self.key, entry) if entry is not None else self.asked
 
     def describe(self) -> dict:
-        out = {"param_group": self.index, "key": self.key, "asked": self.asked,
+        out = {"param_group": self.index, "key": self.key, "previous": self.previous, "asked": self.asked,
                "in_force": schedules.read(self.group, self.key)}
         entry = schedules.override_of(self.group, self.key) if self.entry is not None else None
         names = " + ".join(self.schedulers)
