@@ -144,3 +144,31 @@ def test_an_answer_without_the_new_fields_still_reads(tmp_path):
     from trainui.store.timeline import command_summary
     assert command_summary("adjust_hyperparams", {"lr": 0.5}, answer.body) == "lr -> 0.5"
     assert command_summary("adjust_hyperparams", {"lr": 0.5, "mode": "hold"}, {}) == "lr -> 0.5"
+
+
+def test_a_run_shipped_over_http_has_the_same_events(app):
+    """An uploader ships the same records: the answer's elapsed_time and the status's resumes."""
+    import time
+
+    status, opened = app.api("POST", "runs", json={"project": "cloud", "run_uid": "0123456789abcdef"})
+    assert status == 201, opened
+    rid = opened["result"]["id"]
+    job = protocol.JobStatus(status="running", pid=1, host="gpu-node", started_at=time.time(),
+                             heartbeat_at=time.time(), resumes=[{"at": 5.0, "iteration": 7, "epoch": 1,
+                                                                 "elapsed_time": 70.5, "after": "crashed",
+                                                                 "previous_iteration": 9}]).to_json()
+    entries = [{"iteration": i, "main/loss": 1.0 / i} for i in range(1, 11)]
+    assert app.api("POST", f"results/{rid}/batches", json={"log": {"first_entry": 0, "entries": entries},
+                                                            "status": job})[0] == 200
+    posted = app.api("POST", f"results/{rid}/commands", json={"name": "adjust_hyperparams", "body": {"lr": 0.5}})[1]
+    answer = protocol.CommandResponse(
+        uid=posted["command"]["uid"], name="adjust_hyperparams", status="SUCCESS", iteration=10, epoch=1,
+        body={"changes": [{"param_group": 0, "key": "lr", "previous": 0.1, "asked": 0.5, "in_force": 0.5}]},
+        elapsed_time=99.25).to_json()
+    assert app.api("POST", f"results/{rid}/batches", json={"answers": [answer], "status": job})[0] == 200
+
+    status, body = app.api("GET", f"results/{rid}/events")
+    assert status == 200
+    assert [(e["kind"], e["iteration"], e["elapsed_time"], e["summary"]) for e in body["events"]] == [
+        ("resume", 7, 70.5, "resumed (it had crashed); the log had reached iteration 9"),
+        ("command", 10, 99.25, "lr 0.1 -> 0.5")]
