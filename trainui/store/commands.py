@@ -113,7 +113,8 @@ def settle(session: Session, result_id: int, project_id: int, job_status: str | 
         done = session.execute(update(Command).where(
             Command.result_id == result_id, Command.uid == answer.uid, Command.status == protocol.PENDING).values(
             status=answer.status, responded_at=answer.applied_at, response=answer.body, iteration=answer.iteration,
-            epoch=answer.epoch, ranks=answer.ranks, elapsed_time=answer.elapsed_time).execution_options(synchronize_session=False))
+            epoch=answer.epoch, ranks=answer.ranks, elapsed_time=answer.elapsed_time)
+            .execution_options(synchronize_session=False))
         if done.rowcount:
             closed.append(answer.uid)
     if job_status != protocol.RUNNING:

@@ -54,7 +54,8 @@ class Steering:
             _refuse_computed(group, key)
             names = drivers.get(id(group), [])
             entry = schedules.prepare(group, key, mode, value) if names else None
-            targets.append(_Target(numbered[id(group)], group, key, value, names, entry, schedules.plain(group.get(key))))
+            previous = schedules.plain(group.get(key))
+            targets.append(_Target(numbered[id(group)], group, key, value, names, entry, previous))
         number = next(self._numbers)
         for target in targets:  # every check passed: write
             if target.entry is not None:
