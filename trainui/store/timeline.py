@@ -46,7 +46,9 @@ def command_event(c: Command) -> dict:
     return {"kind": COMMAND, "id": f"command-{c.id}", "iteration": c.iteration, "epoch": c.epoch,
             "elapsed_time": c.elapsed_time, "time": c.responded_at, "status": c.status,
             "summary": _cut(summary), "command_id": c.id,
-            "details": {"name": c.name, "body": c.body, "response": c.response, "ranks": c.ranks}}
+            "details": {"name": c.name, "body": c.body, "ranks": c.ranks,
+                        # without every param group's hyperparameters (the command list has them): kept small
+                        "response": {k: v for k, v in response.items() if k != "hyperparams"}}}
 
 
 def command_summary(name: str, body: dict, response: dict) -> str:

@@ -140,7 +140,8 @@ SCHEMAS = {
                   "status": {"type": "string", "nullable": True, "description": "a command's: SUCCESS or FAILURE"},
                   "summary": {"type": "string", "description": "one line, e.g. 'lr 0.1 -> 0.01' (plain text)"},
                   "command_id": {"type": "integer", "nullable": True},
-                  "details": {"type": "object", "description": "command: name, body, response, ranks; resume: after "
+                  "details": {"type": "object", "description": "command: name, body, ranks, response (without "
+                              "'hyperparams': GET /results/{result_id}/commands has them); resume: after "
                               "(the status it had), previous_iteration (where its log had reached)"}}},
     "CommandRecord": {"type": "object", "properties": {
         "uid": {"type": "string"}, "name": {"type": "string"}, "body": {"type": "object"},
