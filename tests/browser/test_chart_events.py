@@ -127,3 +127,31 @@ def test_an_lr_change_is_a_flag_at_its_iteration_with_old_and_new_in_its_hover(t
     tip.wait_for(state="visible")
     assert "mlp" in tip.text_content() and "lr 0.05 -> 0.01" in tip.text_content()
     assert not page.recorder.errors, page.recorder.errors
+
+
+def test_a_resumed_run_is_a_flag_where_the_new_process_went_on(trainui_server, page, tmp_path, start_job):
+    root = tmp_path / "resume-project"
+    root.mkdir()
+    first = start_job(root / "mlp", "--iterations", "130", "--log-every", "10", "--image-every", "0",
+                      "--snapshot-every", "50")
+    assert first.wait(timeout=120) == 0
+    again = start_job(root / "mlp", "--iterations", "160", "--log-every", "10", "--image-every", "0",
+                      "--resume", "latest")  # from snapshot_iter_100: iterations 101-130 are replayed
+    assert again.wait(timeout=120) == 0
+    project = trainui_server.create_project(root, "resumed")
+    (result,) = trainui_server.wait_for(lambda: [r for r in trainui_server.results(project["id"])
+                                                 if r["status"] == "finished" and r["entry_count"] >= 16] or None,
+                                        timeout=60)
+    (event,) = trainui_server.api("GET", f"results/{result['id']}/events")[1]["events"]
+    assert (event["kind"], event["iteration"], event["details"]["after"]) == ("resume", 101, "finished"), event
+
+    page.goto(f"{trainui_server.url}results/{result['id']}")
+    (flag,) = wait_until(lambda: flags(page), timeout=20)
+    assert flag["x"] == 101 and flag["events"] == [event["id"]]
+    assert abs(flag["center"] - flag["expected"]) < 1.5, flag
+    page.locator(".chart-card").first.locator(".event-flag.event-resume").hover()
+    tip = page.locator(".chart-card").first.locator(".event-tip")
+    tip.wait_for(state="visible")
+    assert "resumed (it had finished); the log had reached iteration 130" in tip.text_content()
+    assert "at iteration 101" in tip.text_content()
+    assert not page.recorder.errors, page.recorder.errors
