@@ -382,6 +382,15 @@ def _text(value: str | None, limit: int) -> str | None:
     return None if value is None else value.replace("\x00", "")[:limit]
 
 
+def value_text(value: Any) -> str:
+    """A hyperparameter value as messages and event summaries write it: 0.01, [0.9, 0.999]."""
+    if isinstance(value, list):
+        return "[" + ", ".join(value_text(v) for v in value) + "]"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return repr(value)
+
+
 def _finite_or_none(value: Any) -> float | None:
     return float(value) if is_real(value) and math.isfinite(value) else None
 

@@ -57,7 +57,7 @@ def command_summary(name: str, body: dict, response: dict) -> str:
         changes = response.get("changes")
         if isinstance(changes, list) and changes:
             return ", ".join(_change(c) for c in changes if isinstance(c, dict))
-        asked = [f"{k} -> {_number(v)}" for k, v in body.items() if k != "mode"]
+        asked = [f"{k} -> {protocol.value_text(v)}" for k, v in body.items() if k != "mode"]
         return ", ".join(asked) or "adjust_hyperparams"
     if name == "take_snapshot":
         path = response.get("path")
@@ -94,21 +94,13 @@ def _change(change: dict) -> str:
     where = f" (group {group})" if isinstance(group, int) and group > 0 else ""
     new = change.get("in_force", change.get("asked"))
     if "previous" in change:
-        return f"{key} {_number(change['previous'])} -> {_number(new)}{where}"
-    return f"{key} -> {_number(new)}{where}"
+        return f"{key} {protocol.value_text(change['previous'])} -> {protocol.value_text(new)}{where}"
+    return f"{key} -> {protocol.value_text(new)}{where}"
 
 
 def _ended(status: str) -> str:
     return {protocol.CRASHED: "crashed", protocol.STOPPED: "stopped", protocol.FINISHED: "finished",
             protocol.RUNNING: "not closed"}[status]
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_number(v) for v in value) + "]"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
 
 
 def _real(value: Any) -> float | None:

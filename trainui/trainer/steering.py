@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from trainui.protocol import value_text
 from trainui.trainer import hyperparams, schedules
 from trainui.trainer.commands import Pending
 
@@ -105,7 +106,7 @@ class _Target:
         elif entry["mode"] == schedules.HOLD:
             out["schedule"] = f"held over {names} (it keeps computing, its value is not used)"
         else:
-            out["schedule"] = f"{names} scaled by {_number(entry['factor'])}"
+            out["schedule"] = f"{names} scaled by {value_text(entry['factor'])}"
             out["scheduled"] = entry["own"]
         return out
 
@@ -156,10 +157,10 @@ class HyperparamCheck(Pending):
     def _message(self, target: _Target, expected, found, iteration) -> str:
         when = f" at iteration {self._iteration}" if self._iteration is not None else ""
         at = f"at iteration {iteration}" if iteration is not None else f"{self._seen} step(s) later"
-        text = (f"'{target.key}' of param group {target.index} was set to {_number(target.asked)}{when}, "
-                f"but {at} it is {_number(found)}")
+        text = (f"'{target.key}' of param group {target.index} was set to {value_text(target.asked)}{when}, "
+                f"but {at} it is {value_text(found)}")
         if not schedules.same(expected, target.asked):
-            text += f" (the changed schedule gives {_number(expected)})"
+            text += f" (the changed schedule gives {value_text(expected)})"
         return (f"{text}: something trainui does not steer rewrote it (an LR scheduler that is not registered, or "
                 f"the training script itself). Fix: {FIX}.")
 
@@ -196,10 +197,3 @@ def _innermost(optimizer: Any) -> Any:
         optimizer = inner
     return optimizer
 
-
-def _number(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_number(v) for v in value) + "]"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return repr(value)
