@@ -172,3 +172,39 @@ def test_a_run_shipped_over_http_has_the_same_events(app):
     assert [(e["kind"], e["iteration"], e["elapsed_time"], e["summary"]) for e in body["events"]] == [
         ("resume", 7, 70.5, "resumed (it had crashed); the log had reached iteration 9"),
         ("command", 10, 99.25, "lr 0.1 -> 0.5")]
+
+
+def test_an_automation_firing_is_an_event_at_the_entry_that_set_it_off(app, tmp_path):
+    import math
+
+    root = tmp_path / "project"
+    root.mkdir()
+    project_id = app.api("POST", "projects", json={"path": str(root), "name": "p"})[1]["project"]["id"]
+    for rule in ({"name": "NaN guard", "condition": {"kind": "nan", "key": "main/loss"},
+                  "action": {"kind": "adjust_hyperparams", "multiply": {"lr": 0.5}}},
+                 {"name": "by epoch", "condition": {"kind": "nan", "key": "main/loss", "x": "epoch"},
+                  "action": {"kind": "mark"}},
+                 {"name": "by loss", "condition": {"kind": "nan", "key": "main/loss", "x": "main/acc"},
+                  "action": {"kind": "mark"}}):
+        status, body = app.api("POST", f"projects/{project_id}/rules", json=rule)
+        assert status == 201, body
+    run = open_run(root / "run")
+    for it, loss in enumerate([1.0, 0.8, math.nan, 0.5], start=1):
+        run.log({"main/loss": loss, "main/acc": 0.5}, iteration=it, epoch=it // 2)
+        run.step(iteration=it, epoch=it // 2)
+    rid = app.ingest(project_id, root / "run")
+    train(run, 5, 7)  # the guard's command reaches the job and is answered
+    run.close()
+    app.ingest(project_id, root / "run")
+
+    status, body = app.api("GET", f"results/{rid}/events")
+    assert status == 200, body
+    firings = [e for e in body["events"] if e["kind"] == "automation"]
+    guard, by_epoch = firings  # the rule on x main/acc has no place on a curve: left out
+    assert (guard["iteration"], guard["epoch"], guard["details"]["rule"], guard["details"]["outcome"]) == (
+        3, None, "NaN guard", "sent")
+    assert guard["summary"] == "NaN guard: main/loss is nan -> adjust_hyperparams", guard
+    assert (by_epoch["iteration"], by_epoch["epoch"], by_epoch["details"]["action"]) == (None, 1, "mark")
+    assert body["events"][-1]["id"] == by_epoch["id"]  # without an iteration: after those with one
+    (command,) = [e for e in body["events"] if e["kind"] == "command"]
+    assert command["command_id"] == guard["command_id"] and command["summary"] == "lr 0.1 -> 0.05"

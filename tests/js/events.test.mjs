@@ -31,8 +31,11 @@ test('events a few pixels apart share one flag; those the axis cannot place are 
 test('the hover says what, where and by which command', () => {
   assert.deepEqual(eventLines(lr), ['lr 0.1 -> 0.01', 'at iteration 4,990 (epoch 3), 2m 06s into the run, by command #12']);
   assert.equal(eventWhere(resume), 'at iteration 5,000');
-  assert.deepEqual(eventLines({ kind: 'automation', iteration: 7 }), ['automation', 'at iteration 7']);
-  assert.equal(kindOf({ kind: 'automation' }), 'other');
+  assert.deepEqual(eventLines({ kind: 'automation', epoch: 2, command_id: 4, summary: 'NaN guard: main/loss is nan -> stop' }),
+    ['NaN guard: main/loss is nan -> stop', 'at epoch 2, sent command #4']);
+  assert.deepEqual(eventLines({ kind: 'later', iteration: 7 }), ['later', 'at iteration 7']);
+  assert.equal(kindOf({ kind: 'later' }), 'other');
+  assert.equal(kindOf({ kind: 'automation' }), 'automation');
   assert.equal(kindOf(resume), 'resume');
   // the summary is text the job wrote: it is passed on as it is, never interpreted
   assert.equal(eventLines({ ...lr, summary: '<img src=x onerror=alert(1)>' })[0], '<img src=x onerror=alert(1)>');

@@ -1,9 +1,10 @@
 """What was done to a run, as events on its curves: each command the job applied (at the iteration
-the job's answer names) and each time a later process resumed the run (from its job status).
+the job's answer names), each time a later process resumed the run (from its job status), and each
+time an automation rule fired on it (at the x of the entry that set it off).
 
 Nothing is stored twice: command events are read from the commands table, resumes from the job
-status the result already keeps. An event has a ``kind`` ("command", "resume"; room for more, such
-as an automation firing) so that a page draws kinds it does not know as plain markers.
+status the result already keeps, firings from theirs. An event has a ``kind`` ("command",
+"resume", "automation"; room for more) so that a page draws kinds it does not know as plain markers.
 
 Everything here comes from a job (answers, status files): it is data, shown as text, never markup,
 and a value of the wrong type is left out instead of failing the answer.
@@ -16,12 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import protocol
-from .models import Command
+from .models import Command, Firing, Rule
 from .results import get_result_row
 
-COMMAND, RESUME = "command", "resume"
+COMMAND, RESUME, AUTOMATION = "command", "resume", "automation"
 ANSWERED = (protocol.SUCCESS, protocol.FAILURE)
 SUMMARY_CHARS = 300
+MAX_FIRINGS = 10_000  # the newest a run's events show (a rule has a cooldown and a limit of its own)
+PLACES = ("iteration", "epoch", "elapsed_time")  # the x keys an event can stand on
 
 
 def result_events(session: Session, result_id: int) -> list[dict]:
@@ -33,7 +36,10 @@ def result_events(session: Session, result_id: int) -> list[dict]:
     resumes = (result.job or {}).get("resumes")
     if isinstance(resumes, list):
         events.extend(e for e in (resume_event(i, r) for i, r in enumerate(resumes)) if e is not None)
-    events.sort(key=lambda e: (e["iteration"], e["time"] or 0.0))
+    firings = session.execute(select(Firing, Rule.name, Rule.definition).join(Rule, Rule.id == Firing.rule_id)
+                              .where(Firing.result_id == result_id).order_by(Firing.id.desc()).limit(MAX_FIRINGS))
+    events.extend(e for e in (firing_event(*row) for row in firings) if e is not None)
+    events.sort(key=lambda e: (e["iteration"] is None, e["iteration"] or 0, e["time"] or 0.0))
     return events
 
 
@@ -86,6 +92,24 @@ def resume_event(index: int, resume: Any) -> dict | None:
             "epoch": protocol.int64_or_none(resume.get("epoch")), "elapsed_time": _real(resume.get("elapsed_time")),
             "time": _real(resume.get("at")), "status": None, "summary": summary, "command_id": None,
             "details": {"after": after, "previous_iteration": previous}}
+
+
+def firing_event(firing: Firing, rule_name: str, definition: Any) -> dict | None:
+    """A rule's firing stands at the x of its entry, on the rule's own x key (iteration by default);
+    one whose x key is none of PLACES has no place on a curve."""
+    condition = definition.get("condition") if isinstance(definition, dict) else None
+    x_key = condition.get("x", "iteration") if isinstance(condition, dict) else "iteration"
+    if x_key not in PLACES or not protocol.is_real(firing.x):
+        return None
+    place = dict.fromkeys(PLACES)
+    place[x_key] = float(firing.x) if x_key == "elapsed_time" else protocol.int64_or_none(int(firing.x))
+    summary = f"{rule_name}: {firing.reason} -> {firing.action}"
+    if firing.outcome not in ("sent", "marked", "queued", "notified"):
+        summary += f" ({firing.outcome.replace('_', ' ')}{': ' + firing.message if firing.message else ''})"
+    return {"kind": AUTOMATION, "id": f"firing-{firing.id}", **place, "time": firing.created_at, "status": None,
+            "summary": _cut(summary), "command_id": firing.command_id,
+            "details": {"rule_id": firing.rule_id, "rule": rule_name, "reason": firing.reason, "action": firing.action,
+                        "outcome": firing.outcome, "message": firing.message, "entry": firing.entry}}
 
 
 def _change(change: dict) -> str:

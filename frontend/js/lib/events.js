@@ -1,6 +1,6 @@
 /**
  * Events on the curves (pure; no DOM): where each event of a run (a command its job applied, a
- * resume; later, an automation firing) stands on a chart's x axis, which of them share a marker,
+ * resume, an automation rule's firing) stands on a chart's x axis, which of them share a marker,
  * and the words its hover shows. Event text comes from the job: it is only ever used as text.
  */
 import { formatDuration, formatNumber } from './format.js';
@@ -16,7 +16,7 @@ export function eventX(event, xKey) {
 }
 
 /** The kinds with a look of their own; any other kind is drawn as a plain marker. */
-export const KNOWN_KINDS = new Set(['command', 'resume']);
+export const KNOWN_KINDS = new Set(['command', 'resume', 'automation']);
 
 export function kindOf(event) {
   return KNOWN_KINDS.has(event.kind) ? event.kind : 'other';
@@ -51,14 +51,15 @@ function count(value) {
 
 /** Where and by what: "at iteration 4,990 (epoch 3), by command #12". */
 export function eventWhere(event) {
-  const parts = [];
-  if (Number.isInteger(event.iteration)) parts.push(`at iteration ${count(event.iteration)}`);
-  if (Number.isInteger(event.epoch)) parts.push(`(epoch ${count(event.epoch)})`);
-  let text = parts.join(' ');
+  const epoch = Number.isInteger(event.epoch) ? count(event.epoch) : null;
+  let text = Number.isInteger(event.iteration)
+    ? `at iteration ${count(event.iteration)}${epoch === null ? '' : ` (epoch ${epoch})`}`
+    : epoch === null ? '' : `at epoch ${epoch}`;
   if (typeof event.elapsed_time === 'number' && Number.isFinite(event.elapsed_time)) {
     text += `${text ? ', ' : ''}${formatDuration(event.elapsed_time)} into the run`;
   }
   if (event.kind === 'command' && Number.isInteger(event.command_id)) text += `, by command #${event.command_id}`;
+  if (event.kind === 'automation' && Number.isInteger(event.command_id)) text += `, sent command #${event.command_id}`;
   return text;
 }
 
