@@ -52,6 +52,7 @@ RUNNING, FINISHED, CRASHED, STOPPED = "running", "finished", "crashed", "stopped
 JOB_STATUSES = (RUNNING, FINISHED, CRASHED, STOPPED)
 DEFAULT_HEARTBEAT_INTERVAL = 2.0
 HEARTBEAT_TIMEOUT_FACTOR = 3.0
+MAX_RESUMES = 100  # resumes a job status remembers (the newest)
 TRACEBACK_LIMIT = 20_000  # characters of a crash's traceback kept in the status (its tail: the raising frame)
 
 # Command statuses: PENDING in the database and the inbox until the job answers.
@@ -153,6 +154,7 @@ class CommandResponse:
     body: dict = field(default_factory=dict)
     ranks: int = 1
     applied_at: float = field(default_factory=time.time)
+    elapsed_time: float | None = None  # the run's elapsed_time when it was applied (its place on a time axis)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -176,6 +178,7 @@ class CommandResponse:
             body=finite(body if isinstance(body, dict) else {"value": body}),
             ranks=1 if ranks is None else max(0, min(ranks, 2**31 - 1)),
             applied_at=float(applied_at) if is_real(applied_at) else time.time(),
+            elapsed_time=_finite_or_none(data.get("elapsed_time")),
         )
 
 
@@ -197,6 +200,9 @@ class JobStatus:
     traceback: str | None = None  # a crash's traceback, its last TRACEBACK_LIMIT characters
     commands: list = field(default_factory=lambda: list(BUILTIN_COMMANDS))
     hyperparams: list = field(default_factory=list)  # one dict per optimizer param group
+    # one dict per time this run was resumed by a later process (see trainer/run.py): at, iteration,
+    # epoch, elapsed_time, after (the status it had), previous_iteration; the newest MAX_RESUMES kept
+    resumes: list = field(default_factory=list)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -228,6 +234,8 @@ class JobStatus:
                 isinstance(c, str) and 0 < len(c) <= 255 for c in v), list(BUILTIN_COMMANDS)),
             hyperparams=_field(data, "hyperparams", lambda v: isinstance(v, list) and all(
                 isinstance(g, dict) for g in v), []),
+            resumes=[r for r in _field(data, "resumes", lambda v: isinstance(v, list), [])
+                     if isinstance(r, dict)][-MAX_RESUMES:],
         )
 
 
@@ -372,6 +380,19 @@ def _field(data: dict, name: str, valid: Callable[[Any], bool], default: Any) ->
 
 def _text(value: str | None, limit: int) -> str | None:
     return None if value is None else value.replace("\x00", "")[:limit]
+
+
+def value_text(value: Any) -> str:
+    """A hyperparameter value as messages and event summaries write it: 0.01, [0.9, 0.999]."""
+    if isinstance(value, list):
+        return "[" + ", ".join(value_text(v) for v in value) + "]"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return repr(value)
+
+
+def _finite_or_none(value: Any) -> float | None:
+    return float(value) if is_real(value) and math.isfinite(value) else None
 
 
 def int64_or_none(value: Any) -> int | None:

@@ -21,7 +21,7 @@ def command_dict(c: Command) -> dict:
     return {"id": c.id, "uid": c.uid, "result_id": c.result_id, "name": c.name, "body": c.body,
             "schedule": c.schedule, "status": c.status, "created_at": c.created_at,
             "responded_at": c.responded_at, "response": c.response, "iteration": c.iteration,
-            "epoch": c.epoch, "ranks": c.ranks}
+            "epoch": c.epoch, "ranks": c.ranks, "elapsed_time": c.elapsed_time}
 
 
 def create_command(session: Session, result_id: int, payload: dict) -> dict:
@@ -113,7 +113,8 @@ def settle(session: Session, result_id: int, project_id: int, job_status: str | 
         done = session.execute(update(Command).where(
             Command.result_id == result_id, Command.uid == answer.uid, Command.status == protocol.PENDING).values(
             status=answer.status, responded_at=answer.applied_at, response=answer.body, iteration=answer.iteration,
-            epoch=answer.epoch, ranks=answer.ranks).execution_options(synchronize_session=False))
+            epoch=answer.epoch, ranks=answer.ranks, elapsed_time=answer.elapsed_time)
+            .execution_options(synchronize_session=False))
         if done.rowcount:
             closed.append(answer.uid)
     if job_status != protocol.RUNNING:

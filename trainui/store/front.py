@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import commands, events, files, projects, results, schema, tokens
+from . import commands, events, files, projects, results, schema, timeline, tokens
 from .batch import Applied, Position, ResultBatch
 from .database import Database
 from .leases import Leases, leases_for
@@ -84,6 +84,10 @@ class Results(_Part):
 
     def update(self, result_id: int, changes: dict) -> dict:
         return self._write(results.update_result, result_id, changes)
+
+    def events(self, result_id: int) -> list[dict]:
+        """What was done to the run (commands applied, resumes), each at its iteration (store.timeline)."""
+        return self._read(timeline.result_events, result_id)
 
     def versions(self, result_ids: list[int]) -> list[dict | None]:
         """Each result as ``get`` shows it (None: no such result), read in one session, so a

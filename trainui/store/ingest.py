@@ -24,7 +24,7 @@ from .rules import evaluate_rules
 from .values import fs_path, stored_path, text
 
 JOB_FIELDS = ("world_size", "iteration", "epoch", "message", "traceback", "commands", "hyperparams",
-              "heartbeat_interval", "pid", "host")
+              "heartbeat_interval", "pid", "host", "resumes")
 
 
 def position(db: Database, project_id: int, path: str) -> Position:

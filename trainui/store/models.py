@@ -128,6 +128,7 @@ class Command(Base):
     iteration: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     epoch: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     ranks: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    elapsed_time: Mapped[float | None] = mapped_column(Float, nullable=True)  # the job's clock when applied
 
 
 class Snapshot(Base):

@@ -138,6 +138,9 @@ class Run:
         self._closed = False
         self._started = time.monotonic()
         self._elapsed_offset = 0.0
+        self._resumes: list[dict] = []  # this run's resumes, for its status (see _resumes_so_far)
+        self._resuming: dict | None = None  # this process's resume, until its first iteration is known
+        self._applied_elapsed: dict[str, float] = {}  # command uid -> elapsed_time when it was applied
         self._log: LogWriter | None = None
         self._inbox: Inbox | None = None
         self._status: StatusWriter | None = None
@@ -174,6 +177,7 @@ class Run:
         if isinstance(previous_elapsed, (int, float)) and not isinstance(previous_elapsed, bool):
             self._elapsed_offset = float(previous_elapsed)  # elapsed_time continues across a resume
         self._inbox = Inbox(self.out, poll_interval)
+        self._resumes = self._resumes_so_far()
         self._status = StatusWriter(
             self.out, self.world_size, heartbeat_interval,
             snapshot=self._live_status, on_beat=self._flush_if_due,
@@ -327,6 +331,7 @@ class Run:
         results = []
         for data in records:
             record = protocol.CommandRecord.from_json(data)
+            self._applied_elapsed[record.uid] = self.elapsed_time
             ok, body = self._registry.execute(record.name, record.body)
             results.append((record, ok, body))
             self._record_on_rank(record, ok)
@@ -364,6 +369,7 @@ class Run:
             self._answers_written()
 
     def _respond(self, record, ok: bool, body: dict, ranks: int, iteration, epoch) -> None:
+        elapsed = self._applied_elapsed.pop(record.uid, None)
         if not self.is_main:
             return
         if ok:
@@ -373,6 +379,7 @@ class Run:
         else:
             response = failure(record.uid, record.name, body.get("error", "failed"), iteration, epoch, ranks=ranks)
             response.body = body
+        response.elapsed_time = elapsed
         try:
             write_response(self.out, response)
         except OSError as exc:
@@ -487,10 +494,31 @@ class Run:
             self.iteration = int(iteration)
         if epoch is not None:
             self.epoch = int(epoch)
+        if self._resuming is not None and self.iteration is not None:
+            self._resuming["iteration"], self._resuming["epoch"] = self.iteration, self.epoch
+            self._resuming = None
 
     def _live_status(self) -> dict:
         return {"iteration": self.iteration, "epoch": self.epoch, "commands": self._registry.names(),
-                "hyperparams": hyperparams.describe(self.optimizers)}
+                "hyperparams": hyperparams.describe(self.optimizers), "resumes": self._resumes}
+
+    def _resumes_so_far(self) -> list[dict]:
+        """The resumes the status of this directory remembers, plus this one if this process
+        continues a run (its log holds entries, or an earlier job left a status): the status file is
+        rewritten by every process, so it carries the list on. The iteration it resumed at is the first
+        one this process reaches (see _advance)."""
+        try:
+            previous = protocol.JobStatus.from_json(protocol.read_json(os.path.join(self.out, protocol.STATUS)))
+        except (OSError, ValueError):
+            previous = None
+        if previous is None and not self._log.entry_count:
+            return []
+        resumes = list(previous.resumes) if previous is not None else []
+        last = self._log.resume_ceiling
+        self._resuming = {"at": time.time(), "iteration": None, "epoch": None, "elapsed_time": self._elapsed_offset,
+                          "after": previous.status if previous is not None else None,
+                          "previous_iteration": last if last is None else int(last)}
+        return (resumes + [self._resuming])[-protocol.MAX_RESUMES:]
 
     def _flush_if_due(self) -> None:
         if self._log is not None and self._log.flush_due():

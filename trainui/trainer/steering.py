@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from trainui.protocol import value_text
 from trainui.trainer import hyperparams, schedules
 from trainui.trainer.commands import Pending
 
@@ -54,7 +55,8 @@ class Steering:
             _refuse_computed(group, key)
             names = drivers.get(id(group), [])
             entry = schedules.prepare(group, key, mode, value) if names else None
-            targets.append(_Target(numbered[id(group)], group, key, value, names, entry))
+            previous = schedules.plain(group.get(key))
+            targets.append(_Target(numbered[id(group)], group, key, value, names, entry, previous))
         number = next(self._numbers)
         for target in targets:  # every check passed: write
             if target.entry is not None:
@@ -83,10 +85,10 @@ class Steering:
 
 
 class _Target:
-    __slots__ = ("index", "group", "key", "value", "asked", "schedulers", "entry")
+    __slots__ = ("index", "group", "key", "value", "asked", "schedulers", "entry", "previous")
 
-    def __init__(self, index, group, key, value, schedulers, entry):
-        self.index, self.group, self.key = index, group, key
+    def __init__(self, index, group, key, value, schedulers, entry, previous):
+        self.index, self.group, self.key, self.previous = index, group, key, previous  # previous: in force before
         self.value, self.asked = value, schedules.plain(value)  # as stored in the group; as JSON numbers
         self.schedulers, self.entry = schedulers, entry
 
@@ -95,7 +97,7 @@ class _Target:
         return schedules.in_force(self.key, entry) if entry is not None else self.asked
 
     def describe(self) -> dict:
-        out = {"param_group": self.index, "key": self.key, "asked": self.asked,
+        out = {"param_group": self.index, "key": self.key, "previous": self.previous, "asked": self.asked,
                "in_force": schedules.read(self.group, self.key)}
         entry = schedules.override_of(self.group, self.key) if self.entry is not None else None
         names = " + ".join(self.schedulers)
@@ -104,7 +106,7 @@ class _Target:
         elif entry["mode"] == schedules.HOLD:
             out["schedule"] = f"held over {names} (it keeps computing, its value is not used)"
         else:
-            out["schedule"] = f"{names} scaled by {_number(entry['factor'])}"
+            out["schedule"] = f"{names} scaled by {value_text(entry['factor'])}"
             out["scheduled"] = entry["own"]
         return out
 
@@ -155,10 +157,10 @@ class HyperparamCheck(Pending):
     def _message(self, target: _Target, expected, found, iteration) -> str:
         when = f" at iteration {self._iteration}" if self._iteration is not None else ""
         at = f"at iteration {iteration}" if iteration is not None else f"{self._seen} step(s) later"
-        text = (f"'{target.key}' of param group {target.index} was set to {_number(target.asked)}{when}, "
-                f"but {at} it is {_number(found)}")
+        text = (f"'{target.key}' of param group {target.index} was set to {value_text(target.asked)}{when}, "
+                f"but {at} it is {value_text(found)}")
         if not schedules.same(expected, target.asked):
-            text += f" (the changed schedule gives {_number(expected)})"
+            text += f" (the changed schedule gives {value_text(expected)})"
         return (f"{text}: something trainui does not steer rewrote it (an LR scheduler that is not registered, or "
                 f"the training script itself). Fix: {FIX}.")
 
@@ -195,10 +197,3 @@ def _innermost(optimizer: Any) -> Any:
         optimizer = inner
     return optimizer
 
-
-def _number(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_number(v) for v in value) + "]"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return repr(value)

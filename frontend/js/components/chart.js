@@ -18,6 +18,7 @@ import { formatNumber } from '../lib/format.js';
 import { chartTheme, loadPlotly } from './plotly-loader.js';
 import { ChartPainter } from './chart-painter.js';
 import { CrossRunHover } from './chart-hover.js';
+import { ChartEvents } from './chart-events.js';
 import { metricPicker, closeOnEscape } from './metric-picker.js';
 import { webglFast } from './webgl.js';
 import { toast } from './feedback.js';
@@ -83,6 +84,7 @@ export class ChartCard {
     this.legend = h('div', { class: 'chart-legend', hidden: true });
     this.body = h('div', { class: 'chart-body' }, this.plot, this.overlay);
     this.hover = new CrossRunHover({ plot: this.plot, body: this.body, nameOf: (rid) => this.runName(rid), onFocus: (rid) => this.onHover(rid) });
+    this.markers = new ChartEvents({ plot: this.plot, body: this.body }); // the run's events (chart-events.js)
     const exportMenu = h('details', { class: 'menu' },
       h('summary', { class: 'btn btn-small btn-icon', title: 'Export', 'aria-label': 'Export chart' }, icon(ICONS.download)),
       h('div', { class: 'menu-panel menu-right' },
@@ -229,6 +231,7 @@ export class ChartCard {
     else this.showOverlay(null);
     if (!this.plotted) this.attachPlotEvents();
     this.plotted = true;
+    this.markers.place(x);
     if (scene.zoomKey !== null && this.zoomDrawn !== scene.zoomKey) {
       this.zoomDrawn = scene.zoomKey;
       performance.mark('trainui:zoom-drawn', { detail: { token: scene.zoomKey } });
@@ -272,6 +275,9 @@ export class ChartCard {
 
   attachPlotEvents() {
     this.plot.on('plotly_relayout', (e) => this.onRelayout(e));
+    const placeMarkers = () => this.markers.place();
+    this.plot.on('plotly_relayout', placeMarkers); // a zoom or a resize moves them with the curves
+    this.plot.on('plotly_afterplot', placeMarkers);
   }
 
   onRelayout(e) {
@@ -383,6 +389,7 @@ export class ChartCard {
     clearTimeout(this.timer);
     cancelAnimationFrame(this.highlightFrame);
     this.hover.destroy();
+    this.markers.destroy();
     window.Plotly?.purge(this.plot);
     this.drawCosts.delete(this);
     this.el.remove();

@@ -1,9 +1,11 @@
 /**
- * The chart area of a page: shared controls (x key, linear/log, smoothing, add chart) and a
- * grid of ChartCards. It edits the view ({charts, x, logY, smoothing}) and reports every
- * change with `onViewChange(view)`; the page fetches data and calls `update`.
+ * The chart area of a page: shared controls (x key, linear/log, smoothing, events, add chart)
+ * and a grid of ChartCards. It edits the view ({charts, x, logY, smoothing}) and reports every
+ * change with `onViewChange(view)`; the page fetches data and calls `update`, and gives the
+ * events to mark with `setEvents` (shown or hidden by the Events button, remembered).
  */
 import { h, icon, ICONS } from '../dom.js';
+import { loadSetting, saveSetting } from '../state/settings.js';
 import { ChartCard } from './chart.js';
 import { emptyState } from './feedback.js';
 
@@ -17,6 +19,11 @@ export class ChartsPanel {
     this.drawCosts = new Map(); // the charts of this panel share one budget for live redraws
     this.metricKeys = [];
     this.ctx = null;
+    this.events = { events: [], runName: null };
+    this.eventsShown = loadSetting('chartEvents', true) !== false;
+    this.eventsButton = h('button', { class: 'btn btn-small events-toggle', type: 'button', 'aria-pressed': String(this.eventsShown),
+      title: 'Mark what was done to the run on its curves: commands applied, resumes (hover a flag for details)',
+      onClick: () => this.showEvents(!this.eventsShown) }, 'Events');
 
     this.xSelect = h('select', { class: 'input input-small', 'aria-label': 'X axis key', onChange: (e) => this.set({ x: e.target.value }) });
     this.scaleButtons = ['linear', 'log'].map((scale) => h('button', {
@@ -36,6 +43,7 @@ export class ChartsPanel {
           h('div', { class: 'segmented', role: 'group', 'aria-labelledby': 'y-scale-label' }, this.scaleButtons)),
         h('label', { class: 'field-inline' }, h('span', {}, 'Smoothing'), this.smoothInput, this.smoothValue),
         this.groupButton,
+        this.eventsButton,
         h('span', { class: 'spacer' }),
         h('button', { class: 'btn btn-small', type: 'button', onClick: () => this.addChart() }, icon(ICONS.plus), 'Add chart')),
       this.grid);
@@ -83,6 +91,26 @@ export class ChartsPanel {
   }
 
   makeCard(spec) {
+    const card = this.newCard(spec);
+    card.markers.visible = this.eventsShown;
+    card.markers.set(this.events.events, { runName: this.events.runName });
+    return card;
+  }
+
+  /** Mark these events on every chart (`runName`: whose, when the charts show several runs). */
+  setEvents(events, { runName = null } = {}) {
+    this.events = { events: events || [], runName };
+    for (const card of this.cards) card.markers.set(this.events.events, { runName });
+  }
+
+  showEvents(shown) {
+    this.eventsShown = shown;
+    saveSetting('chartEvents', shown);
+    this.eventsButton.setAttribute('aria-pressed', String(shown));
+    for (const card of this.cards) card.markers.setVisible(shown);
+  }
+
+  newCard(spec) {
     return new ChartCard({
       spec,
       keys: this.metricKeys,

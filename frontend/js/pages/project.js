@@ -19,6 +19,7 @@ import { formatRelativeTime, plural } from '../lib/format.js';
 import { setCrumbs } from '../components/layout.js';
 import { errorBox, notFoundPage, toast } from '../components/feedback.js';
 import { ChartsPanel } from '../components/charts-panel.js';
+import { hoveredRunEvents } from '../data/run-events.js';
 import { ComparePanel } from '../components/compare.js';
 import { ResultsTable } from '../components/results-table.js';
 import { startInlineEdit } from '../components/inline-edit.js';
@@ -74,8 +75,12 @@ export function mountProject(root, { id: projectId }) {
     view,
     onViewChange: (v) => setView({ charts: v.charts, x: v.x, logY: v.logY, smoothing: v.smoothing, grouped: !!v.grouped }, false),
     fetchRange: (ids, keys, lo, hi) => store.fetchRange(ids, keys, lo, hi),
-    onHover: (rid) => table.highlight(rid),
+    onHover: (rid) => {
+      table.highlight(rid);
+      showEventsOf(rid);
+    },
   });
+  const showEventsOf = hoveredRunEvents(charts, (rid) => results.find((r) => r.id === rid)?.name);
   const compare = new ComparePanel({ metric: view.metric, onMetricChange: (metric) => setView({ metric }, false) });
   const table = new ResultsTable({
     settings: tableSettings,
@@ -94,7 +99,10 @@ export function mountProject(root, { id: projectId }) {
       if (on) selection = toggle(selection, ids, true, results);
       setView({ pin: [...pins].sort((a, b) => a - b), ...toView(selection) });
     },
-    onHover: (rid) => charts.highlight(rid),
+    onHover: (rid) => {
+      charts.highlight(rid);
+      showEventsOf(rid);
+    },
     onRename: async (rid, name) => {
       await api(`results/${rid}`, { method: 'PATCH', body: { name } });
       await refresh();

@@ -9,6 +9,7 @@ import { api, apiUrl, errorMessage } from '../api.js';
 import { link, replaceSearch } from '../router.js';
 import { startChangeFeed } from '../live/change-feed.js';
 import { SeriesStore } from '../data/series-store.js';
+import { RunEvents } from '../data/run-events.js';
 import { decodeView, encodeView, hasViewParams } from '../state/url.js';
 import { loadSetting, saveSetting } from '../state/settings.js';
 import { formatArg, formatBytes, formatDuration, formatNumber, formatRelativeTime, formatTimestamp, MISSING } from '../lib/format.js';
@@ -34,6 +35,9 @@ export function mountResult(root, { id: resultId }) {
   let stopped = false;
   let drawn = '';
   const store = new SeriesStore();
+  const runEvents = new RunEvents();
+  let answeredSeen = null; // the answered commands when the events were last asked for
+  let eventsSeen = null; // the job's start and status when the events were last asked for: a resume changes them
 
   const title = h('h1', {}, '…');
   const statusSlot = h('span');
@@ -167,6 +171,10 @@ export function mountResult(root, { id: resultId }) {
       const [{ result: r }, movedAhead] = await Promise.all([api(`results/${resultId}`), ahead]);
       errorSlot.replaceChildren();
       show(r);
+      if (eventsSeen !== `${r.started_at}:${r.status}`) {
+        eventsSeen = `${r.started_at}:${r.status}`;
+        refreshEvents().catch(() => {});
+      }
       feed.setLive(r.status === 'running');
       consoleView.setRunning(r.status === 'running');
       loadPlotly().catch(() => {});
@@ -187,8 +195,19 @@ export function mountResult(root, { id: resultId }) {
   async function refreshCommands() {
     const { commands } = await api(`results/${resultId}/commands`);
     history.update(commands);
+    const answered = commands.filter((c) => c.status !== 'PENDING').map((c) => `${c.id}:${c.status}`).join(',');
+    if (answered !== answeredSeen) {
+      answeredSeen = answered;
+      refreshEvents().catch(() => {});
+    }
     // A command applied "now" is answered within a step or two; one waiting for its iteration may take long.
     if (!commands.some((c) => c.status === 'PENDING' && !c.schedule)) feed.settle('commands');
+  }
+
+  /** The markers on the charts: each command the job applied, each resume (data/run-events.js). */
+  async function refreshEvents() {
+    const events = await runEvents.get(resultId, { fresh: true });
+    if (!stopped) charts.setEvents(events);
   }
 
   async function refreshAssets() {

@@ -125,7 +125,27 @@ SCHEMAS = {
         "status": {"type": "string", "enum": ["PENDING", "SUCCESS", "FAILURE", "CANCELLED"]},
         "created_at": {"type": "number"}, "responded_at": NULLABLE_NUMBER,
         "response": {"type": "object", "nullable": True}, "iteration": {"type": "integer", "nullable": True},
-        "epoch": {"type": "integer", "nullable": True}, "ranks": {"type": "integer", "nullable": True}}},
+        "epoch": {"type": "integer", "nullable": True}, "ranks": {"type": "integer", "nullable": True},
+        "elapsed_time": {**NULLABLE_NUMBER, "description": "the run's elapsed_time when it was applied"}}},
+    "Event": {"type": "object", "description": "something done to the run, at the iteration it took effect",
+              "properties": {
+                  "kind": {"type": "string", "description": "command: a command the job applied (its answer says "
+                           "where); resume: a later process continued the run; automation: a rule fired (at the x "
+                           "of the entry that set it off); other kinds may come (draw them as plain markers)"},
+                  "id": {"type": "string", "description": "unique within the result, e.g. command-12, resume-0"},
+                  "iteration": {"type": "integer", "nullable": True, "description": "null only for a rule's "
+                                "firing on an epoch or elapsed_time axis"},
+                  "epoch": {"type": "integer", "nullable": True},
+                  "elapsed_time": {**NULLABLE_NUMBER, "description": "the run's elapsed_time then (null: not known, "
+                                   "e.g. an answer of an older trainui)"},
+                  "time": {**NULLABLE_NUMBER, "description": "when (Unix time)"},
+                  "status": {"type": "string", "nullable": True, "description": "a command's: SUCCESS or FAILURE"},
+                  "summary": {"type": "string", "description": "one line, e.g. 'lr 0.1 -> 0.01' (plain text)"},
+                  "command_id": {"type": "integer", "nullable": True},
+                  "details": {"type": "object", "description": "command: name, body, ranks, response (without "
+                              "'hyperparams': GET /results/{result_id}/commands has them); automation: rule_id, rule, "
+                              "reason, action, outcome, message, entry; resume: after "
+                              "(the status it had), previous_iteration (where its log had reached)"}}},
     "CommandRecord": {"type": "object", "properties": {
         "uid": {"type": "string"}, "name": {"type": "string"}, "body": {"type": "object"},
         "schedule": {"type": "object", "nullable": True}, "created_at": {"type": "number"}}},
@@ -324,6 +344,12 @@ PATHS = {
                  "requestBody": _body(_fields(("name",), name=NAME, schedule={**_ref("Schedule")},
                                               body=VALUES)),
                  "responses": _ok(_obj(command=_ref("Command")), "201")}},
+    "/results/{result_id}/events": {
+        "parameters": [_id("result_id")],
+        "get": {"summary": "What was done to the run, for markers on its curves: each command its job applied "
+                           "(SUCCESS or FAILURE, at the iteration of its answer), each resume and each firing of "
+                           "an automation rule, by iteration",
+                "responses": _ok(_obj(events={"type": "array", "items": _ref("Event")}))}},
     "/results/{result_id}/assets": {
         "parameters": [_id("result_id")],
         "get": {"summary": "Images recorded by the job", "parameters": [_q("tag", {"type": "string"})],
