@@ -2,6 +2,7 @@
 nothing lost or doubled when the server is killed and started again while the job prints."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -51,7 +52,9 @@ def whole_console(server, rid: int) -> str:
 
 
 def printed(text: str) -> list[int]:
-    return [int(line.split()[1]) for line in text.splitlines() if line.startswith("line ")]
+    # (found anywhere: the uploader's own notes go to stderr, a second pipe into the same file, and
+    # may land between a line and its newline, as on a terminal)
+    return [int(n) for n in re.findall(r"line (\d{6}) \u00e9t\u00e9", text)]
 
 
 def test_a_remote_jobs_console_survives_a_server_restart_in_order(remote, tmp_path):

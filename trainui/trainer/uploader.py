@@ -49,7 +49,9 @@ class Notes:
         self._said: set[str] = set()
 
     def say(self, message: str) -> None:
-        print(f"trainui: {message}", file=self.stream or sys.stderr, flush=True)
+        stream = self.stream or sys.stderr
+        stream.write(f"trainui: {message}\n")  # one write: a whole line in the console, not two pieces
+        stream.flush()
 
     def once(self, message: str) -> None:
         if message not in self._said:
