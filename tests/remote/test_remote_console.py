@@ -149,3 +149,22 @@ def test_a_remote_console_is_bounded_by_rotation(remote, tmp_path):
     resent = requests.post(url, params={"rank": 2, "offset": sent - len(piece)}, data=piece,
                            headers={"Content-Type": "text/plain"}, timeout=60)  # counted across rotations
     assert resent.json()["received"] == sent
+
+
+def test_trainui_sync_ships_an_offline_runs_console_once(remote, tmp_path):
+    script = tmp_path / "printer.py"
+    script.write_text(PRINTER)
+    out = tmp_path / "laptop" / "printer"
+    env = {k: v for k, v in remote.job_env().items() if k not in ("TRAINUI_SERVER", "TRAINUI_PROJECT", "TRAINUI_TOKEN")}
+    done = subprocess.run([sys.executable, str(script), str(out), "300", "0"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    ship = [sys.executable, "-m", "trainui.cli", "sync", str(out), "--server", remote.url, "--project",
+            remote.project, "--token", remote.token]
+    for _ in range(2):  # the second sync sends nothing again
+        synced = subprocess.run(ship, env=env, capture_output=True, text=True, timeout=120)
+        assert synced.returncode == 0, synced.stderr
+        run = wait_for_remote_run(remote, None, name="printer", status="finished")
+        text = whole_console(remote.server, run["id"])
+        assert text == (out / ".trainui" / "console.log").read_text()
+        assert printed(text) == list(range(300))
