@@ -38,12 +38,17 @@ def test_time_policy_flushes_without_more_reports(tmp_path):
     writer.close()
 
 
-def test_non_finite_values_written_as_null(tmp_path):
+def test_non_finite_values_are_spelled_so_strict_json_holds_them_and_trainui_reads_them_back(tmp_path):
+    from trainui.store.series.entries import to_columns
+
     path = str(tmp_path / "log")
     writer = LogWriter(path, flush_every=1)
-    writer.append({"iteration": 1, "a": math.nan, "b": math.inf})
+    writer.append({"iteration": 1, "a": math.nan, "b": math.inf, "c": -math.inf, "d": {"x": math.nan}})
     writer.close()
-    assert read(path) == [{"iteration": 1, "a": None, "b": None}]
+    assert json.loads(open(path).read()) == [  # strict JSON: no NaN literal
+        {"iteration": 1, "a": "NaN", "b": "Infinity", "c": "-Infinity", "d": {"x": None}}]
+    points = to_columns(read(path), 0).points  # what ingestion stores: the numbers they were
+    assert math.isnan(points["a"][1][0]) and points["b"][1] == [math.inf] and points["c"][1] == [-math.inf]
 
 
 def test_each_flush_writes_only_the_new_bytes_at_the_tail(tmp_path, monkeypatch):

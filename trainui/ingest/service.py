@@ -21,6 +21,7 @@ from .. import protocol
 from ..config import INGEST_POLL_INTERVAL
 from ..store import COMMAND, PROJECT, Database, Leases, Store, first_line
 from .delivery import DeliveryLoop
+from .notifier import Notifier
 from .discovery import find_result_dirs, nested_projects, owner_of, result_dir_of
 from .queue import Item, WorkQueue
 from .sync import DEFAULT_CHUNK_BYTES, ingest_turn
@@ -54,6 +55,7 @@ class IngestionService:
         self._db_down = False
         self._started = time.time()
         self.delivery = DeliveryLoop(self.store, self.leases, self._locate)
+        self.notifier = Notifier(self.store)
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> "IngestionService":
@@ -62,6 +64,7 @@ class IngestionService:
             self._observer = _make_observer()
         self.store.changes.listen()
         self.delivery.start()
+        self.notifier.start()
         self._threads = [threading.Thread(target=self._work, name="trainui-ingest", daemon=True),
                          threading.Thread(target=self._poll, name="trainui-poll", daemon=True),
                          threading.Thread(target=self._follow_notices, name="trainui-notices", daemon=True)]
@@ -81,6 +84,7 @@ class IngestionService:
         for thread in self._threads:
             thread.join(timeout=5)
         self.delivery.stop()
+        self.notifier.stop()
         self.leases.close()
 
     def run_until_idle(self, result_dirs: list[str] | None = None,
@@ -101,6 +105,7 @@ class IngestionService:
                 if on_turn is not None:
                     on_turn(item.result_dir, more)
         self.delivery.run_pending()
+        self.notifier.run_pending()
 
     # marking work ----------------------------------------------------------------------------
     def mark(self, result_dir: str, urgent: bool = False) -> None:

@@ -324,6 +324,21 @@ def read_json(path: str) -> Any:
         return json.loads(f.read().decode("utf-8"))
 
 
+NONFINITE_SPELLING = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def spell_nonfinite(value: float) -> str:
+    """How a log and the API write a number JSON has no literal for: "NaN", "Infinity", "-Infinity"."""
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def dumps_entry(entry: dict) -> str:
+    """A log entry as strict JSON, its NaN and infinities spelled as strings (``NONFINITE_SPELLING``):
+    every reader parses it, and trainui's reads them back as the numbers they were."""
+    return json.dumps({str(k): spell_nonfinite(v) if isinstance(v, float) and not math.isfinite(v) else finite(v)
+                       for k, v in entry.items()}, separators=(",", ":"), ensure_ascii=False)
+
+
 def finite(obj: Any) -> Any:
     """``obj`` with NaN and infinities replaced by None (at any depth), as JSON can carry it."""
     if isinstance(obj, float):

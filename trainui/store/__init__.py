@@ -6,7 +6,7 @@ types and rules that sources and the web share with the store (batches, tokens' 
 change notices, what a value may be)."""
 from . import records, values
 from .batch import Applied, AssetsPart, EventsPart, LogCursor, LogPart, Position, ResultBatch
-from .changes import COMMAND, PROJECT, RESULT, Notice
+from .changes import ANSWER, COMMAND, PROJECT, RESULT, Notice
 from .database import Database, sqlite_path
 from .errors import Conflict, Invalid, NotAllowed, NotFound, SchemaOutOfDate, StoreError, first_line
 from .front import Store, check_revision
@@ -17,6 +17,6 @@ from .schema import safe_url
 from .tokens import Principal
 from .tokens import digest as token_digest
 
-__all__ = ["Applied", "AssetsPart", "COMMAND", "Conflict", "Database", "EventsPart", "Invalid", "LogCursor", "Leases", "LogPart",
+__all__ = ["ANSWER", "Applied", "AssetsPart", "COMMAND", "Conflict", "Database", "EventsPart", "Invalid", "LogCursor", "Leases", "LogPart",
            "NotAllowed", "NotFound", "Notice", "PROJECT", "Position", "Principal", "ProjectRules", "RESULT", "ResultBatch",
            "SchemaOutOfDate", "Store", "StoreError", "check_revision", "contains", "first_line", "owner_of", "records", "safe_url", "sqlite_path", "token_digest", "values"]

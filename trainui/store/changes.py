@@ -1,5 +1,5 @@
-"""Change notices: "result R changed", "a command of result R was posted or answered", "the projects
-changed". They say *that* something changed, never what: readers fetch the data themselves, so a
+"""Change notices: "result R changed", "a command of result R was posted", "a command of result R
+was answered (or cancelled)", "the projects changed". They say *that* something changed, never what: readers fetch the data themselves, so a
 lost or repeated notice costs a query, never correctness.
 
 A writer calls ``publish(session, kind, ...)`` inside its transaction; the notice reaches waiters
@@ -28,7 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("trainui.store")
 
 CHANNEL = "trainui_changes"
-RESULT, COMMAND, PROJECT = "result", "command", "project"
+RESULT, COMMAND, ANSWER, PROJECT = "result", "command", "answer", "project"
+# COMMAND wakes what delivers commands; ANSWER only what shows them (delivery closed them itself)
 _KEEP = 4096  # notices kept for waiters that fall behind; older ones count as "anything may have changed"
 _PENDING = "trainui_notices"
 

@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import protocol
-from .changes import COMMAND
+from .changes import ANSWER, COMMAND
 from .database import Database, database_of
 from .errors import Conflict, Invalid
 from .models import Command, Result, now
@@ -125,8 +125,8 @@ def settle(session: Session, result_id: int, project_id: int, job_status: str | 
                 response={"message": f"the job {_ended_as(job_status)}; the command was never applied"})
                 .execution_options(synchronize_session=False))
             closed.extend(rest)
-    if closed:
-        database_of(session).changes.publish(session, COMMAND, result_id, project_id)
+    if closed:  # pages are told; the delivery loop is not woken by what it closed itself
+        database_of(session).changes.publish(session, ANSWER, result_id, project_id)
     return closed
 
 

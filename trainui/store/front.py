@@ -209,8 +209,51 @@ class Events(_Part):
         """NotFound unless the project or result a stream asks about exists."""
         self._read(events.check_scope, project_id, result_id)
 
-    def since(self, since: float, project_id: int | None = None, result_id: int | None = None) -> list:
-        return self._read(events.changes_since, since, project_id, result_id)
+    def since(self, since: float, project_id: int | None = None, result_id: int | None = None,
+              commands_only: bool = False) -> list:
+        return self._read(events.changes_since, since, project_id, result_id, commands_only)
+
+
+class Rules(_Part):
+    """Automations: a project's rules, and where they fired (evaluated in ``Apply.batch``)."""
+
+    def create(self, project_id: int, definition: Any) -> dict:
+        from .rules import records
+        return self._write(records.create_rule, project_id, definition)
+
+    def list(self, project_id: int) -> list[dict]:
+        from .rules import records
+        return self._read(records.list_rules, project_id)
+
+    def get(self, rule_id: int) -> dict:
+        from .rules import records
+        return self._read(records.get_rule, rule_id)
+
+    def update(self, rule_id: int, changes: Any) -> dict:
+        from .rules import records
+        return self._write(records.update_rule, rule_id, changes)
+
+    def delete(self, rule_id: int) -> None:
+        from .rules import records
+        self._write(records.delete_rule, rule_id)
+
+    def firings(self, rule_id: int | None = None, result_id: int | None = None) -> list[dict]:
+        from .rules import records
+        return self._read(records.firings, rule_id, result_id)
+
+    def backtest(self, project_id: int, definition: Any) -> dict:
+        """Where ``definition`` would have fired on the project's stored history (nothing is saved)."""
+        from .rules import backtest
+        return self._read(backtest.backtest, project_id, definition)
+
+    def claim_notifications(self, limit: int = 20) -> list:
+        """Webhooks due now, claimed for the caller to post (``record_attempt`` says how it went)."""
+        from .rules import notifications
+        return self._write(notifications.claim_due, limit)
+
+    def record_attempt(self, firing_id: int, ok: bool, detail: str) -> None:
+        from .rules import notifications
+        self._write(notifications.record_attempt, firing_id, ok, detail)
 
 
 class Schema(_Part):
@@ -257,6 +300,7 @@ class Store:
         self.series = Series(db)
         self.apply = Apply(db)
         self.events = Events(db)
+        self.rules = Rules(db)
         self.schema = Schema(db)
 
     @property

@@ -20,6 +20,7 @@ from .changes import RESULT
 from .database import Database
 from .errors import Conflict
 from .models import Result, now
+from .rules import evaluate_rules
 from .values import fs_path, stored_path, text
 
 JOB_FIELDS = ("world_size", "iteration", "epoch", "message", "traceback", "commands", "hyperparams",
@@ -63,8 +64,9 @@ def apply_batch(db: Database, batch: ResultBatch) -> Applied:
         r.missing = batch.missing
         if batch.args is not None and batch.args != r.args:
             r.args, changed = batch.args, True
+        fresh: list = []  # the entries stored now, for the rules
         if batch.log is not None:
-            applied = _apply_log(s, db, r, batch.log, problems)
+            applied = _apply_log(s, db, r, batch.log, problems, fresh)
             out.stale = applied is None
             changed |= bool(applied)
         if batch.events is not None:
@@ -80,6 +82,8 @@ def apply_batch(db: Database, batch: ResultBatch) -> Applied:
         # a file job's answers and its commands' end are the delivery loop's (ingest.delivery)
         out.ended = status_before == protocol.RUNNING and r.status != protocol.RUNNING
         changed |= r.status != status_before
+        if fresh:  # after the status: a rule's command goes only to a job known to be running
+            evaluate_rules(s, r, fresh, r.entry_count - len(fresh))
         if batch.snapshots is not None:
             file_store.replace_snapshots(s, r.id, batch.snapshots)
         if batch.imported_commands:
@@ -156,8 +160,8 @@ def _part(problem: str) -> str | None:
     return head if head in ONCE_SEEN_PARTS else None
 
 
-def _apply_log(s: Session, db: Database, r: Result, part: LogPart, problems: list) -> bool | None:
-    """Store the part's entries; None when it is stale, else whether anything changed."""
+def _apply_log(s: Session, db: Database, r: Result, part: LogPart, problems: list, fresh: list) -> bool | None:
+    """Store the part's entries (put in ``fresh``); None when it is stale, else whether anything changed."""
     if part.start is not None:  # a file source: its start must be exactly where the store stands
         if (r.log_offset, r.log_fingerprint, r.entry_count) != (part.start.offset, part.start.fingerprint,
                                                                 part.first_entry):
@@ -176,6 +180,7 @@ def _apply_log(s: Session, db: Database, r: Result, part: LogPart, problems: lis
         changed = True
     if entries:
         _store_entries(s, r, entries, problems)
+        fresh.extend(entries)
         changed = True
     if part.end is not None:
         r.log_offset, r.log_fingerprint = part.end.offset, part.end.fingerprint

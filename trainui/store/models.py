@@ -172,3 +172,62 @@ class Token(Base):
     label: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[float] = mapped_column(Float, default=now)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Rule(Base):
+    """An automation: a condition on one metric of the project's runs (or of one run), an action,
+    limits. ``definition`` is the checked JSON (rules/definition.py) apart from the columns below."""
+
+    __tablename__ = "rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    result_id: Mapped[int | None] = mapped_column(ForeignKey("results.id", ondelete="CASCADE"), nullable=True)
+    name: Mapped[str] = mapped_column(String(255))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+    updated_at: Mapped[float] = mapped_column(Float, default=now)
+
+
+class RuleState(Base):
+    """Where a rule stands on one run: the condition's state after the entries it has seen, and
+    its firings so far. Written in the transaction that applies those entries (exactly once)."""
+
+    __tablename__ = "rule_states"
+
+    rule_id: Mapped[int] = mapped_column(ForeignKey("rules.id", ondelete="CASCADE"), primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id", ondelete="CASCADE"), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)  # the result's log generation it follows
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    firings: Mapped[int] = mapped_column(Integer, default=0)
+    last_x: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Firing(Base):
+    """A rule fired on a run: the entry that set it off, what it did (a command, or only a mark),
+    or why it did nothing (a dry run, a refusal)."""
+
+    __tablename__ = "firings"
+    __table_args__ = (UniqueConstraint("rule_id", "result_id", "generation", "entry",
+                                       name="uq_firings_rule_id_result_id_generation_entry"),
+                      Index("ix_firings_result_id", "result_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("rules.id", ondelete="CASCADE"))
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id", ondelete="CASCADE"))
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    entry: Mapped[int] = mapped_column(BigInteger)
+    x: Mapped[float | None] = mapped_column(Float, nullable=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    action: Mapped[str] = mapped_column(String(32))
+    # sent, marked, dry_run, refused; a webhook's: queued (its next attempt due at next_attempt_at),
+    # notified, failed (after its last attempt)
+    outcome: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text, default="")
+    command_id: Mapped[int | None] = mapped_column(ForeignKey("commands.id", ondelete="SET NULL"), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
+    created_at: Mapped[float] = mapped_column(Float, default=now)

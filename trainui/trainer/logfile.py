@@ -60,8 +60,8 @@ class LogWriter:
         """Buffer one report; flush when the step or time policy says so."""
         try:  # the common case, without protocol.dumps' walk over every value
             text = _ENCODER.encode(entry)
-        except ValueError:  # NaN or infinity somewhere: written as null
-            text = protocol.dumps(entry)
+        except ValueError:  # NaN or infinity somewhere: spelled "NaN", "Infinity", "-Infinity"
+            text = protocol.dumps_entry(entry)
         data = _utf8(text)
         with self._lock:
             self._buffer.append(data)

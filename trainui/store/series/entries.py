@@ -6,16 +6,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ...protocol import NONFINITE_SPELLING, spell_nonfinite
 from ..values import text_problem
 
 MAX_KEY_CHARS = 255  # the width of metric_blocks.key
 
 
 def numeric(value) -> float | None:
-    """The value as a float when it is a number (NaN and infinities kept), else None."""
+    """The value as a float when it is a number (NaN and infinities kept, also as trainui's log
+    writer and the API spell them: "NaN", "Infinity", "-Infinity"), else None."""
     kind = type(value)
     if kind is float:
         return value
+    if kind is str:
+        return NONFINITE_SPELLING.get(value)
     if kind is int or kind is bool:
         try:
             return float(value)
@@ -28,7 +32,7 @@ def shown_value(value: float) -> float | str:
     """A metric's value for JSON: non-finite numbers become "NaN", "Infinity" or "-Infinity"."""
     if math.isfinite(value):
         return value
-    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    return spell_nonfinite(value)
 
 
 @dataclass

@@ -145,6 +145,22 @@ SCHEMAS = {
                                                 "required": ["uid", "status"], "properties": {
                                                     "uid": {"type": "string"},
                                                     "status": {"type": "string", "enum": ["SUCCESS", "FAILURE"]}}}}}},
+    "Rule": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "project_id": {"type": "integer"}, "name": {"type": "string"},
+        "result_id": {"type": "integer", "nullable": True}, "condition": {"type": "object"},
+        "action": {"type": "object"}, "cooldown": {"type": "object"},
+        "max_firings": {"type": "integer", "nullable": True}, "enabled": {"type": "boolean"},
+        "dry_run": {"type": "boolean"}, "created_at": {"type": "number"}, "updated_at": {"type": "number"}}},
+    "Firing": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "rule_id": {"type": "integer"}, "rule": {"type": "string"},
+        "result_id": {"type": "integer"}, "entry": {"type": "integer", "description": "the log entry that set it off"},
+        "x": NULLABLE_NUMBER, "value": {**NULLABLE_NUMBER, "description": "null when not a finite number"},
+        "reason": {"type": "string"}, "action": {"type": "string"},
+        "outcome": {"type": "string", "enum": ["sent", "marked", "dry_run", "refused", "queued", "notified",
+                                               "failed"]},
+        "message": {"type": "string"}, "command_id": {"type": "integer", "nullable": True},
+        "command_status": {"type": "string", "nullable": True}, "command_response": {"type": "object", "nullable": True},
+        "command_iteration": {"type": "integer", "nullable": True}, "created_at": {"type": "number"}}},
     "Asset": {"type": "object", "properties": {
         "id": {"type": "integer"}, "tag": {"type": "string"}, "step": {"type": "integer"},
         "iteration": {"type": "integer", "nullable": True}, "url": {"type": "string"}}},
@@ -153,6 +169,63 @@ SCHEMAS = {
 
 def _obj(**props) -> dict:
     return {"type": "object", "properties": props}
+
+
+# A rule (trainui.store.rules.definition): every body this allows is a rule the store takes.
+KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": NO_NUL, "description": "a metric key"}
+FINITE = {"type": "number", "minimum": -1e300, "maximum": 1e300}
+HYPERPARAMS = {"type": "object", "minProperties": 1, "maxProperties": 32,
+               "patternProperties": {"^[^\\x00]{1,255}$": {"type": "number", "minimum": 0, "maximum": 1e300}},
+               "additionalProperties": False}
+
+
+def _condition(kind: list, required: tuple = (), **props) -> dict:
+    return _fields(("kind", "key", *required), kind={"type": "string", "enum": kind}, key=KEY, x=KEY, **props)
+
+
+CONDITION = {"anyOf": [
+    _condition(["nan"]),
+    _condition(["above", "below"], ("threshold",), threshold=FINITE,
+               count={"type": "integer", "minimum": 1, "maximum": 100000}),
+    _condition(["spike"], ("factor",), factor={**FINITE, "minimum": 1.000001, "description": "more than 1"}),
+    _condition(["spike"], ("zscore",), zscore={**FINITE, "minimum": 1e-9, "description": "more than 0"},
+               window={"type": "integer", "minimum": 2, "maximum": 1000}),
+    _condition(["plateau"], ("patience",), patience={"type": "integer", "minimum": 0, "maximum": 1000000},
+               min_delta={**FINITE, "minimum": 0}, mode={"type": "string", "enum": ["min", "max"]})],
+    "description": "when the rule fires (conditions.py): nan, above/below a threshold for count points, a spike "
+                   "(factor x the running minimum, or a z-score over a window), a plateau (as ReduceLROnPlateau)"}
+ACTION = {"anyOf": [
+    _fields(("kind",), kind={"type": "string", "enum": ["take_snapshot", "stop", "mark"]}),
+    _fields(("kind", "set"), kind={"type": "string", "enum": ["adjust_hyperparams"]}, set=HYPERPARAMS,
+            mode={"type": "string", "enum": ["scale", "hold"]}),
+    _fields(("kind", "multiply"), kind={"type": "string", "enum": ["adjust_hyperparams"]},
+            multiply={**HYPERPARAMS, "patternProperties": {"^[^\\x00]{1,255}$": {
+                "type": "number", "minimum": 1e-12, "maximum": 1e300, "description": "a factor, more than 0"}}},
+            mode={"type": "string", "enum": ["scale", "hold"]}),
+    _fields(("kind", "name"), kind={"type": "string", "enum": ["command"]}, name=NAME, body=VALUES),
+    _fields(("kind", "url"), kind={"type": "string", "enum": ["notify"]},
+            url={"type": "string", "maxLength": 2048, "pattern": "^https?://[^\\s/?#@]+([/?#]\\S*)?$",
+                 "description": "an incoming webhook (Slack, Discord, Mattermost): a secret, shown back masked; "
+                                "needed when a rule is made, kept when a change leaves it out"})],
+    "description": "what the rule does: a command to the run (mark: only recorded)"}
+
+
+def _without_required_url(action: dict) -> dict:
+    """A change may leave a webhook's URL out (the stored one is kept)."""
+    return {**action, "anyOf": [{**option, "required": [r for r in option["required"] if r != "url"]}
+                                for option in action["anyOf"]]}
+
+
+def _rule_fields(required: tuple = ()) -> dict:
+    action = ACTION if required else _without_required_url(ACTION)
+    return _fields(required, name={**NAME, "maxLength": 100},
+                   result_id={"type": "integer", "minimum": 1, "maximum": INT64_MAX, "nullable": True,
+                              "description": "one run of the project; null: every run"},
+                   condition=CONDITION, action=action,
+                   cooldown=_fields((), iterations={"type": "integer", "minimum": 0, "maximum": 10**12},
+                                    seconds={"type": "number", "minimum": 0, "maximum": 1e300}),
+                   max_firings={"type": "integer", "minimum": 1, "maximum": 1000000, "nullable": True},
+                   enabled={"type": "boolean"}, dry_run={"type": "boolean"})
 
 
 PATHS = {
@@ -307,6 +380,40 @@ PATHS = {
                                       "content": {"text/event-stream": {"schema": {"type": "string"}}}},
                               "default": {"description": "error",
                                           "content": {"application/json": {"schema": _ref("Error")}}}}}},
+    "/projects/{project_id}/rules": {
+        "parameters": [_id("project_id")],
+        "get": {"summary": "Automations of a project", "responses": _ok(_obj(rules={"type": "array",
+                                                                                   "items": _ref("Rule")}))},
+        "post": {"summary": "Add a rule: it watches the entries that arrive from now on",
+                 "requestBody": _body(_rule_fields(("name", "condition", "action"))),
+                 "responses": _ok(_obj(rule=_ref("Rule")), "201")}},
+    "/projects/{project_id}/rules/backtest": {
+        "parameters": [_id("project_id")],
+        "post": {"summary": "Where a rule would have fired on the history of the project's runs (nothing is stored)",
+                 "requestBody": _body(_rule_fields(("condition", "action"))),
+                 "responses": _ok(_obj(
+                     runs={"type": "array", "items": _obj(
+                         result_id={"type": "integer"}, name={"type": "string"}, points={"type": "integer"},
+                         approximate={"type": "boolean", "description": "the series was read downsampled"},
+                         firings={"type": "array", "items": _obj(x=NULLABLE_NUMBER, value=NULLABLE_NUMBER,
+                                                                 reason={"type": "string"})})},
+                     fired_runs={"type": "integer"}, firings={"type": "integer"}, truncated={"type": "boolean"},
+                     note={"type": "string"}))}},
+    "/rules/{rule_id}": {
+        "parameters": [_id("rule_id")],
+        "get": {"summary": "One rule", "responses": _ok(_obj(rule=_ref("Rule")))},
+        "patch": {"summary": "Change a rule (the fields given; enable, disable, rename ...)",
+                  "requestBody": _body(_rule_fields()), "responses": _ok(_obj(rule=_ref("Rule")))},
+        "delete": {"summary": "Delete a rule and its firings", "responses": {"204": {"description": "deleted"},
+                                                                              **ERROR}}},
+    "/rules/{rule_id}/firings": {
+        "parameters": [_id("rule_id")],
+        "get": {"summary": "Where a rule fired, oldest first",
+                "responses": _ok(_obj(firings={"type": "array", "items": _ref("Firing")}))}},
+    "/results/{result_id}/firings": {
+        "parameters": [_id("result_id")],
+        "get": {"summary": "The rules that fired on a run, oldest first",
+                "responses": _ok(_obj(firings={"type": "array", "items": _ref("Firing")}))}},
     "/snapshots/{snapshot_id}/file": {
         "parameters": [_id("snapshot_id")],
         "get": {"summary": "Download a snapshot", "responses": {"200": {"description": "the file"}, **ERROR}}},

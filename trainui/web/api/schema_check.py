@@ -13,7 +13,8 @@ from typing import Any
 
 KEYWORDS = frozenset({"type", "nullable", "enum", "minLength", "maxLength", "pattern", "minimum", "maximum",
                       "required", "properties", "patternProperties", "additionalProperties", "propertyNames",
-                      "items", "maxItems", "anyOf", "$ref", "description"})
+                      "items", "maxItems", "anyOf", "$ref", "description", "minProperties",
+                      "maxProperties"})
 TYPES = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,), "object": (dict,),
          "array": (list,)}
 
@@ -71,6 +72,9 @@ def _object_violation(value: dict, schema: dict, schemas: dict, field: str) -> s
     missing = [name for name in schema.get("required", ()) if name not in value]
     if missing:
         return f"{_named(field)} needs {', '.join(repr(name) for name in missing)}"
+    if not schema.get("minProperties", 0) <= len(value) <= schema.get("maxProperties", len(value)):
+        return (f"{_named(field)} must hold {schema.get('minProperties', 0)} to "
+                f"{schema.get('maxProperties', 'any number of')} fields")
     properties, patterns = schema.get("properties", {}), schema.get("patternProperties", {})
     extra = schema.get("additionalProperties", True)
     if extra is False:

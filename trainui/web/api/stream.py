@@ -22,7 +22,7 @@ import time
 import orjson
 from flask import Response, current_app, request, stream_with_context
 
-from ...store import Notice
+from ...store import ANSWER, COMMAND, Notice
 from ..errors import BadRequest
 from ..responses import error_response
 from . import api
@@ -68,15 +68,20 @@ def _follow(the_store, project_id: int | None, result_id: int | None, cursor: fl
     notice_cursor = the_store.changes.cursor
     seen: dict[tuple, tuple] = {}
     ends, last_sent = time.monotonic() + LIFETIME, time.monotonic()
+    commands_only, full_pass_at = False, time.monotonic()
     while time.monotonic() < ends and not the_store.changes.closed:  # closed: the server is stopping
         now = time.time()
-        changes = the_store.events.since(cursor - LOOK_BACK, project_id, result_id)
+        # told only of commands, and a whole pass lately: the commands alone (a command's answer is
+        # pushed after one small query); otherwise everything changed since the cursor
+        commands_only = commands_only and result_id is not None and time.monotonic() - full_pass_at < MAX_WAIT
+        changes = the_store.events.since(cursor - LOOK_BACK, project_id, result_id, commands_only=commands_only)
+        if not commands_only:
+            cursor, full_pass_at = now, time.monotonic()
         out = []
         for kind, key, state, payload in changes:
             if seen.get((kind, key)) != state:
                 seen[(kind, key)] = state
                 out.append(f"event: {kind}\ndata: {orjson.dumps(payload).decode()}\n")
-        cursor = now
         if out:
             yield "".join(f"id: {cursor:.6f}\n{event}\n" for event in out)
             last_sent = time.monotonic()
@@ -85,19 +90,23 @@ def _follow(the_store, project_id: int | None, result_id: int | None, cursor: fl
             last_sent = time.monotonic()
         if len(seen) > 20_000:
             seen.clear()
-        notice_cursor = _wait_for_news(the_store, notice_cursor, project_id, result_id)
+        notice_cursor, commands_only = _wait_for_news(the_store, notice_cursor, project_id, result_id)
 
 
-def _wait_for_news(the_store, notice_cursor: int, project_id, result_id) -> int:
-    """Until a notice about the watched scope arrives, or MAX_WAIT passes."""
+def _wait_for_news(the_store, notice_cursor: int, project_id, result_id) -> tuple[int, bool]:
+    """Until a notice about the watched scope arrives, or MAX_WAIT passes; and whether all that
+    was told is that commands were posted or answered."""
     deadline = time.monotonic() + MAX_WAIT
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0 or the_store.changes.closed:
-            return notice_cursor
+            return notice_cursor, False
         notice_cursor, notices = the_store.changes.wait(notice_cursor, remaining)
-        if notices is None or any(_concerns(n, project_id, result_id) for n in notices):
-            return notice_cursor
+        if notices is None:
+            return notice_cursor, False
+        concerning = [n for n in notices if _concerns(n, project_id, result_id)]
+        if concerning:
+            return notice_cursor, all(n.kind in (COMMAND, ANSWER) for n in concerning)
 
 
 def _concerns(notice: Notice, project_id, result_id) -> bool:
