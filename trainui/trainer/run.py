@@ -472,10 +472,10 @@ class Run:
             self._progress.close(self.iteration)
         if self._status is not None:
             self._status.finish(final, message, self._crash_traceback)
+        if self._console is not None:  # before the upload's last round: it ships the console's end too
+            self._console.close(self._crash_traceback_full)
         if self._uploader is not None:
             self._uploader.close(self._upload_timeout)
-        if self._console is not None:
-            self._console.close(self._crash_traceback_full)
         self._remove_handlers()
         atexit.unregister(self._at_exit)
 

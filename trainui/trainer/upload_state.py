@@ -36,6 +36,7 @@ class UploadState:
     log: LogPosition = LogPosition()
     assets_offset: int = 0
     answers: list = field(default_factory=list)  # uids of command answers the server acknowledged
+    consoles: dict = field(default_factory=dict)  # rank -> where its console upload is (console_outgoing.py)
 
     def retarget(self, server: str, project: str) -> None:
         """Ship to another server or project: the same run identity, positions from scratch."""
@@ -44,7 +45,7 @@ class UploadState:
             self.forget_positions()
 
     def forget_positions(self) -> None:
-        self.result_id, self.log, self.assets_offset, self.answers = None, LogPosition(), 0, []
+        self.result_id, self.log, self.assets_offset, self.answers, self.consoles = None, LogPosition(), 0, [], {}
 
     def new_run(self) -> None:
         """The log was replaced by another one: it is another run on the server."""
@@ -84,7 +85,8 @@ def read_state(out: str) -> UploadState | None:
         server=str(data.get("server") or ""), project=str(data.get("project") or ""), run_uid=data["run_uid"],
         result_id=result_id if type(result_id) is int and result_id > 0 else None, log=position,
         assets_offset=_count(data.get("assets_offset"), 0),
-        answers=[a for a in answers if isinstance(a, str)] if isinstance(answers, list) else [])
+        answers=[a for a in answers if isinstance(a, str)] if isinstance(answers, list) else [],
+        consoles=_consoles(data.get("consoles")))
 
 
 def save_state(out: str, state: UploadState) -> None:
@@ -101,3 +103,17 @@ def _count(value, default=None) -> int:
     if default is None:
         raise ValueError("not a count")
     return default
+
+
+def _consoles(value) -> dict:
+    """The saved console positions that are whole (a damaged one starts that rank's upload afresh)."""
+    if not isinstance(value, dict):
+        return {}
+    kept = {}
+    for rank, where in value.items():
+        if isinstance(rank, str) and rank.isdigit() and isinstance(where, dict) and all(
+                type(where.get(k)) is int and where[k] >= 0 for k in ("shipped", "inode", "position")):
+            head = where.get("head")
+            kept[rank] = {k: where[k] for k in ("shipped", "inode", "position")} | {
+                "head": head if isinstance(head, str) and len(head) <= 128 else ""}
+    return kept

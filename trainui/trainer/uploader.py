@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from trainui import protocol
+from trainui.trainer.console_outgoing import ConsoleOutgoing
 from trainui.trainer.outgoing import LogReplaced, Outgoing, run_description
 from trainui.trainer.transport import Api, Backoff, Refused, Unreachable
 from trainui.trainer.upload_state import UploadState, load_state, read_state, save_state
@@ -48,7 +49,9 @@ class Notes:
         self._said: set[str] = set()
 
     def say(self, message: str) -> None:
-        print(f"trainui: {message}", file=self.stream or sys.stderr, flush=True)
+        stream = self.stream or sys.stderr
+        stream.write(f"trainui: {message}\n")  # one write: a whole line in the console, not two pieces
+        stream.flush()
 
     def once(self, message: str) -> None:
         if message not in self._said:
@@ -77,6 +80,7 @@ class Shipper:
     def __init__(self, out: str, api: Api, state: UploadState, notes: Notes):
         self.out, self.api, self.state, self.notes = out, api, state, notes
         self.outgoing = Outgoing(out, state)
+        self.consoles = ConsoleOutgoing(out, state)
         self.result_id: int | None = None  # confirmed by the server in this process
         self.count_at_connect: int | None = None  # the server's entry count when first found
         self.backlog = False  # the last batch did not reach the end of the log: send the next at once
@@ -92,6 +96,8 @@ class Shipper:
             raise Unreachable(f"unexpected answer to POST /runs: {str(answer)[:200]}")
         if self.state.result_id != result_id or count < self.state.log.entries:
             self.outgoing.resend_everything()  # another server run than the one shipped to before
+        if self.state.result_id != result_id:
+            self.state.consoles = {}  # (the same run holds its console already: offsets find the rest)
         self.state.result_id = self.result_id = result_id
         if self.count_at_connect is None:
             self.count_at_connect = count
@@ -112,6 +118,7 @@ class Shipper:
             self.result_id = None
             return True
         sent = False
+        self.backlog = False
         if batch is not None:
             try:
                 answer = self.api.call("POST", f"results/{self.result_id}/batches", batch.body)
@@ -126,7 +133,36 @@ class Shipper:
             sent = True
         if full:
             sent |= self._ship_assets()
+        sent |= self._ship_consoles()  # at every look: a job printing fast needs several pieces a second
         self.save()
+        return sent
+
+    def _ship_consoles(self) -> bool:
+        """The next piece of each rank's console; a piece the server refuses is said and skipped (the
+        console never holds up the run's curves)."""
+        sent = False
+        for piece in self.consoles.pieces():
+            try:
+                answer = self.api.call("POST", f"results/{self.result_id}/console", data=piece.data,
+                                       content_type="text/plain; charset=utf-8",
+                                       query={"rank": piece.rank, "offset": piece.offset})
+            except Refused as refused:
+                self._forget_run_if_gone(refused)
+                held = refused.body.get("received") if isinstance(refused.body, dict) else None
+                if refused.status == 409 and type(held) is int and held >= 0:
+                    self.consoles.server_holds(piece.rank, held)  # the server lost some: go on from its count
+                    self.backlog = True
+                    continue
+                if refused.status in (401, 403, 404, 409):
+                    raise
+                self.notes.once(f"the server refused a piece of the console of rank {piece.rank} ({refused}); "
+                                "skipped")
+                self.consoles.acknowledge(piece, piece.offset)
+                continue
+            held = answer.get("received") if isinstance(answer, dict) else None
+            self.consoles.acknowledge(piece, held if type(held) is int and held >= 0 else piece.offset + len(piece.data))
+            self.backlog |= piece.more
+            sent = True
         return sent
 
     def _ship_assets(self) -> bool:

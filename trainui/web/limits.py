@@ -18,6 +18,7 @@ DEFAULT_LIMIT = 1 * MB  # every JSON body of the API (a command's body is at mos
 LIMITS = {  # endpoint -> (bytes, what to do about it)
     "api.post_batch": (8 * MB, "send fewer entries at a time"),
     "api.post_asset": (10 * MB, "an image is at most that large"),
+    "api.post_console": (1 * MB, "send the console in smaller pieces"),
 }
 HARD_LIMIT = 16 * MB  # waitress's max_request_body_size: above every endpoint's limit
 

@@ -5,8 +5,9 @@
  * The text is the job's, so hostile: every line is built from text nodes and spans whose only
  * attribute is a class from lib/terminal.js (colours), never as HTML. The view sticks to the end
  * while the user is there; scrolled up, it stays put until "Jump to end". A job printing faster
- * than the page reads (more than `BEHIND_BYTES` ahead) is followed by its tail, not byte by byte,
- * and only the last `MAX_LINES` lines are kept in the page.
+ * than the page reads (more than `OUTPACED_BYTES` ahead after a read) is followed by the last
+ * `FOLLOW_LINES` lines of what it printed since each poll (a dim line says how much was not shown),
+ * not byte by byte, and only the last `MAX_LINES` lines are kept in the page.
  */
 import { h } from '../dom.js';
 import { api, errorMessage, query } from '../api.js';
@@ -18,21 +19,29 @@ const FIRST_LINES = 1000;
 const POLL_MS = 1000;
 const RANGE_BYTES = 256 * 1024;
 const BEHIND_BYTES = 1024 * 1024;
+const OUTPACED_BYTES = 64 * 1024; // this far behind after a read: follow by the last lines instead
+const FOLLOW_LINES = 300;
+const LIVE_ROWS = 200;
 
 export class ConsoleView {
   constructor({ resultId }) {
     this.resultId = resultId;
     this.terminal = new Terminal({ maxLines: MAX_LINES });
     this.nextOffset = null; // null: not loaded yet
+    this.outpaced = false; // the job prints faster than ranges can follow
+    this.endedLine = true;
     this.running = false;
     this.busy = false;
     this.timer = null;
     this.destroyed = false;
     this.needle = '';
-    this.rows = []; // the line elements, in order; rows[i] shows line terminal.dropped + i
+    this.rows = []; // the line elements, in order; rows[i] shows line shownFrom + i (absolute)
     this.output = h('pre', { class: 'console-output mono small', tabindex: '0', 'aria-label': 'Console output' });
     this.output.addEventListener('scroll', () => {
-      this.following = this.output.scrollTop + this.output.clientHeight >= this.output.scrollHeight - 4;
+      const following = this.output.scrollTop + this.output.clientHeight >= this.output.scrollHeight - 4;
+      const more = this.following && !following && this.outpaced;
+      this.following = following;
+      if (more) this.render(); // scrolled up from the live lines: every kept line, the view kept still
     });
     this.following = true;
     this.info = h('span', { class: 'small muted console-info' });
@@ -76,12 +85,21 @@ export class ConsoleView {
     this.busy = true;
     try {
       const first = this.nextOffset === null;
-      let answer = await api(`results/${this.resultId}/console${query(first ? { tail: FIRST_LINES }
-        : { offset: this.nextOffset, limit: RANGE_BYTES })}`);
-      if (!first && (answer.reset || answer.size - answer.next_offset > BEHIND_BYTES)) {
+      // a job printing faster than a reader can read is followed by the last lines of what it printed
+      // since (a few hundred new rows a second at most, not thousands: the page stays responsive)
+      const ask = first ? { tail: FIRST_LINES }
+        : this.outpaced ? { tail: FOLLOW_LINES, offset: this.nextOffset } : { offset: this.nextOffset, limit: RANGE_BYTES };
+      let answer = await api(`results/${this.resultId}/console${query(ask)}`);
+      const behind = answer.size - answer.next_offset;
+      let outpaced = !first && (behind > OUTPACED_BYTES || (this.outpaced && answer.offset > this.nextOffset));
+      const rotated = answer.reset || (!first && answer.next_offset < this.nextOffset); // (a tail says it so)
+      if (!first && (rotated || behind > BEHIND_BYTES)) {
         this.terminal.clear(); // rotated, or far behind: start again from the last lines
         this.rows.forEach((row) => row.remove());
         this.rows = [];
+        this.shownFrom = 0;
+        this.nextOffset = null; // (nothing to say is missing: the view starts again)
+        outpaced = this.outpaced || behind > BEHIND_BYTES; // a rotation changes nothing of the job's pace
         answer = await api(`results/${this.resultId}/console${query({ tail: FIRST_LINES })}`);
       }
       if (this.destroyed) return;
@@ -92,10 +110,19 @@ export class ConsoleView {
         return;
       }
       this.body.replaceChildren(this.output);
-      const skipped = first && answer.offset > 0;
+      const skipped = answer.offset > 0 && this.nextOffset === null;
+      if (this.nextOffset !== null && answer.offset > this.nextOffset) {
+        this.terminal.write(`${this.endedLine ? '' : '\n'}\x1b[2m[${formatBytes(answer.offset - this.nextOffset)} not shown: `
+          + 'the job prints faster than a page can follow]\x1b[0m\n');
+      }
+      this.outpaced = outpaced;
       this.nextOffset = answer.next_offset;
-      if (answer.text) this.terminal.write(answer.text);
-      this.info.textContent = `${formatBytes(answer.size)}${skipped || this.terminal.dropped ? `, the last ${this.terminal.lineCount} lines` : ''}`;
+      if (answer.text) {
+        this.terminal.write(answer.text);
+        this.endedLine = answer.text.endsWith('\n');
+      }
+      this.info.textContent = `${formatBytes(answer.size)}${skipped || this.terminal.dropped ? `, the last ${this.terminal.lineCount} lines` : ''}`
+        + (this.outpaced ? '; the job prints faster than a page can follow: its last lines are shown' : '');
       this.render();
     } catch (err) {
       if (this.destroyed) return;
@@ -114,23 +141,41 @@ export class ConsoleView {
     this.body.replaceChildren(h('p', { class: 'muted small console-empty' }, text));
   }
 
-  /** Redraw the lines changed since the last draw; drop those the terminal no longer keeps. */
+  /** Redraw the lines changed since the last draw; drop those no longer shown. While the view follows
+   * a job that outpaces it, only the last `LIVE_ROWS` lines are in the page (a screenful and more:
+   * nobody reads thousands of lines a second, and each row in the page costs every redraw); scrolled
+   * up or searching, every line the terminal keeps is. */
   render() {
     const term = this.terminal;
-    const from = term.takeDirty();
-    const gone = term.dropped - (this.shownFrom ?? 0); // lines dropped since the last draw
-    if (gone > 0) this.rows.splice(0, gone).forEach((row) => row.remove());
-    this.shownFrom = term.dropped;
-    const count = term.lineCount;
-    for (let i = Math.max(0, from - term.dropped); i < count; i++) {
-      const row = this.lineElement(term.line(term.dropped + i));
+    const dirty = term.takeDirty();
+    const end = term.dropped + term.lineCount; // one past the last line, absolute
+    const live = this.following && this.outpaced && !this.needle;
+    const first = Math.max(term.dropped, live ? end - LIVE_ROWS : term.dropped); // the first line shown
+    let from = dirty;
+    const shownFrom = this.shownFrom ?? 0;
+    if (first < shownFrom) { // more lines to show than before: build them all again, keep the view still
+      const fromBottom = this.output.scrollHeight - this.output.scrollTop;
+      this.rows.forEach((row) => row.remove());
+      this.rows = [];
+      from = first;
+      this.keepBottom = fromBottom;
+    } else if (first > shownFrom) {
+      this.rows.splice(0, first - shownFrom).forEach((row) => row.remove());
+    }
+    this.shownFrom = first;
+    const count = end - first;
+    for (let i = Math.max(0, from - first); i < count; i++) {
+      const row = this.lineElement(term.line(first + i));
       if (this.rows[i]) this.rows[i].replaceWith(row);
       else this.output.append(row);
       this.rows[i] = row;
     }
     this.rows.splice(count).forEach((row) => row.remove());
     this.countMatches();
-    if (this.following) this.output.scrollTop = this.output.scrollHeight;
+    if (this.keepBottom !== undefined) {
+      this.output.scrollTop = this.output.scrollHeight - this.keepBottom;
+      this.keepBottom = undefined;
+    } else if (this.following) this.output.scrollTop = this.output.scrollHeight;
   }
 
   lineElement(segments) {
@@ -146,8 +191,9 @@ export class ConsoleView {
   setNeedle(needle) {
     this.needle = needle;
     const term = this.terminal;
+    this.render(); // a search shows every kept line
     this.rows.forEach((row, i) => {
-      const fresh = this.lineElement(term.line(term.dropped + i));
+      const fresh = this.lineElement(term.line(this.shownFrom + i));
       row.replaceWith(fresh);
       this.rows[i] = fresh;
     });

@@ -7,17 +7,21 @@ may slow the ingestion of its curves. The page asks for byte ranges instead: the
 inside the result directory, never blocking), so a FIFO, a link to ``/dev/zero`` or elsewhere, or a
 50 GB file costs the server one bounded read or a clear 422. Bytes that are not UTF-8 are
 replaced; a range never ends inside a character, so following ``next_offset`` loses none.
+A run shipped over HTTP is read the same way from the copy its uploader shipped (web/remote_console.py).
 """
 from __future__ import annotations
 
 import os
 import re
 
+from flask import current_app
+
 from ... import protocol
 from ...protocol.safe_io import UnsafeFile, open_regular
-from ...store import Invalid, NotFound, values
+from ...store import Invalid, values
 from ..auth import may_touch_project
 from ..errors import Forbidden
+from .. import remote_console
 from ..responses import json_response
 from . import api
 from .params import int_arg, store
@@ -39,9 +43,8 @@ def result_console(result_id: int):
     project_id, source, directory = result["project_id"], result["source"], values.fs_path(result["path"])
     if not may_touch_project(project_id):
         raise Forbidden("a job token reads only runs of its own project")
-    if source == "http":
-        raise NotFound("a run shipped over HTTP has no console on this server (its console stays in the "
-                       "job's own result directory)")
+    if source == "http":  # what its job shipped, kept by the server in the same layout
+        directory = remote_console.directory(current_app.config["TRAINUI"].data_root, result)
     answer = {"rank": rank, "ranks": _ranks(directory)}
     path = os.path.join(directory, protocol.console_file(rank))
     try:

@@ -318,7 +318,7 @@ PATHS = {
         "parameters": [_id("result_id")],
         "get": {"summary": "What the job printed (stdout and stderr, .trainui/console.log): a byte range, read from "
                            "disk (never ingested); follow a live run with next_offset. 422 when the file is not a "
-                           "regular file inside the result directory; 404 for a run shipped over HTTP",
+                           "regular file inside the result directory (a run shipped over HTTP: the console its job shipped)",
                 "parameters": [_q("offset", {"type": "integer", "minimum": 0}, "first byte; default 0 (beyond the "
                                   "end: the file was rotated, the answer starts again at 0 with reset true)"),
                                _q("limit", {"type": "integer", "minimum": 1, "maximum": 1048576},
@@ -335,7 +335,20 @@ PATHS = {
                     next_offset={"type": "integer", "description": "where the next range starts"},
                     size={"type": "integer"}, exists={"type": "boolean", "description": "false: no console (yet)"},
                     reset={"type": "boolean"}, rank={"type": "integer"},
-                    ranks={"type": "array", "items": {"type": "integer"}, "description": "ranks with a console"}))}},
+                    ranks={"type": "array", "items": {"type": "integer"}, "description": "ranks with a console"}))},
+        "post": {"summary": "Ship a piece of a remote run's console (its uploader does): UTF-8 text without NUL, "
+                            "at most 1 MiB; exactly once by offset (a piece partly held already adds only its new "
+                            "tail; one beyond what the server holds is a 409 gap with the count to send from)",
+                 "parameters": [_q("offset", {**INT64, "minimum": 0}, "where the piece starts in the rank's console "
+                                   "stream (every byte shipped for that rank before it)", required=True),
+                                _q("rank", {"type": "integer", "minimum": 0, "maximum": 999999}, "default 0")],
+                 "requestBody": {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}},
+                 "responses": {**_ok(_obj(rank={"type": "integer"}, received={
+                     "type": "integer", "description": "bytes of the rank's console the server holds"})),
+                     "409": {"description": "a gap: send from 'received' on (or the run takes no uploads)",
+                             "content": {"application/json": {"schema": _obj(
+                                 error={"type": "string"}, message={"type": "string"},
+                                 received={"type": "integer"})}}}}}},
     "/results/{result_id}/commands": {
         "parameters": [_id("result_id")],
         "get": {"summary": "Commands of a result",
