@@ -42,6 +42,7 @@ class Batch:
     body: dict = field(default_factory=dict)
     log: LogPart | None = None
     args_signature: Any = None
+    labels_signature: Any = None
     status_signature: Any = None
     snapshots: list | None = None
     answer_uids: list = field(default_factory=list)
@@ -64,6 +65,7 @@ class Outgoing:
         self.problem: str | None = None  # why the log cannot be read further, for a warning
         self._log_seen: tuple | None = None  # log signature when the server held all of it
         self._args_sent: Any = None
+        self._labels_sent: Any = None
         self._status_sent: Any = None
         self._snapshots_sent: list | None = None
         self._answered = set(state.answers)
@@ -83,7 +85,7 @@ class Outgoing:
         self.state.assets_offset = 0
         self.state.answers = []
         self._answered = set()
-        self._log_seen = self._args_sent = self._status_sent = self._snapshots_sent = None
+        self._log_seen = self._args_sent = self._labels_sent = self._status_sent = self._snapshots_sent = None
 
     def resend_status(self) -> None:
         """Send the status with the next batch even if unchanged: after an outage the server needs
@@ -105,6 +107,7 @@ class Outgoing:
         log_done = log is None or log.at_eof
         if full:
             self._add_args(batch)
+            self._add_labels(batch)
             self._add_snapshots(batch)
             self._add_answers(batch)
         # every batch carries the status: the server judges the job alive by the newest heartbeat
@@ -125,6 +128,8 @@ class Outgoing:
             self.set_server_entries(count)
         if batch.args_signature is not None:
             self._args_sent = batch.args_signature
+        if batch.labels_signature is not None:
+            self._labels_sent = batch.labels_signature
         if batch.status_signature is not None:
             self._status_sent = batch.status_signature
         if batch.snapshots is not None:
@@ -202,6 +207,19 @@ class Outgoing:
             return
         if isinstance(args, dict):
             batch.body["args"], batch.args_signature = args, signature
+
+    def _add_labels(self, batch: Batch) -> None:
+        """The run's tags and notes (.trainui/labels.json), when they are new; the server checks them."""
+        path = os.path.join(self.out, protocol.LABELS)
+        signature = _signature(path)
+        if signature is None or signature == self._labels_sent or signature[0] > protocol.LABELS_MAX_BYTES:
+            return
+        try:
+            labels = protocol.read_json(path)
+        except (OSError, ValueError):
+            return
+        if isinstance(labels, dict):
+            batch.body["labels"], batch.labels_signature = labels, signature
 
     def _add_status(self, batch: Batch, log_done: bool, always: bool = False) -> None:
         path = os.path.join(self.out, protocol.STATUS)
