@@ -99,6 +99,10 @@ export function mountProject(root, { id: projectId }) {
       await api(`results/${rid}`, { method: 'PATCH', body: { name } });
       await refresh();
     },
+    onChangeTags: async (rid, change) => {
+      await api(`results/${rid}/tags`, { method: 'POST', body: change });
+      await refresh();
+    },
     onSetUnregistered: async (rid, unregistered) => {
       try {
         await api(`results/${rid}`, { method: 'PATCH', body: { unregistered } });
