@@ -107,14 +107,6 @@ def test_adding_beyond_the_most_tags_is_refused_and_changes_nothing(app, project
     assert app.api("POST", "results/999/tags", json={"add": ["x"]})[0] == 404
 
 
-def test_the_trainer_refuses_bad_labels_before_it_writes_anything(tmp_path):
-    with pytest.raises(ValueError, match="not a tag"):
-        Run(str(tmp_path / "run"), tags=["two words"], progress=False, handle_signals=False, console=False)
-    with pytest.raises(ValueError, match="list of strings"):
-        Run(str(tmp_path / "run"), tags="baseline", progress=False, handle_signals=False, console=False)
-    assert not (tmp_path / "run").exists()
-
-
 @pytest.mark.parametrize("content, problem", [
     (b"{not json", "labels: cannot read .trainui/labels.json"),
     (b"[1, 2]", "labels: must be a JSON object"),
