@@ -141,3 +141,16 @@ def test_labels_shipped_over_http_are_checked_like_the_file(app):
     result = app.api("GET", f"results/{rid}")[1]["result"]
     assert result["tags"] == ["remote"] and result["notes"] == "from afar"
     assert "labels: tag 'bad tag' is not a tag" in result["ingest_error"]
+
+
+def test_labels_are_stored_and_listed_alike_on_sqlite_and_postgresql(app_on_both, tmp_path):
+    app = app_on_both
+    root = tmp_path / "both"
+    labelled_run(root / "run", tags=["pg", "lr:0.1"], notes="\n\n  first line  \nsecond" + "x" * 500).close()
+    project_id = app.api("POST", "projects", json={"path": str(root), "name": "both"})[1]["project"]["id"]
+    rid = app.ingest(project_id, root / "run")
+    found = listed(app, project_id, rid)
+    assert found["tags"] == ["pg", "lr:0.1"] and found["notes_excerpt"] == "first line"
+    assert app.api("POST", f"results/{rid}/tags", json={"add": ["b"], "remove": ["pg"]})[1]["result"]["tags"] == \
+        ["lr:0.1", "b"]
+    assert app.api("GET", f"results/{rid}")[1]["result"]["notes"].endswith("x" * 500)

@@ -197,29 +197,15 @@ class Outgoing:
                 return None
 
     def _add_args(self, batch: Batch) -> None:
-        path = os.path.join(self.out, protocol.ARGS)
-        signature = _signature(path)
-        if signature is None or signature == self._args_sent:
-            return
-        try:
-            args = protocol.read_json(path)
-        except (OSError, ValueError):
-            return
-        if isinstance(args, dict):
-            batch.body["args"], batch.args_signature = args, signature
+        found = _new_object(os.path.join(self.out, protocol.ARGS), self._args_sent)
+        if found:
+            batch.body["args"], batch.args_signature = found
 
     def _add_labels(self, batch: Batch) -> None:
         """The run's tags and notes (.trainui/labels.json), when they are new; the server checks them."""
-        path = os.path.join(self.out, protocol.LABELS)
-        signature = _signature(path)
-        if signature is None or signature == self._labels_sent or signature[0] > protocol.LABELS_MAX_BYTES:
-            return
-        try:
-            labels = protocol.read_json(path)
-        except (OSError, ValueError):
-            return
-        if isinstance(labels, dict):
-            batch.body["labels"], batch.labels_signature = labels, signature
+        found = _new_object(os.path.join(self.out, protocol.LABELS), self._labels_sent, protocol.LABELS_MAX_BYTES)
+        if found:
+            batch.body["labels"], batch.labels_signature = found
 
     def _add_status(self, batch: Batch, log_done: bool, always: bool = False) -> None:
         path = os.path.join(self.out, protocol.STATUS)
@@ -323,6 +309,19 @@ def run_description(out: str, state: UploadState, host: str) -> dict:
     """The body of ``POST /runs`` for this directory."""
     return {"project": state.project, "run_uid": state.run_uid, "name": os.path.basename(out.rstrip(os.sep)),
             "host": host, "path": out}
+
+
+def _new_object(path: str, sent: Any, max_bytes: int | None = None) -> tuple[dict, tuple] | None:
+    """The JSON object in ``path`` and its signature, unless it is the one sent already (or the
+    file is missing, too big, or holds no object: nothing to send)."""
+    signature = _signature(path)
+    if signature is None or signature == sent or (max_bytes is not None and signature[0] > max_bytes):
+        return None
+    try:
+        found = protocol.read_json(path)
+    except (OSError, ValueError):
+        return None
+    return (found, signature) if isinstance(found, dict) else None
 
 
 def _signature(path: str) -> tuple | None:

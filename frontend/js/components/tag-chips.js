@@ -7,6 +7,7 @@ import { h, icon, ICONS } from '../dom.js';
 import { errorMessage } from '../api.js';
 import { tagHue, tagProblem } from '../lib/tags.js';
 import { toast } from './feedback.js';
+import { onEnterOrEscape } from './inline-edit.js';
 
 /** One chip: the tag as text (never markup), coloured by its hue. */
 export function tagChip(tag, { onRemove = null } = {}) {
@@ -70,15 +71,7 @@ export function tagEditor(tags, { save, label = 'run', onEditing = () => {} }) {
         input.focus();
       }
     };
-    input.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') {
-        e.preventDefault();
-        commit();
-      } else if (e.key === 'Escape') {
-        e.preventDefault();
-        close();
-      }
-    });
+    onEnterOrEscape(input, commit, close);
     input.addEventListener('blur', () => {
       if (!input.disabled && !input.value.trim()) close();
     });
