@@ -73,6 +73,14 @@ def test_tags_from_code_and_the_ui_and_a_note_survive_a_restart_and_filter_the_t
     tagged.get_by_role("button", name="Remove tag lr:0.1").click()
     wait_until(lambda: chips(tagged) == ["baseline"])
 
+    tagged.get_by_role("button", name="Notes of tagged").click()  # the notes from the table: a dialog
+    dialog = page.get_by_role("dialog", name="Notes of tagged")
+    dialog.get_by_role("textbox", name="Notes (markdown)").fill("The *baseline*")
+    dialog.locator(".notes-preview em", has_text="baseline").wait_for()
+    dialog.get_by_role("button", name="Save").click()
+    dialog.wait_for(state="detached")
+    wait_until(lambda: tagged.locator("td[data-column='tags']").get_attribute("title") == "Notes: The *baseline*")
+
     plain_id = next(r["id"] for r in server.results(project["id"]) if r["name"] == "plain")
     page.goto(f"{server.url}results/{plain_id}")
     notes = page.get_by_role("region", name="Notes")
@@ -93,6 +101,8 @@ def test_tags_from_code_and_the_ui_and_a_note_survive_a_restart_and_filter_the_t
     # the job's file still says lr:0.1, but a user edited these tags: the edit wins after the re-read
     assert server.api("GET", f"results/{plain_id}")[1]["result"]["notes"].startswith("## Why this run")
     assert plain.locator("td[data-column='tags']").get_attribute("title") == "Notes: ## Why this run"
+    tagged_id = next(r["id"] for r in server.results(project["id"]) if r["name"] == "tagged")
+    assert server.api("GET", f"results/{tagged_id}")[1]["result"]["notes"] == "The *baseline*"
 
     screenshot(page, "tags-table")
     search = page.get_by_role("searchbox", name="Filter runs")

@@ -1,8 +1,8 @@
 /**
  * A run's notes: markdown rendered safely (lib/markdown.js parses a small subset into plain
  * nodes, built here with `h` as text nodes and a few elements: nothing in a note is ever HTML),
- * and an editor with a live preview. Links are http(s) only and open in a new tab without the
- * opener.
+ * and an editor with a live preview: the result page's Notes card, and the same card in a dialog
+ * for the results table. Links are http(s) only and open in a new tab without the opener.
  */
 import { h } from '../dom.js';
 import { errorMessage } from '../api.js';
@@ -38,8 +38,9 @@ export function renderNotes(source) {
  * textarea beside its preview, saved with `save(text)` (a promise; a refusal keeps the editor).
  */
 export class NotesCard {
-  constructor({ save }) {
+  constructor({ save, onClose = () => {} }) {
     this.save = save;
+    this.onClose = onClose;
     this.notes = '';
     this.editing = false;
     this.body = h('div', { class: 'notes-view' });
@@ -50,7 +51,7 @@ export class NotesCard {
   }
 
   update(notes) {
-    if (this.editing || notes === this.notes && this.body.childNodes.length) return;
+    if (this.editing || (notes === this.notes && this.body.childNodes.length)) return;
     this.notes = notes || '';
     this.body.replaceChildren(this.notes ? renderNotes(this.notes)
       : h('p', { class: 'muted small' }, 'No notes. Edit to describe this run (markdown), or give trainui.Run(notes=...).'));
@@ -98,5 +99,36 @@ export class NotesCard {
     if (saved !== undefined) this.notes = saved;
     this.body.replaceChildren();
     this.update(this.notes);
+    this.onClose();
   }
+}
+
+/**
+ * Edit the notes of run `name` in a modal dialog (the results table's Notes button): `load()`
+ * gives the whole notes (a list carries only their first line), `save(text)` stores them;
+ * `onDone()` runs when the dialog closes, saved or not.
+ */
+export async function openNotesDialog({ name, load, save, onDone = () => {} }) {
+  const dialog = h('dialog', { class: 'notes-dialog', 'aria-label': `Notes of ${name}` });
+  let closed = false;
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    if (dialog.open) dialog.close();
+    dialog.remove();
+    onDone();
+  };
+  const card = new NotesCard({ save, onClose: finish });
+  dialog.append(h('p', { class: 'muted small' }, `Notes of ${name}`), card.el);
+  dialog.addEventListener('close', finish);
+  document.body.append(dialog);
+  dialog.showModal();
+  try {
+    card.update(await load());
+  } catch (err) {
+    toast(`Cannot read the notes: ${errorMessage(err)}`, 'error');
+    finish();
+    return;
+  }
+  card.edit();
 }

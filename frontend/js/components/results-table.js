@@ -25,12 +25,13 @@ import { resultBadge, emptyState } from './feedback.js';
 import { columnChooser } from './column-chooser.js';
 import { startInlineEdit } from './inline-edit.js';
 import { tagChip, tagEditor } from './tag-chips.js';
+import { openNotesDialog } from './notes.js';
 
 const MAX_DEFAULT_ARGS = 8;
 const MAX_DEFAULT_METRICS = 6;
 
 export class ResultsTable {
-  constructor({ settings = {}, onSettingsChange = () => {}, onSelectionChange, onPin = () => {}, onHover = () => {}, onRename, onSetUnregistered, onChangeTags }) {
+  constructor({ settings = {}, onSettingsChange = () => {}, onSelectionChange, onPin = () => {}, onHover = () => {}, onRename, onSetUnregistered, onChangeTags, onLoadNotes, onSaveNotes }) {
     this.settings = { sort: null, groupBy: null, filters: {}, text: '', order: null, hidden: null, ...settings };
     this.onSettingsChange = onSettingsChange;
     this.onSelectionChange = onSelectionChange;
@@ -40,6 +41,8 @@ export class ResultsTable {
     this.onRename = onRename;
     this.onSetUnregistered = onSetUnregistered;
     this.onChangeTags = onChangeTags;
+    this.onLoadNotes = onLoadNotes;
+    this.onSaveNotes = onSaveNotes;
     this.results = [];
     this.selection = ALL;
     this.editing = false;
@@ -337,6 +340,10 @@ export class ResultsTable {
         dataset: { focusKey: `rename:${r.id}` } }, icon(ICONS.edit));
       rename.onclick = (e) => this.rename(r, e.target.closest('tr'));
       actions.append(rename);
+      if (this.onSaveNotes) {
+        actions.append(h('button', { class: 'btn btn-tiny btn-ghost', type: 'button', title: 'Notes (markdown)',
+          'aria-label': `Notes of ${r.name}`, dataset: { focusKey: `notes:${r.id}` }, onClick: () => this.editNotes(r) }, icon(ICONS.note)));
+      }
     }
     actions.append(h('button', { class: 'btn btn-tiny btn-ghost', type: 'button', dataset: { focusKey: `unreg:${r.id}` },
       title: r.unregistered ? 'Restore this result' : 'Hide this result (the files are not touched)',
@@ -403,6 +410,15 @@ export class ResultsTable {
         if (!on) this.render(true);
       },
     }));
+  }
+
+  editNotes(r) {
+    this.editing = true;
+    openNotesDialog({ name: r.name, load: () => this.onLoadNotes(r.id), save: (text) => this.onSaveNotes(r.id, text),
+      onDone: () => {
+        this.editing = false;
+        this.render(true);
+      } });
   }
 
   rename(r, tr) {
