@@ -154,3 +154,15 @@ def test_labels_are_stored_and_listed_alike_on_sqlite_and_postgresql(app_on_both
     assert app.api("POST", f"results/{rid}/tags", json={"add": ["b"], "remove": ["pg"]})[1]["result"]["tags"] == \
         ["lr:0.1", "b"]
     assert app.api("GET", f"results/{rid}")[1]["result"]["notes"].endswith("x" * 500)
+
+
+def test_an_uploaded_labels_file_the_store_cannot_hold_is_a_problem_not_a_refused_batch(app):
+    """A job resends a refused batch: one odd labels file must not hold up its entries."""
+    rid = app.api("POST", "runs", json={"project": "remote", "run_uid": "b" * 32})[1]["result"]["id"]
+    status, body = app.api("POST", f"results/{rid}/batches", json={
+        "labels": {"tags": ["fine", {"deep": [[[1]]]}], "notes": "nul\u0000inside"},
+        "log": {"first_entry": 0, "entries": [{"iteration": 1, "loss": 0.5}]}})
+    assert status == 200, body
+    result = app.api("GET", f"results/{rid}")[1]["result"]
+    assert result["entry_count"] == 1 and result["tags"] == ["fine"] and result["notes"] == ""
+    assert "labels: notes must not contain NUL characters" in result["ingest_error"]
