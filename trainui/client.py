@@ -7,6 +7,8 @@
     answer = client.command(run["id"], "adjust_hyperparams", {"lr": 0.01})   # waits for the job
     # under an LR scheduler: "mode": "scale" (the default) scales the rest of the schedule, "hold" holds the value
     answer = client.command(run["id"], "adjust_hyperparams", {"lr": 0.01, "mode": "hold"})
+    client.tag(run["id"], add=["best"], remove=["draft"])             # tags: chips in the UI
+    client.set_notes(run["id"], "## Why\nlr 0.01 after the plateau")  # markdown notes
 
 Standard library only (NumPy for ``arrays()``), like the trainer library, so it works wherever a
 training script does. Series come whole by default: where the server would thin a series out
@@ -120,6 +122,21 @@ class Client:
         """``series`` as NumPy arrays: key -> (x, y)."""
         return {k: s.arrays() for k, s in self.series(result_id, keys, x, max_points).items()}
 
+    # ------------------------------------------------------------------------------ labels
+    def tag(self, result_id: int, add: list[str] | str = (), remove: list[str] | str = ()) -> list[str]:
+        """Add and remove tags in one step; returns the run's tags. A user's tags win over the
+        job's (``trainui.Run(tags=...)``) from then on."""
+        body = {"add": _listed(add), "remove": _listed(remove)}
+        return self._call("POST", f"results/{int(result_id)}/tags", body)["result"]["tags"]
+
+    def set_tags(self, result_id: int, tags: list[str]) -> list[str]:
+        """Replace the run's tags with ``tags`` ([] clears them)."""
+        return self._call("PATCH", f"results/{int(result_id)}", {"tags": _listed(tags)})["result"]["tags"]
+
+    def set_notes(self, result_id: int, notes: str | None) -> dict:
+        """Replace the run's markdown notes (None or "" clears them); returns the result."""
+        return self._call("PATCH", f"results/{int(result_id)}", {"notes": notes})["result"]
+
     # ------------------------------------------------------------------------------ commands
     def commands(self, result_id: int) -> list[dict]:
         return self._get(f"results/{int(result_id)}/commands")["commands"]
@@ -231,6 +248,10 @@ class Client:
             raise ClientError(f"{method} {path}: {refused.message or refused}", refused.status, refused.code) from None
         except Unreachable as error:
             raise ClientError(f"cannot reach the trainui server at {self.url}: {error}") from None
+
+
+def _listed(tags: list[str] | str) -> list[str]:
+    return [tags] if isinstance(tags, str) else list(tags)
 
 
 def _series(key: str, answer: dict) -> Series:

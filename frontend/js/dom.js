@@ -81,6 +81,7 @@ export const ICONS = {
   down: ['M12 5v14', 'M6 13l6 6 6-6'],
   download: ['M12 4v11', 'M7 10l5 5 5-5', 'M5 20h14'],
   edit: ['M4 20h4L19 9l-4-4L4 16v4z'],
+  note: ['M6 3h9l4 4v14H6z', 'M14 3v5h5', 'M9 12h7', 'M9 16h7'],
   columns: ['M4 5h16v14H4z', 'M10 5v14', 'M15 5v14'],
   reset: ['M4 12a8 8 0 1 0 3-6.2', 'M4 4v5h5'],
 };

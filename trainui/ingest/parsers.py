@@ -38,6 +38,18 @@ def read_args(path: str, root: str | None = None) -> tuple[dict | None, list[str
     return records.args_of(value)
 
 
+def read_labels(result_dir: str, root: str | None = None) -> tuple[dict, list[str]]:
+    """The job's tags and notes (.trainui/labels.json; {} when there is none or it is unreadable)."""
+    path = os.path.join(result_dir, protocol.LABELS)
+    try:
+        data = _small_json(path, protocol.LABELS_MAX_BYTES, root)
+    except FileNotFoundError:
+        return {}, []
+    except (OSError, ValueError, RecursionError) as error:
+        return {}, [f"labels: cannot read {protocol.LABELS}: {_reason(error)}"]
+    return records.labels_of(data)
+
+
 def read_status(result_dir: str, root: str | None = None) -> tuple[protocol.JobStatus | None, list[str]]:
     path = os.path.join(result_dir, protocol.STATUS)
     try:

@@ -15,7 +15,7 @@ from ..store import AssetsPart, LogCursor, LogPart, Position, ResultBatch
 from ..protocol.logreader import read_chunk
 from . import tfevents
 from ..protocol.safe_io import folder_problem
-from .parsers import read_args, read_asset_records, read_chainerui_commands, read_status
+from .parsers import read_args, read_asset_records, read_chainerui_commands, read_labels, read_status
 
 TORN_TAIL_GRACE = 2.0  # seconds a log may end in a half-written entry before it counts as damaged
 HOSTNAME = socket.gethostname()
@@ -47,6 +47,8 @@ def read_result(project_id: int, result_dir: str, position: Position, max_bytes:
     if event_files:
         batch.events, events_recheck = tfevents.read_events(result_dir, event_files, position.events, max_bytes, root)
         recheck_in = min(filter(None, (recheck_in, events_recheck)), default=None)
+    batch.labels, found = read_labels(result_dir, root)
+    problems.extend(found)
     batch.status, found = read_status(result_dir, root)
     problems.extend(found)
     batch.process_gone = batch.status is not None and process_gone(batch.status)

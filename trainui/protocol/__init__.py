@@ -14,6 +14,7 @@ Layout of a result directory (``<project>/<result>/``)::
     commands                    ChainerUI's command file; read only, never written by trainui
     assets/<tag>/<step>.png     images recorded by the job
     .trainui/status.json        job status + heartbeat (writer: the job's rank 0)
+    .trainui/labels.json        the tags and notes given to ``trainui.Run`` (writer: the job's rank 0)
     .trainui/assets.jsonl       one AssetRecord per line, append-only (writer: the job)
     .trainui/commands/inbox/<uid>.json    one CommandRecord each (writer: the server)
     .trainui/commands/outbox/<uid>.json   one CommandResponse each (writer: the job)
@@ -44,6 +45,7 @@ COMMANDS_INBOX = os.path.join(META_DIR, "commands", "inbox")
 COMMANDS_OUTBOX = os.path.join(META_DIR, "commands", "outbox")
 RANKS_DIR = os.path.join(META_DIR, "ranks")
 CONSOLE = os.path.join(META_DIR, "console.log")  # rank 0's stdout + stderr; rank N's: console_file(N)
+LABELS = os.path.join(META_DIR, "labels.json")  # {"tags": [...], "notes": "..."}: seeds the run's labels
 SNAPSHOT_PATTERN = re.compile(r"^snapshot_iter_(\d+)(\.[A-Za-z0-9_.]+)?$")
 
 # Job statuses. RUNNING is what the job writes while alive; the server turns a RUNNING job
@@ -419,3 +421,43 @@ def deliver_command(result_dir: str, record: CommandRecord) -> None:
     from .safe_io import write_inside
 
     write_inside(result_dir, os.path.join(COMMANDS_INBOX, f"{record.uid}.json"), dumps(record.to_json()).encode("utf-8"))
+
+
+# A run's labels: tags (short words, shown as chips, filtered by `tag=NAME`) and notes (markdown).
+# Both sides check them with these rules: the trainer before it writes them, the server on every
+# edit and when it reads a job's file.
+MAX_TAGS = 32
+MAX_TAG_LENGTH = 64
+TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.:/+@-]{1,64}$")  # no spaces or query operators (= ~ < >)
+MAX_NOTES_CHARS = 65_536
+LABELS_MAX_BYTES = 512 * 1024  # a labels file larger than this is refused unread
+
+
+def check_tag(tag: Any) -> str:
+    """``tag`` if it is one, else ValueError saying what a tag may hold."""
+    if not isinstance(tag, str) or not TAG_PATTERN.match(tag):
+        shown = repr(tag)[:80]
+        raise ValueError(f"tag {shown} is not a tag: 1 to {MAX_TAG_LENGTH} characters among letters, digits "
+                         f"and _ . : / + @ -")
+    return tag
+
+
+def check_tags(tags: Any) -> list[str]:
+    """The tags in their order, each once, else ValueError (not a list, a bad tag, too many)."""
+    if not isinstance(tags, (list, tuple)):
+        raise ValueError(f"tags must be a list of strings, not {type(tags).__name__}")
+    unique = list(dict.fromkeys(check_tag(tag) for tag in tags))
+    if len(unique) > MAX_TAGS:
+        raise ValueError(f"at most {MAX_TAGS} tags per run ({len(unique)} given)")
+    return unique
+
+
+def check_notes(notes: Any) -> str:
+    """``notes`` if it is text of at most MAX_NOTES_CHARS characters without NUL, else ValueError."""
+    if not isinstance(notes, str):
+        raise ValueError(f"notes must be a string, not {type(notes).__name__}")
+    if len(notes) > MAX_NOTES_CHARS:
+        raise ValueError(f"notes hold at most {MAX_NOTES_CHARS:,} characters ({len(notes):,} given)")
+    if "\x00" in notes:
+        raise ValueError("notes must not contain NUL characters")
+    return notes

@@ -82,6 +82,7 @@ class ResultBatch:
     log: LogPart | None = None
     events: EventsPart | None = None  # TensorBoard event files, when the directory holds some
     args: dict | None = None  # None: not read this time (unchanged)
+    labels: dict | None = None  # the job's checked "tags" and/or "notes" (None: not read this time)
     status: protocol.JobStatus | None = None
     snapshots: list[tuple[str, int, int, float]] | None = None  # (name, iteration, size, mtime); None: not listed
     assets: AssetsPart | None = None

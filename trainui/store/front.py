@@ -83,11 +83,17 @@ class Results(_Part):
         return self._read(results.get_result, result_id, detail)
 
     def update(self, result_id: int, changes: dict) -> dict:
+        """Rename, unregister/restore, or set ``tags`` (the whole list) and ``notes`` (markdown; None
+        clears them): a user's edit of a label wins over the job's labels file from then on."""
         return self._write(results.update_result, result_id, changes)
 
     def events(self, result_id: int) -> list[dict]:
         """What was done to the run (commands applied, resumes), each at its iteration (store.timeline)."""
         return self._read(timeline.result_events, result_id)
+
+    def change_tags(self, result_id: int, add: list[str] | None = None, remove: list[str] | None = None) -> dict:
+        """Add and remove tags in one transaction (no lost update when two people tag at once)."""
+        return self._write(results.change_tags, result_id, add, remove)
 
     def versions(self, result_ids: list[int]) -> list[dict | None]:
         """Each result as ``get`` shows it (None: no such result), read in one session, so a

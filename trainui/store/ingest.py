@@ -21,6 +21,7 @@ from .database import Database
 from .errors import Conflict
 from .models import Result, now
 from .rules import evaluate_rules
+from .results import seed_labels
 from .values import fs_path, stored_path, text
 
 JOB_FIELDS = ("world_size", "iteration", "epoch", "message", "traceback", "commands", "hyperparams",
@@ -64,6 +65,8 @@ def apply_batch(db: Database, batch: ResultBatch) -> Applied:
         r.missing = batch.missing
         if batch.args is not None and batch.args != r.args:
             r.args, changed = batch.args, True
+        if batch.labels:
+            changed |= seed_labels(r, batch.labels)
         fresh: list = []  # the entries stored now, for the rules
         if batch.log is not None:
             applied = _apply_log(s, db, r, batch.log, problems, fresh)
@@ -143,14 +146,15 @@ def _create(s: Session, project_id: int, path: str) -> Result | None:
 # Problems found in what a source sends once (entries read, args or a status uploaded, an answer)
 # start with their part's name; they stay shown until that part comes again. Problems of the files
 # as they are now (unreadable, damaged at byte N) are found again on every pass.
-ONCE_SEEN_PARTS = ("log", "args", "status", "answers")
+ONCE_SEEN_PARTS = ("log", "args", "status", "answers", "labels")
 
 
 def _still_true(previous: str | None, batch: ResultBatch, problems: list[str]) -> list[str]:
     if not previous:
         return []
     renewed = {"log": batch.log is not None and batch.log.reset, "args": batch.args is not None,
-               "status": batch.status is not None, "answers": bool(batch.answers)}
+               "status": batch.status is not None, "answers": bool(batch.answers),
+               "labels": batch.labels is not None}
     fresh = {_part(p) for p in problems}
     return [p for p in previous.split("; ") if (part := _part(p)) and not renewed[part] and part not in fresh]
 

@@ -66,6 +66,12 @@ class Result(Base):
     # Where each TensorBoard event file was read to (store.batch.EventsPart): {} for a run without any.
     events_cursor: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     ingest_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Labels: the job's .trainui/labels.json seeds each until a user edits it (the time of that
+    # edit); from then on the user's edits win and the job's file no longer changes it.
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    tags_edited_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    notes_edited_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     job: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     heartbeat_at: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -34,3 +34,35 @@ def answer_of(data: Any) -> tuple[protocol.CommandResponse, list[str]]:
     response.name = values.text(response.name)
     response.uid = values.text(response.uid)
     return response, [f"answers: command {response.uid[:40]}: {p}" for p in problems]
+
+
+def labels_of(data: Any) -> tuple[dict, list[str]]:
+    """A job's labels ({"tags": [...], "notes": "..."}) as far as they hold: a bad tag is left out,
+    notes that are not text or too long are left out, each said as a problem; a missing member
+    stays absent (the stored one is kept)."""
+    if not isinstance(data, dict):
+        return {}, [f"labels: must be a JSON object {{\"tags\": [...], \"notes\": \"...\"}}, "
+                    f"found {type(data).__name__}"]
+    out, problems = {}, []
+    if "tags" in data:
+        tags = data["tags"]
+        if isinstance(tags, list):
+            kept = []
+            for tag in tags:
+                try:
+                    kept.append(protocol.check_tag(tag))
+                except ValueError as error:
+                    problems.append(f"labels: {error}")
+            kept = list(dict.fromkeys(kept))
+            if len(kept) > protocol.MAX_TAGS:
+                problems.append(f"labels: at most {protocol.MAX_TAGS} tags per run ({len(kept)} given; the first "
+                                f"{protocol.MAX_TAGS} are kept)")
+            out["tags"] = kept[:protocol.MAX_TAGS]
+        else:
+            problems.append(f"labels: tags must be a list of strings, found {type(tags).__name__}")
+    if "notes" in data:
+        try:
+            out["notes"] = protocol.check_notes("" if data["notes"] is None else data["notes"])
+        except ValueError as error:
+            problems.append(f"labels: {error}")
+    return out, problems

@@ -4,9 +4,10 @@ from __future__ import annotations
 import math
 import time
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import protocol
 from .changes import RESULT
 from .database import database_of
 from .errors import Invalid, NotFound
@@ -20,15 +21,26 @@ def result_dict(r) -> dict:
     if isinstance(r, Result):
         job = r.job or {}
         message, iteration = job.get("message"), job.get("iteration")
+        notes_start = (r.notes or "")[:NOTES_EXCERPT]
     else:
-        message, iteration = r.end_message, r.end_iteration
+        message, iteration, notes_start = r.end_message, r.end_iteration, r.notes_start or ""
     return {"id": r.id, "project_id": r.project_id, "name": r.name, "path": r.path, "status": r.status,
             "args": r.args, "last_values": r.last_values, "keys": r.keys, "entry_count": r.entry_count,
             "started_at": started, "ended_at": end, "updated_at": r.updated_at, "elapsed_time": elapsed_time(r),
             "end": end_of(r.status, message, last_iteration(iteration, r.last_values), end, r.missing),
             "unregistered": r.unregistered, "missing": r.missing, "ingest_error": r.ingest_error,
             "log_generation": r.log_generation, "created_at": r.created_at, "source": r.source,
-            "tensorboard": reads_event_files(r.events_cursor)}
+            "tensorboard": reads_event_files(r.events_cursor), "tags": list(r.tags or []),
+            "notes_excerpt": notes_excerpt(notes_start)}
+
+
+NOTES_EXCERPT = 200  # characters of the notes a list reads: the table's tooltip (the whole notes: GET one result)
+
+
+def notes_excerpt(start: str) -> str:
+    """The notes' first non-blank line, cut: what a table cell can show of them."""
+    line = next((line.strip() for line in start.splitlines() if line.strip()), "")
+    return line[:120]
 
 
 def elapsed_time(r) -> float | None:
@@ -82,7 +94,8 @@ def reads_event_files(events_cursor: dict | None) -> bool:
 LISTED_COLUMNS = (Result.id, Result.project_id, Result.name, Result.path, Result.status, Result.args,
                   Result.last_values, Result.keys, Result.entry_count, Result.started_at, Result.ended_at,
                   Result.updated_at, Result.unregistered, Result.missing, Result.ingest_error, Result.log_generation,
-                  Result.created_at, Result.source, Result.events_cursor, Result.heartbeat_at,
+                  Result.created_at, Result.source, Result.events_cursor, Result.heartbeat_at, Result.tags,
+                  func.substr(Result.notes, 1, NOTES_EXCERPT).label("notes_start"),
                   Result.job["message"].label("end_message"),  # as JSON, uncast: a stored value never breaks the list
                   Result.job["iteration"].label("end_iteration"))
 
@@ -104,7 +117,7 @@ def get_result(session: Session, result_id: int, detail: bool = False) -> dict:
         job = r.job or {}
         if out["end"] is not None:
             out["end"]["traceback"] = job.get("traceback")
-        out.update({"hyperparams": job.get("hyperparams") or [], "commands_available": job.get("commands") or [],
+        out.update({"notes": r.notes or "", "hyperparams": job.get("hyperparams") or [], "commands_available": job.get("commands") or [],
                     "world_size": job.get("world_size"), "iteration": job.get("iteration"),
                     "epoch": job.get("epoch"), "heartbeat_at": r.heartbeat_at, "message": job.get("message"),
                     "host": job.get("host") or None,
@@ -130,11 +143,18 @@ def snapshot_location(r: Result, name: str) -> dict:
             "job_path": f"{directory.rstrip(separator)}{separator}{name}" if directory else None}
 
 
+EDITABLE = ("name", "unregistered", "tags", "notes")
+
+
 def update_result(session: Session, result_id: int, changes: dict) -> dict:
     r = get_result_row(session, result_id)
-    unknown = set(changes) - {"name", "unregistered"}
+    unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise Invalid(f"cannot change {', '.join(sorted(unknown))}; only 'name' and 'unregistered'")
+        raise Invalid(f"cannot change {', '.join(sorted(unknown))}; only {', '.join(map(repr, EDITABLE))}")
+    if "tags" in changes:
+        _set_tags(r, changes["tags"])
+    if "notes" in changes:
+        _set_notes(r, "" if changes["notes"] is None else changes["notes"])
     if "name" in changes:
         name = changes["name"]
         if not isinstance(name, str) or not name.strip() or len(name) > 255:
@@ -148,6 +168,50 @@ def update_result(session: Session, result_id: int, changes: dict) -> dict:
     session.flush()
     database_of(session).changes.publish(session, RESULT, r.id, r.project_id)
     return result_dict(r)
+
+
+def change_tags(session: Session, result_id: int, add: list | None = None, remove: list | None = None) -> dict:
+    """Add and remove tags in one transaction (two people tagging at once both keep theirs);
+    adding a tag the run has, or removing one it lacks, changes nothing and is no error."""
+    r = get_result_row(session, result_id, for_update=True)
+    add, remove = _tags_or_invalid(add or []), set(_tags_or_invalid(remove or []))
+    _set_tags(r, [t for t in (r.tags or []) if t not in remove] + [t for t in add if t not in remove])
+    r.updated_at = time.time()
+    session.flush()
+    database_of(session).changes.publish(session, RESULT, r.id, r.project_id)
+    return result_dict(r)
+
+
+def _set_tags(r: Result, tags) -> None:
+    """A user's edit: it wins over the job's labels file from now on."""
+    r.tags, r.tags_edited_at = _tags_or_invalid(tags), time.time()
+
+
+def _set_notes(r: Result, notes) -> None:
+    try:
+        r.notes = protocol.check_notes(notes)
+    except ValueError as error:
+        raise Invalid(str(error)) from None
+    r.notes_edited_at = time.time()
+
+
+def _tags_or_invalid(tags) -> list[str]:
+    try:
+        return protocol.check_tags(tags)
+    except ValueError as error:
+        raise Invalid(str(error)) from None
+
+
+def seed_labels(r: Result, labels: dict) -> bool:
+    """Take what a job's labels file (or upload) says, for each label no user has edited: the job
+    seeds them, a user's edit wins afterwards. ``labels`` holds checked "tags" and/or "notes".
+    Returns whether anything changed."""
+    changed = False
+    if "tags" in labels and r.tags_edited_at is None and list(r.tags or []) != labels["tags"]:
+        r.tags, changed = list(labels["tags"]), True
+    if "notes" in labels and r.notes_edited_at is None and (r.notes or "") != labels["notes"]:
+        r.notes, changed = labels["notes"], True
+    return changed
 
 
 def get_result_row(session: Session, result_id: int, for_update: bool = False) -> Result:

@@ -87,7 +87,7 @@ def _remote_project_row(session: Session, name: str) -> Project:
 
 def upload_batch(db: Database, result_id: int, batch_fields: dict) -> dict:
     """Apply one uploaded batch to an HTTP run. ``batch_fields`` are already type-checked:
-    log (first_entry, entries), args, status (JobStatus), snapshots, answers."""
+    log (first_entry, entries), args, labels, status (JobStatus), snapshots, answers."""
     with db.session() as s:
         result = get_result_row(s, result_id)
         project_id, path = result.project_id, result.path
@@ -98,7 +98,7 @@ def upload_batch(db: Database, result_id: int, batch_fields: dict) -> dict:
     batch = ResultBatch(
         project_id, path, source="http",
         log=LogPart(entries=log["entries"], first_entry=log["first_entry"]) if log else None,
-        args=batch_fields.get("args"), status=status,
+        args=batch_fields.get("args"), labels=batch_fields.get("labels"), status=status,
         snapshots=batch_fields.get("snapshots"), answers=batch_fields.get("answers") or [],
         problems=list(batch_fields.get("problems") or []))
     applied = apply_batch(db, batch)  # the same store call as the file reader's

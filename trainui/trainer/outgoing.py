@@ -42,6 +42,7 @@ class Batch:
     body: dict = field(default_factory=dict)
     log: LogPart | None = None
     args_signature: Any = None
+    labels_signature: Any = None
     status_signature: Any = None
     snapshots: list | None = None
     answer_uids: list = field(default_factory=list)
@@ -64,6 +65,7 @@ class Outgoing:
         self.problem: str | None = None  # why the log cannot be read further, for a warning
         self._log_seen: tuple | None = None  # log signature when the server held all of it
         self._args_sent: Any = None
+        self._labels_sent: Any = None
         self._status_sent: Any = None
         self._snapshots_sent: list | None = None
         self._answered = set(state.answers)
@@ -83,7 +85,7 @@ class Outgoing:
         self.state.assets_offset = 0
         self.state.answers = []
         self._answered = set()
-        self._log_seen = self._args_sent = self._status_sent = self._snapshots_sent = None
+        self._log_seen = self._args_sent = self._labels_sent = self._status_sent = self._snapshots_sent = None
 
     def resend_status(self) -> None:
         """Send the status with the next batch even if unchanged: after an outage the server needs
@@ -105,6 +107,7 @@ class Outgoing:
         log_done = log is None or log.at_eof
         if full:
             self._add_args(batch)
+            self._add_labels(batch)
             self._add_snapshots(batch)
             self._add_answers(batch)
         # every batch carries the status: the server judges the job alive by the newest heartbeat
@@ -125,6 +128,8 @@ class Outgoing:
             self.set_server_entries(count)
         if batch.args_signature is not None:
             self._args_sent = batch.args_signature
+        if batch.labels_signature is not None:
+            self._labels_sent = batch.labels_signature
         if batch.status_signature is not None:
             self._status_sent = batch.status_signature
         if batch.snapshots is not None:
@@ -192,16 +197,15 @@ class Outgoing:
                 return None
 
     def _add_args(self, batch: Batch) -> None:
-        path = os.path.join(self.out, protocol.ARGS)
-        signature = _signature(path)
-        if signature is None or signature == self._args_sent:
-            return
-        try:
-            args = protocol.read_json(path)
-        except (OSError, ValueError):
-            return
-        if isinstance(args, dict):
-            batch.body["args"], batch.args_signature = args, signature
+        found = _new_object(os.path.join(self.out, protocol.ARGS), self._args_sent)
+        if found:
+            batch.body["args"], batch.args_signature = found
+
+    def _add_labels(self, batch: Batch) -> None:
+        """The run's tags and notes (.trainui/labels.json), when they are new; the server checks them."""
+        found = _new_object(os.path.join(self.out, protocol.LABELS), self._labels_sent, protocol.LABELS_MAX_BYTES)
+        if found:
+            batch.body["labels"], batch.labels_signature = found
 
     def _add_status(self, batch: Batch, log_done: bool, always: bool = False) -> None:
         path = os.path.join(self.out, protocol.STATUS)
@@ -305,6 +309,19 @@ def run_description(out: str, state: UploadState, host: str) -> dict:
     """The body of ``POST /runs`` for this directory."""
     return {"project": state.project, "run_uid": state.run_uid, "name": os.path.basename(out.rstrip(os.sep)),
             "host": host, "path": out}
+
+
+def _new_object(path: str, sent: Any, max_bytes: int | None = None) -> tuple[dict, tuple] | None:
+    """The JSON object in ``path`` and its signature, unless it is the one sent already (or the
+    file is missing, too big, or holds no object: nothing to send)."""
+    signature = _signature(path)
+    if signature is None or signature == sent or (max_bytes is not None and signature[0] > max_bytes):
+        return None
+    try:
+        found = protocol.read_json(path)
+    except (OSError, ValueError):
+        return None
+    return (found, signature) if isinstance(found, dict) else None
 
 
 def _signature(path: str) -> tuple | None:

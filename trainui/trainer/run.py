@@ -73,6 +73,8 @@ class Run:
         console: bool | str = True,
         console_max_bytes: int = job_console.DEFAULT_MAX_BYTES,
         console_backups: int = job_console.DEFAULT_BACKUPS,
+        tags: list[str] | None = None,
+        notes: str | None = None,
     ):
         """Open the result directory ``out`` (see trainer/result_dir.py).
 
@@ -109,7 +111,13 @@ class Run:
         ``console.rank<N>.log``, from its first ``step()``), ``False`` (or ``TRAINUI_CONSOLE=0``)
         none. A file is rotated at ``console_max_bytes`` (10 MB) keeping ``console_backups`` (1)
         older copies. See trainer/console.py.
+
+        ``tags`` (short words: letters, digits and ``_ . : / + @ -``, at most 32 of 64 characters)
+        and ``notes`` (markdown) label the run in the UI (``.trainui/labels.json``). They seed the
+        run's labels: once someone edits a run's tags (or notes) in the UI, the API or the CLI, that
+        edit wins and what the job writes later no longer changes them.
         """
+        labels = _checked_labels(tags, notes)  # a bad tag fails at once, on every rank
         if continue_log is not _UNSET:
             warnings.warn("trainui.Run(continue_log=...) is deprecated: a run into a directory that holds one "
                           "goes beside it by default, and resume=True continues it", FutureWarning, stacklevel=2)
@@ -158,6 +166,8 @@ class Run:
         self._registry.register("adjust_hyperparams", self._cmd_adjust_hyperparams)
         self._registry.register("stop", self._cmd_stop)
         if self.is_main:
+            if labels:
+                self.write_labels(**labels)  # before the log: the server reads them with the run's first entries
             self._open_files(args, poll_interval, flush_every, flush_interval, heartbeat_interval, remote)
             if progress:
                 self._progress = ProgressBar(total_iterations)  # before the console: it asks if stderr is a tty
@@ -452,6 +462,20 @@ class Run:
         if self.is_main:
             protocol.atomic_write_json(os.path.join(self.out, protocol.ARGS), _jsonable_args(args))
 
+    def write_labels(self, tags: list[str] | None = None, notes: str | None = None) -> None:
+        """(Re)write the run's tags and/or notes (rank 0); what is not given stays as the file has it.
+        They change what the UI shows only while nobody has edited that label there."""
+        labels = _checked_labels(tags, notes)
+        if not self.is_main or not labels:
+            return
+        path = os.path.join(self.out, protocol.LABELS)
+        try:
+            written = protocol.read_json(path)
+        except (OSError, ValueError):
+            written = {}
+        merged = {**(written if isinstance(written, dict) else {}), **labels}
+        protocol.atomic_write_json(path, merged)
+
     # ----------------------------------------------------------------------------- lifecycle
     def flush(self) -> None:
         if self._log is not None:
@@ -630,6 +654,16 @@ def _loss_of(values: dict) -> float | None:
     if loss is None:
         loss = next((v for k, v in values.items() if k.endswith("loss")), None)
     return loss if _is_number(loss) else None
+
+
+def _checked_labels(tags: Any, notes: Any) -> dict:
+    """The labels given (ValueError, saying the rule, for a bad one)."""
+    labels = {}
+    if tags is not None:
+        labels["tags"] = protocol.check_tags(tags)
+    if notes is not None:
+        labels["notes"] = protocol.check_notes(notes)
+    return labels
 
 
 def _jsonable_args(args: Any) -> dict:

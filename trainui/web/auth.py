@@ -36,7 +36,8 @@ CACHE_SECONDS = 5.0  # a revoked token stops working within this time
 
 # endpoint -> the permission it needs; GET and HEAD of anything else need "read"
 WRITE_PERMISSIONS = {
-    "api.post_command": "operate", "api.update_result": "operate", "api.create_project": "operate",
+    "api.post_command": "operate", "api.update_result": "operate", "api.change_tags": "operate",
+    "api.create_project": "operate",
     "api.rename_project": "operate", "api.delete_project": "operate",
     "api.create_run": "ship", "api.post_batch": "ship", "api.post_asset": "ship", "api.post_console": "ship",
     "api.pending_commands": "ship",

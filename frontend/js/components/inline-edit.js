@@ -33,19 +33,24 @@ export function startInlineEdit(container, currentValue, save, { onDone = () => 
       toast(`Rename failed: ${errorMessage(err)}`, 'error');
     }
   };
-  input.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter') {
-      e.preventDefault();
-      commit();
-    } else if (e.key === 'Escape') {
-      e.preventDefault();
-      finish();
-    }
-  });
+  onEnterOrEscape(input, commit, () => finish());
   input.addEventListener('blur', () => {
     if (!input.disabled) commit();
   });
   container.replaceChildren(input);
   input.focus();
   input.select();
+}
+
+/** Enter calls `commit`, Escape `cancel` (each instead of the key's default). */
+export function onEnterOrEscape(input, commit, cancel) {
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      commit();
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      cancel();
+    }
+  });
 }

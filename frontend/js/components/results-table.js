@@ -1,7 +1,7 @@
 /**
  * The results table of a project: status, args and last metric values as columns; sort,
- * free-text and per-column filters, group by an arg, choose/reorder columns, rename,
- * unregister/restore, and the checkboxes that choose which runs the charts draw.
+ * free-text and per-column filters, group by an arg, choose/reorder columns, rename, tag
+ * (chips added and removed in place), unregister/restore, and the checkboxes that choose which runs the charts draw.
  *
  * Layout settings (columns, sort, group, filters) come in and go out through
  * `settings`/`onSettingsChange` so the page can persist them per project.
@@ -24,12 +24,14 @@ import { runColor } from '../lib/traces.js';
 import { resultBadge, emptyState } from './feedback.js';
 import { columnChooser } from './column-chooser.js';
 import { startInlineEdit } from './inline-edit.js';
+import { tagChip, tagEditor } from './tag-chips.js';
+import { openNotesDialog } from './notes.js';
 
 const MAX_DEFAULT_ARGS = 8;
 const MAX_DEFAULT_METRICS = 6;
 
 export class ResultsTable {
-  constructor({ settings = {}, onSettingsChange = () => {}, onSelectionChange, onPin = () => {}, onHover = () => {}, onRename, onSetUnregistered }) {
+  constructor({ settings = {}, onSettingsChange = () => {}, onSelectionChange, onPin = () => {}, onHover = () => {}, onRename, onSetUnregistered, onChangeTags, onLoadNotes, onSaveNotes }) {
     this.settings = { sort: null, groupBy: null, filters: {}, text: '', order: null, hidden: null, ...settings };
     this.onSettingsChange = onSettingsChange;
     this.onSelectionChange = onSelectionChange;
@@ -38,6 +40,9 @@ export class ResultsTable {
     this.onHover = onHover;
     this.onRename = onRename;
     this.onSetUnregistered = onSetUnregistered;
+    this.onChangeTags = onChangeTags;
+    this.onLoadNotes = onLoadNotes;
+    this.onSaveNotes = onSaveNotes;
     this.results = [];
     this.selection = ALL;
     this.editing = false;
@@ -140,7 +145,7 @@ export class ResultsTable {
     const constant = new Set(this.sameArgs().map(([k]) => `arg:${k}`));
     const args = argKeys(this.results).map((k) => `arg:${k}`);
     const metrics = metricKeys(this.results).map((k) => `metric:${k}`);
-    const all = [...BASE_COLUMNS.slice(0, 2), ...metrics, ...BASE_COLUMNS.slice(2), 'entries', ...args];
+    const all = [...BASE_COLUMNS.slice(0, 2), ...metrics, ...BASE_COLUMNS.slice(2), 'tags', 'entries', ...args];
     const stored = (this.settings.order || []).filter((id) => all.includes(id));
     const order = [...stored, ...all.filter((id) => !stored.includes(id))];
     let hidden = this.settings.hidden;
@@ -335,6 +340,10 @@ export class ResultsTable {
         dataset: { focusKey: `rename:${r.id}` } }, icon(ICONS.edit));
       rename.onclick = (e) => this.rename(r, e.target.closest('tr'));
       actions.append(rename);
+      if (this.onSaveNotes) {
+        actions.append(h('button', { class: 'btn btn-tiny btn-ghost', type: 'button', title: 'Notes (markdown)',
+          'aria-label': `Notes of ${r.name}`, dataset: { focusKey: `notes:${r.id}` }, onClick: () => this.editNotes(r) }, icon(ICONS.note)));
+      }
     }
     actions.append(h('button', { class: 'btn btn-tiny btn-ghost', type: 'button', dataset: { focusKey: `unreg:${r.id}` },
       title: r.unregistered ? 'Restore this result' : 'Hide this result (the files are not touched)',
@@ -372,6 +381,7 @@ export class ResultsTable {
         r.ingest_error ? h('span', { class: 'warn', title: r.ingest_error, role: 'img', 'aria-label': `Ingest error: ${r.ingest_error}` }, '⚠') : null);
     }
     if (id === 'status') return h('td', {}, resultBadge(r));
+    if (id === 'tags') return this.tagsCell(r);
     if (id === 'elapsed') return h('td', { class: 'num' }, formatDuration(v));
     if (id === 'updated') return h('td', { class: 'nowrap', title: v ? new Date(v * 1000).toLocaleString() : '' }, formatRelativeTime(v));
     if (id === 'entries') return h('td', { class: 'num' }, formatNumber(v));
@@ -383,6 +393,32 @@ export class ResultsTable {
     }
     const text = v === undefined ? '' : formatArgValue(v);
     return h('td', { class: typeof v === 'number' ? 'num' : 'arg', title: v === undefined ? '' : formatArg(v) }, text);
+  }
+
+  /** The run's chips; editable unless it is unregistered. The notes' first line is the cell's tooltip. */
+  tagsCell(r) {
+    const tags = Array.isArray(r.tags) ? r.tags : [];
+    const title = r.notes_excerpt ? `Notes: ${r.notes_excerpt}` : null;
+    if (r.unregistered || !this.onChangeTags) {
+      return h('td', { class: 'col-tags', title }, h('span', { class: 'tag-editor' }, tags.map((t) => tagChip(t))));
+    }
+    return h('td', { class: 'col-tags', title }, tagEditor(tags, {
+      label: r.name,
+      save: (change) => this.onChangeTags(r.id, change),
+      onEditing: (on) => {
+        this.editing = on;
+        if (!on) this.render(true);
+      },
+    }));
+  }
+
+  editNotes(r) {
+    this.editing = true;
+    openNotesDialog({ name: r.name, load: () => this.onLoadNotes(r.id), save: (text) => this.onSaveNotes(r.id, text),
+      onDone: () => {
+        this.editing = false;
+        this.render(true);
+      } });
   }
 
   rename(r, tr) {
@@ -420,6 +456,7 @@ function cellSignature(r, id) {
   if (id === 'name') return JSON.stringify([r.name, r.ingest_error, nonfiniteLastValues(r)]);
   if (id === 'updated') return formatRelativeTime(r.updated_at);
   if (id === 'status') return JSON.stringify([r.status ?? null, Boolean(r.missing)]);
+  if (id === 'tags') return JSON.stringify([r.tags ?? [], r.notes_excerpt ?? '', Boolean(r.unregistered)]);
   const v = columnValue(r, id);
   return typeof v === 'number' ? String(v) : JSON.stringify(v ?? null);
 }

@@ -1,7 +1,8 @@
 /**
  * The value of a column of a result (pure), shared by the table and the query language.
  *
- * Column ids: "name", "status", "elapsed", "updated", "entries", "arg:<key>", "metric:<key>".
+ * Column ids: "name", "status", "elapsed", "updated", "entries", "tags", "arg:<key>", "metric:<key>".
+ * A run's tags are one text here (space separated), so a column filter or a sort reads them as such.
  * A metric whose last value was not finite (the API says "NaN", "Infinity" or "-Infinity") is
  * that number here, so it sorts, filters and is flagged as one.
  */
@@ -18,6 +19,7 @@ export function columnValue(result, id) {
   if (id === 'elapsed') return result.elapsed_time;
   if (id === 'updated') return result.updated_at;
   if (id === 'entries') return result.entry_count;
+  if (id === 'tags') return Array.isArray(result.tags) && result.tags.length ? result.tags.join(' ') : undefined;
   if (id.startsWith('arg:')) return result.args?.[id.slice(4)];
   if (id.startsWith('metric:')) return metricValue(result.last_values?.[id.slice(7)]);
   return undefined;

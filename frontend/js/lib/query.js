@@ -5,7 +5,9 @@
  *   key=value  key!=value     equal / not equal (numbers as numbers, text ignoring case)
  *   key>n  key>=n  key<n  key<=n   compare with a number
  *   key~text   key!~text      contains / does not contain (ignoring case)
- *   word                      the name, path, status or an arg ("k=v") contains the word
+ *   tag=NAME  tag~part         has the tag NAME / a tag containing part (ignoring case);
+ *   tag!=NAME tag!~part        has no such tag (a run without tags matches these)
+ *   word                      the name, path, status, a tag or an arg ("k=v") contains the word
  * Quotes keep spaces in a value: `name~"my sweep"`. A key is `name`, `status`, `path`, `id`, an
  * arg or a metric (its last value), looked up in that order; `arg:lr` / `metric:lr` say which
  * one where both exist. A run that lacks the key matches only `!=` and `!~`.
@@ -18,7 +20,7 @@ import { formatArg } from './format.js';
 
 const OPERATORS = ['>=', '<=', '!=', '!~', '>', '<', '=', '~'];
 const NUMERIC = new Set(['>', '>=', '<', '<=']);
-const BASE_KEYS = { name: 'name', status: 'status', path: 'path', id: 'id' };
+const BASE_KEYS = { name: 'name', status: 'status', path: 'path', id: 'id', tag: 'tag', tags: 'tag' };
 
 /** Split into raw terms with their offsets; quotes group spaces. Returns {tokens, errors}. */
 function tokenize(text) {
@@ -104,6 +106,10 @@ export function parseQuery(text, keys = { args: [], metrics: [] }) {
       continue;
     }
     const number = value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : null;
+    if (column === 'tag' && NUMERIC.has(found.op)) {
+      fail(`tags are words: use tag=${value} or tag~${value}`);
+      continue;
+    }
     if (NUMERIC.has(found.op) && number === null) {
       fail(`"${found.op}" compares with a number, and "${value}" is not one`);
       continue;
@@ -124,9 +130,20 @@ function text(v) {
   return (typeof v === 'string' ? v : formatArg(v)).toLowerCase();
 }
 
+/** A tag term: a run's tags are a set, so `=`/`~` ask for one that matches, `!=`/`!~` for none. */
+function matchesTags(result, { op, value }) {
+  const tags = (Array.isArray(result.tags) ? result.tags : []).map((t) => String(t).toLowerCase());
+  const contains = op === '~' || op === '!~';
+  const hit = tags.some((t) => (contains ? t.includes(value) : t === value));
+  if (op === '=' || op === '~') return hit;
+  if (op === '!=' || op === '!~') return !hit;
+  return false;
+}
+
 function matchesTerm(result, term) {
+  if (term.column === 'tag') return matchesTags(result, term);
   if (term.word !== undefined) {
-    const hay = [result.name, result.path, result.status, ...Object.entries(result.args || {}).map(([k, v]) => `${k}=${text(v)}`)];
+    const hay = [result.name, result.path, result.status, ...(Array.isArray(result.tags) ? result.tags : []), ...Object.entries(result.args || {}).map(([k, v]) => `${k}=${text(v)}`)];
     return hay.some((s) => s !== undefined && s !== null && String(s).toLowerCase().includes(term.word));
   }
   const v = valueOf(result, term.column);

@@ -21,7 +21,7 @@ const AXIS_KEYS = new Set(['epoch', 'iteration', 'elapsed_time']);
  */
 export function columnLabel(id, allIds = null) {
   const kind = id.startsWith('arg:') ? 'arg' : id.startsWith('metric:') ? 'metric' : null;
-  if (!kind) return { name: 'Name', status: 'Status', elapsed: 'Elapsed', updated: 'Updated', entries: 'Entries' }[id] || id;
+  if (!kind) return { name: 'Name', status: 'Status', elapsed: 'Elapsed', updated: 'Updated', entries: 'Entries', tags: 'Tags' }[id] || id;
   const key = id.slice(kind.length + 1);
   const twin = kind === 'arg' ? `metric:${key}` : `arg:${key}`;
   const clash = allIds && (allIds instanceof Set ? allIds.has(twin) : allIds.includes(twin));

@@ -107,6 +107,15 @@ export function mountProject(root, { id: projectId }) {
       await api(`results/${rid}`, { method: 'PATCH', body: { name } });
       await refresh();
     },
+    onLoadNotes: async (rid) => (await api(`results/${rid}`)).result.notes || '',
+    onSaveNotes: async (rid, notes) => {
+      await api(`results/${rid}`, { method: 'PATCH', body: { notes } });
+      await refresh();
+    },
+    onChangeTags: async (rid, change) => {
+      await api(`results/${rid}/tags`, { method: 'POST', body: change });
+      await refresh();
+    },
     onSetUnregistered: async (rid, unregistered) => {
       try {
         await api(`results/${rid}`, { method: 'PATCH', body: { unregistered } });

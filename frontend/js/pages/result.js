@@ -1,5 +1,5 @@
 /**
- * One result: summary and status, args, its charts, the command panel, the job's console, the
+ * One result: summary and status, its tags and notes (editable), args, its charts, the command panel, the job's console, the
  * command history, snapshots (downloadable), and images by step. The change feed says when to look
  * again at the result (often while it runs), its commands (every 100 ms from a click until the
  * job answered) and its images; only new log points are fetched and appended to the charts.
@@ -23,6 +23,8 @@ import { CommandHistory } from '../components/command-history.js';
 import { ConsoleView } from '../components/console-view.js';
 import { ImagesPanel } from '../components/images.js';
 import { startInlineEdit } from '../components/inline-edit.js';
+import { tagEditor } from '../components/tag-chips.js';
+import { NotesCard } from '../components/notes.js';
 import { defaultCharts } from './default-charts.js';
 import { loadPlotly } from '../components/plotly-loader.js';
 
@@ -43,6 +45,13 @@ export function mountResult(root, { id: resultId }) {
   const statusSlot = h('span');
   const renameBtn = h('button', { class: 'btn btn-small btn-ghost', type: 'button', 'aria-label': 'Rename result', title: 'Rename result' }, icon(ICONS.edit));
   const pathLine = h('p', { class: 'muted mono small result-path' });
+  const tagsLine = h('div', { class: 'result-tags', 'aria-label': 'Tags' });
+  let tagsEditing = false;
+  let shownTags = null;
+  const notesCard = new NotesCard({ save: async (notes) => {
+    const { result: updated } = await api(`results/${resultId}`, { method: 'PATCH', body: { notes } });
+    show({ ...updated, notes });
+  } });
   const summary = h('dl', { class: 'summary' });
   const tracebackSlot = h('div');
   let shownTrace = '';
@@ -69,9 +78,10 @@ export function mountResult(root, { id: resultId }) {
   const consoleView = new ConsoleView({ resultId });
 
   root.append(
-    h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, title, statusSlot, renameBtn), pathLine),
+    h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, title, statusSlot, renameBtn), pathLine, tagsLine),
     errorSlot,
     h('section', { class: 'card card-pad', 'aria-label': 'Summary' }, summary, tracebackSlot),
+    notesCard.el,
     h('div', { class: 'result-layout' },
       h('div', { class: 'result-main' }, charts.el),
       h('div', { class: 'result-side' }, commandPanel.el)),
@@ -95,6 +105,8 @@ export function mountResult(root, { id: resultId }) {
     if (signature === lastShown) return;
     lastShown = signature;
     if (!title.querySelector('input')) title.replaceChildren(r.name);
+    showTags(result.tags || []);
+    if (typeof result.notes === 'string') notesCard.update(result.notes);
     statusSlot.replaceChildren(resultBadge(r));
     pathLine.replaceChildren(r.source === 'http'
       ? `shipped over HTTP; its files are on the job's machine${r.host ? ` (${r.host})` : ''}${r.job_directory ? ` at ${r.job_directory}` : ''}`
@@ -140,6 +152,23 @@ export function mountResult(root, { id: resultId }) {
           h('td', { class: 'num' }, formatBytes(s.size)), h('td', { class: 'nowrap small' }, formatTimestamp(s.created_at))))))
       : emptyState('No snapshots', 'Take one with the command panel, or call run.snapshot() in the job.'));
     commandPanel.update(result);
+  }
+
+  function showTags(tags) {
+    const signature = JSON.stringify(tags);
+    if (tagsEditing || signature === shownTags) return;
+    shownTags = signature;
+    tagsLine.replaceChildren(tagEditor(tags, {
+      label: result?.name || 'this run',
+      save: async (change) => {
+        const { result: updated } = await api(`results/${resultId}/tags`, { method: 'POST', body: change });
+        show(updated);
+      },
+      onEditing: (on) => {
+        tagsEditing = on;
+        if (!on) showTags(result?.tags || []);
+      },
+    }));
   }
 
   async function syncCharts(movedAhead = false) {

@@ -64,6 +64,12 @@ NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": NOT_BLANK
 
 
 NULLABLE_NUMBER = {"type": "number", "nullable": True}
+TAG = {"type": "string", "minLength": 1, "maxLength": protocol.MAX_TAG_LENGTH, "pattern": protocol.TAG_PATTERN.pattern,
+       "description": f"a tag: 1 to {protocol.MAX_TAG_LENGTH} letters, digits and _ . : / + @ -"}
+TAGS = {"type": "array", "items": TAG, "maxItems": protocol.MAX_TAGS,
+        "description": f"at most {protocol.MAX_TAGS} tags (a repeated one counts once)"}
+NOTES = {"type": "string", "maxLength": protocol.MAX_NOTES_CHARS, "pattern": NO_NUL, "nullable": True,
+         "description": f"markdown, at most {protocol.MAX_NOTES_CHARS:,} characters; null or empty clears them"}
 SCHEMAS = {
     "Error": {"type": "object", "required": ["error", "message"],
               "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
@@ -95,6 +101,11 @@ SCHEMAS = {
                     "traceback": {"type": "string", "nullable": True,
                                   "description": "GET /results/<id> only: a crash's traceback (its last 20,000 characters)"}}},
         "source": {"type": "string", "enum": ["file", "http"]},
+        "tags": {"type": "array", "items": {"type": "string"},
+                 "description": "the run's tags: set by the job (trainui.Run(tags=...)) until a user edits them"},
+        "notes": {"type": "string", "description": "GET /results/<id> only: the run's markdown notes"},
+        "notes_excerpt": {"type": "string", "description": "the notes' first non-blank line (at most 120 "
+                          "characters), for a table"},
         "job_directory": {"type": "string", "nullable": True,
                           "description": "GET /results/<id>: a run shipped over HTTP: its folder on the job's machine"},
         "snapshots": {"type": "array", "description": "GET /results/<id> only", "items": {"type": "object", "properties": {
@@ -154,6 +165,8 @@ SCHEMAS = {
             "first_entry": {"type": "integer", "minimum": 0, "maximum": INT64_MAX},
             "entries": {"type": "array", "items": {"type": "object"}, "maxItems": 100000}}},
         "args": {"type": "object"},
+        "labels": {"type": "object", "description": "the job's .trainui/labels.json: tags and notes (a bad tag "
+                   "is left out and shown as the run's ingest error)"},
         "status": {"type": "object", "description": "the job's status.json (fields of the wrong type are read as "
                    "their defaults)", "required": ["status"],
                    "properties": {"status": {"type": "string", "enum": list(protocol.JOB_STATUSES)}}},
@@ -278,9 +291,17 @@ PATHS = {
     "/results/{result_id}": {
         "parameters": [_id("result_id")],
         "get": {"summary": "One result with job details", "responses": _ok(_obj(result=_ref("Result")))},
-        "patch": {"summary": "Rename, unregister or restore a result",
-                  "requestBody": _body(_fields(name=NAME, unregistered={"type": "boolean"})),
+        "patch": {"summary": "Rename, unregister or restore a result, or set its tags (the whole list) or notes; "
+                             "a user's tags or notes win over the job's from then on",
+                  "requestBody": _body(_fields(name=NAME, unregistered={"type": "boolean"}, tags=TAGS, notes=NOTES)),
                   "responses": _ok(_obj(result=_ref("Result")))}},
+    "/results/{result_id}/tags": {
+        "parameters": [_id("result_id")],
+        "post": {"summary": "Add and remove tags in one step (adding a tag the run has, or removing one it "
+                            "lacks, is no error); 422 when a tag breaks the rules or the run would hold more "
+                            f"than {protocol.MAX_TAGS}",
+                 "requestBody": _body(_fields(add=TAGS, remove=TAGS)),
+                 "responses": _ok(_obj(result=_ref("Result")))}},
     "/results/{result_id}/logs": {
         "parameters": [_id("result_id")],
         "get": {"summary": "Metric series, min/max downsampled to at most max_points per key",

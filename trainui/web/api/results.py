@@ -24,6 +24,12 @@ def update_result(result_id: int):
     return json_response({"result": store().results.update(result_id, body)})
 
 
+@api.post("/results/<id:result_id>/tags")
+def change_tags(result_id: int):
+    body = json_body()
+    return json_response({"result": store().results.change_tags(result_id, body.get("add"), body.get("remove"))})
+
+
 @api.get("/snapshots/<id:snapshot_id>/file")
 def snapshot_file(snapshot_id: int):
     path = store().files.snapshot(snapshot_id)

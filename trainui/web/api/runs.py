@@ -18,7 +18,7 @@ from .uploads import parse_batch
 
 MAX_WAIT = 30.0
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-AS_FILES = ("log", "args", "status", "answers")  # a batch's copies of the job's files: read as files are
+AS_FILES = ("log", "args", "labels", "status", "answers")  # a batch's copies of the job's files: read as files are
 
 
 def long_poll_slots(threads: int) -> threading.BoundedSemaphore:

@@ -13,7 +13,7 @@ def parse_batch(body: dict) -> dict:
     """The batch's parts, and under "problems" what in them the store cannot hold (replaced, and
     shown as the run's ingest error, as the file reader does: a job resends a refused batch, so
     one odd value would hold up the whole run)."""
-    unknown = set(body) - {"log", "args", "status", "snapshots", "answers"}
+    unknown = set(body) - {"log", "args", "labels", "status", "snapshots", "answers"}
     if unknown:
         raise BadRequest(f"unknown fields in the batch: {', '.join(sorted(unknown))}")
     out: dict = {"problems": []}
@@ -23,6 +23,9 @@ def parse_batch(body: dict) -> dict:
         if not isinstance(body["args"], dict):
             raise BadRequest("'args' must be an object")
         out["args"], found = records.args_of(body["args"])
+        out["problems"] += found
+    if body.get("labels") is not None:
+        out["labels"], found = records.labels_of(body["labels"])
         out["problems"] += found
     if body.get("status") is not None:
         try:
