@@ -12,7 +12,7 @@ from .database import Database
 from .errors import SchemaOutOfDate
 from .models import Base
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0006"
 VERSION_TABLE = "alembic_version"
 
 

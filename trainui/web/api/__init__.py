@@ -3,7 +3,7 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__)
 
-from . import assets, commands, console, logs, openapi, projects, results, runs, stream  # noqa: E402,F401  (routes register on import)
+from . import assets, commands, console, logs, openapi, projects, results, runs, saved_views, stream  # noqa: E402,F401  (routes register on import)
 from .params import check_documented_query, reject_nul_in_query  # noqa: E402
 
 api.before_request(reject_nul_in_query)
