@@ -19,9 +19,9 @@ test('a full view round-trips', () => {
     grouped: true,
     charts: [
       { left: ['main/loss', 'validation/main/loss'], right: ['lr'] },
-      { left: ['weird,key~with%signs'], right: [] },
+      { left: ['weird,key~with%signs'], right: [], zoom: [-2.5, 1e6] },
     ],
-    x: 'epoch', smoothing: 0.6, logY: true, tab: 'compare', metric: 'main/accuracy',
+    x: 'epoch', smoothing: 0.6, logY: true, tab: 'compare', metric: 'main/accuracy', color: 'lr',
   };
   const query = encodeView(view);
   assert.deepEqual(decodeView(query), view);
@@ -57,4 +57,10 @@ test('the selection (query, column filters, pins, group) is in the link', () => 
   assert.deepEqual(decodeView(query).filters, { status: 'run' });
   assert.equal(hasSelectionParams(encodeView({ ...defaultView(), x: 'epoch' })), false);
   assert.deepEqual(decodeView('pin=3,x').pin, [3]);
+});
+
+test('a zoom is kept only for a chart that exists and a range that is one', () => {
+  const v = decodeView('chart=a&chart=b&zoom=1:10:20&zoom=0:5:5&zoom=7:1:2&zoom=0:x:3');
+  assert.deepEqual(v.charts, [{ left: ['a'], right: [] }, { left: ['b'], right: [], zoom: [10, 20] }]);
+  assert.equal(encodeView(v), 'chart=a&chart=b&zoom=1%3A10%3A20');
 });

@@ -22,6 +22,7 @@ import { metricPicker, closeOnEscape } from './metric-picker.js';
 import { webglFast } from './webgl.js';
 import { toast } from './feedback.js';
 import { loadSetting } from '../state/settings.js';
+import { validZoom } from '../state/url.js';
 
 /** Run names in a chart's legend line; the rest are counted ("N more", names in its tooltip). */
 const LEGEND_NAMES = 8;
@@ -57,7 +58,8 @@ function glThreshold() {
 let zoomTokens = 0;
 
 export class ChartCard {
-  constructor({ spec, keys, onSpecChange, onRemove, onHover = () => {}, fetchRange, removable = true, drawCosts = new Map() }) {
+  constructor({ spec, keys, onSpecChange, onRemove, onHover = () => {}, fetchRange, removable = true, drawCosts = new Map(),
+    onZoomChange = () => {} }) {
     this.spec = { left: [...spec.left], right: [...(spec.right || [])] };
     this.keys = keys;
     this.onSpecChange = onSpecChange;
@@ -66,6 +68,9 @@ export class ChartCard {
     this.drawCosts = drawCosts; // card -> its last draw's ms, shared by the charts of a page
     this.ctx = null;
     this.zoom = null;
+    this.onZoomChange = onZoomChange;
+    // A zoom from the link or a saved view, applied once the chart has lines to zoom into.
+    this.pendingZoom = validZoom(spec.zoom) ? [...spec.zoom] : null;
     this.highlighted = null;
     this.frame = 0;
     this.timer = 0;
@@ -229,6 +234,11 @@ export class ChartCard {
     else this.showOverlay(null);
     if (!this.plotted) this.attachPlotEvents();
     this.plotted = true;
+    if (this.pendingZoom && mains) {
+      const [lo, hi] = this.pendingZoom;
+      this.pendingZoom = null;
+      Plotly.relayout(this.plot, { 'xaxis.range': [lo, hi] }); // as a drag would: onRelayout loads its detail
+    }
     if (scene.zoomKey !== null && this.zoomDrawn !== scene.zoomKey) {
       this.zoomDrawn = scene.zoomKey;
       performance.mark('trainui:zoom-drawn', { detail: { token: scene.zoomKey } });
@@ -288,6 +298,7 @@ export class ChartCard {
   async zoomTo(lo, hi) {
     const token = ++zoomTokens;
     this.zoom = { lo, hi, token, detail: null };
+    this.onZoomChange(this);
     this.zoomChip.hidden = false;
     this.zoomChip.replaceChildren(`Zoomed ${formatNumber(lo)} – ${formatNumber(hi)}: loading detail…`);
     const runs = this.ctx?.runs || [];
@@ -310,8 +321,17 @@ export class ChartCard {
     window.Plotly?.relayout(this.plot, update);
   }
 
+  /** The x range this chart shows ([low, high]; null: all of it), for the page's URL. */
+  get zoomRange() {
+    if (this.pendingZoom) return this.pendingZoom;
+    return this.zoom ? [this.zoom.lo, this.zoom.hi] : null;
+  }
+
   clearZoom(redraw) {
+    const had = !!(this.zoom || this.pendingZoom);
     this.zoom = null;
+    this.pendingZoom = null;
+    if (had) this.onZoomChange(this);
     this.zoomChip.hidden = true;
     if (redraw) this.schedule();
   }

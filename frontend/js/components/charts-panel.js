@@ -93,6 +93,7 @@ export class ChartsPanel {
         this.onHover(rid);
       },
       onSpecChange: () => this.commitCards(),
+      onZoomChange: () => this.commitZoom(),
       onRemove: (card) => {
         this.cards = this.cards.filter((c) => c !== card);
         card.destroy();
@@ -102,10 +103,22 @@ export class ChartsPanel {
     });
   }
 
+  chartSpecs() {
+    return this.cards.map((c) => ({ left: c.spec.left, right: c.spec.right, ...(c.zoomRange ? { zoom: c.zoomRange } : {}) }));
+  }
+
   commitCards() {
-    this.view = { ...this.view, charts: this.cards.map((c) => ({ left: c.spec.left, right: c.spec.right })) };
+    this.view = { ...this.view, charts: this.chartSpecs() };
     this.onViewChange(this.view);
     this.drawAll();
+  }
+
+  /** A chart zoomed or unzoomed: the view (and the link) say so; nothing to redraw. */
+  commitZoom() {
+    const charts = this.chartSpecs();
+    if (JSON.stringify(charts) === JSON.stringify(this.view.charts)) return;
+    this.view = { ...this.view, charts };
+    this.onViewChange(this.view);
   }
 
   addChart() {

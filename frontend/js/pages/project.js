@@ -25,11 +25,18 @@ import { startInlineEdit } from '../components/inline-edit.js';
 import { defaultCharts } from './default-charts.js';
 import { chartedRuns as chartedOf, fromView, joinNew, toggle, toView } from '../lib/selection.js';
 import { loadPlotly } from '../components/plotly-loader.js';
+import { ViewsMenu, withSavedView } from '../components/views-menu.js';
 
-export function mountProject(root, { id: projectId }) {
+/** A project page; `?view=<id>` opens a saved view (components/views-menu.js). */
+export function mountProject(root, route) {
+  return withSavedView(mountProjectPage, root, route);
+}
+
+/** `exact`: the URL holds a saved view, which this browser's last settings must not amend. */
+function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
   setCrumbs([{ label: 'Projects', href: link('') }, { label: `Project ${projectId}` }]);
   const settings = loadProjectSettings(projectId);
-  const fromUrl = hasViewParams(location.search);
+  const fromUrl = exact || hasViewParams(location.search);
   let view = fromUrl ? decodeView(location.search) : { ...decodeView(location.search), ...(settings.view || {}) };
   let chartsChosen = fromUrl || !!settings.view?.charts?.length;
   let results = [];
@@ -41,7 +48,7 @@ export function mountProject(root, { id: projectId }) {
   // The search box, column filters and group-by are in the link; without them in it, the
   // project's last ones apply (and the link is made to say so).
   const tableSettings = { ...(settings.table || {}) };
-  if (hasSelectionParams(location.search)) Object.assign(tableSettings, { text: view.q, filters: view.filters, groupBy: view.group });
+  if (exact || hasSelectionParams(location.search)) Object.assign(tableSettings, { text: view.q, filters: view.filters, groupBy: view.group });
   else view = { ...view, q: tableSettings.text || '', filters: tableSettings.filters || {}, group: tableSettings.groupBy || null };
   let pins = new Set(view.pin);
   let seenIds = null; // every result id this page has listed; null before the first answer
@@ -110,9 +117,11 @@ export function mountProject(root, { id: projectId }) {
     },
   });
 
+  const viewsMenu = new ViewsMenu({ projectId, currentView: () => view });
+
   root.append(
     h('div', { class: 'page-head' },
-      h('div', { class: 'title-row' }, title, renameBtn),
+      h('div', { class: 'title-row' }, title, renameBtn, h('span', { class: 'spacer' }), viewsMenu.el),
       subtitle, stats),
     errorSlot,
     // The table first, at most half a screen high with a sticky header: at 1440x900 the runs
