@@ -11,11 +11,16 @@ import { escapePlotly, runColor } from '../lib/traces.js';
 import { chartTheme, loadPlotly, plotConfig } from './plotly-loader.js';
 import { webglSupported } from './webgl.js';
 import { emptyState, errorBox } from './feedback.js';
+import { ParcoordsHover } from './parcoords-hover.js';
+import { brushedIds } from '../lib/brush.js';
 
 export class ComparePanel {
-  constructor({ metric, onMetricChange }) {
+  /** `onBrush(ids)`: the runs inside the parallel coordinates' brush (a Set; null: no brush). */
+  constructor({ metric, onMetricChange, onBrush = () => {} }) {
     this.metric = metric;
     this.onMetricChange = onMetricChange;
+    this.onBrush = onBrush;
+    this.brushSignature = 'null';
     this.mode = webglSupported() ? 'parallel' : 'scatter';
     this.arg = null;
     this.metricSelect = h('select', { class: 'input input-small', 'aria-label': 'Metric to compare', onChange: (e) => {
@@ -42,7 +47,8 @@ export class ComparePanel {
         h('label', { class: 'field-inline' }, h('span', {}, 'Metric'), this.metricSelect),
         this.argLabel,
         webglSupported() ? null : h('span', { class: 'muted small' }, 'Parallel coordinates need WebGL, which this browser lacks.')),
-      this.message, this.plot);
+      this.message, h('div', { class: 'compare-body' }, this.plot));
+    this.hover = new ParcoordsHover(this.plot, this.plot.parentNode);
     this.results = [];
   }
 
@@ -88,8 +94,11 @@ export class ComparePanel {
     let data;
     if (this.mode === 'parallel' && webglSupported()) {
       const varying = args.filter((k) => new Set(rows.map((r) => JSON.stringify(r.args?.[k] ?? null))).size > 1);
-      const dims = (varying.length ? varying : args).map((k) => dimension(k, rows.map((r) => r.args?.[k])));
+      const keys = varying.length ? varying : args;
+      const dims = keys.map((k) => dimension(k, rows.map((r) => r.args?.[k])));
       dims.push({ label: escapePlotly(shorten(this.metric)), values: rows.map((r) => r.last_values[this.metric]) });
+      this.hoverDims = dims.map((d, i) => ({ ...d, key: i < keys.length ? keys[i] : this.metric,
+        logValues: i < keys.length && spansDecades(rows.map((r) => r.args?.[keys[i]])) }));
       const previous = this.plot.data?.[0]?.type === 'parcoords' ? this.plot.data[0].dimensions : [];
       for (const dim of dims) {
         const kept = previous.find((p) => p.label === dim.label)?.constraintrange;
@@ -108,7 +117,34 @@ export class ComparePanel {
       layout.margin.t = 16;
     }
     await Plotly.react(this.plot, data, layout, plotConfig());
-    if (data[0].type === 'parcoords') await this.fitLabels(Plotly, layout.margin);
+    this.rowIds = rows.map((r) => r.id);
+    if (data[0].type === 'parcoords') {
+      this.hover.setData(rows.map((r) => ({ id: r.id, name: r.name })), this.hoverDims);
+      if (!this.brushListening) {
+        this.brushListening = true;
+        this.plot.on('plotly_restyle', () => this.emitBrush());
+      }
+      await this.fitLabels(Plotly, layout.margin);
+    } else this.hover.setData([], []);
+    this.emitBrush();
+  }
+
+  /** Tell the page which runs the brush lets through, when that changed. */
+  emitBrush() {
+    const dims = this.plot.data?.[0]?.type === 'parcoords' ? this.plot.data[0].dimensions : [];
+    const brushed = brushedIds(this.rowIds || [], dims);
+    const signature = JSON.stringify(brushed ? [...brushed].sort((a, b) => a - b) : null);
+    if (signature === this.brushSignature) return;
+    this.brushSignature = signature;
+    this.onBrush(brushed);
+  }
+
+  /** Remove every brush (the plot is redrawn without them when it is next shown). */
+  clearBrush() {
+    for (const dim of this.plot.data?.[0]?.dimensions || []) delete dim.constraintrange;
+    this.drawnSignature = null;
+    this.emitBrush();
+    this.redraw();
   }
 
   /** Grow the margins until every axis label is inside the plot, tilting labels that overlap. */
@@ -140,6 +176,7 @@ export class ComparePanel {
   }
 
   destroy() {
+    this.hover.destroy();
     window.Plotly?.purge(this.plot);
   }
 }

@@ -26,6 +26,7 @@ import { defaultCharts } from './default-charts.js';
 import { chartedRuns as chartedOf, fromView, joinNew, toggle, toView } from '../lib/selection.js';
 import { loadPlotly } from '../components/plotly-loader.js';
 import { ViewsMenu, withSavedView } from '../components/views-menu.js';
+import { withinBrush } from '../lib/brush.js';
 
 /** A project page; `?view=<id>` opens a saved view (components/views-menu.js). */
 export function mountProject(root, route) {
@@ -83,7 +84,14 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
     fetchRange: (ids, keys, lo, hi) => store.fetchRange(ids, keys, lo, hi),
     onHover: (rid) => table.highlight(rid),
   });
-  const compare = new ComparePanel({ metric: view.metric, onMetricChange: (metric) => setView({ metric }, false) });
+  let brushed = null; // the runs inside the parallel coordinates' brush (null: no brush)
+  const brushNote = h('p', { class: 'small muted brush-note', hidden: true, role: 'status' });
+  const compare = new ComparePanel({ metric: view.metric, onMetricChange: (metric) => setView({ metric }, false),
+    onBrush: (ids) => {
+      brushed = ids;
+      showBrush();
+      syncCharts();
+    } });
   const table = new ResultsTable({
     settings: tableSettings,
     onSettingsChange: (s) => {
@@ -128,6 +136,7 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
     // and the first row of charts are both on screen.
     table.el,
     tabList,
+    brushNote,
     panelSlot,
     h('label', { class: 'field-inline small muted unreg-toggle' }, unregToggle, h('span', {}, 'Show unregistered results')));
 
@@ -142,9 +151,21 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
     setCrumbs([{ label: 'Projects', href: link('') }, { label: project.name }]);
   }
 
-  /** One selection drives every chart: the filters, the ticks and the pins (lib/selection.js). */
-  function chartedRuns() {
+  /** The runs the filters, ticks and pins select (lib/selection.js): what the compare view plots. */
+  function selectedRuns() {
     return chartedOf(results, selection, table.matchingIds(), pins);
+  }
+
+  /** One selection drives every chart: the filters, the ticks, the pins and the brush. */
+  function chartedRuns() {
+    return chartedOf(results, selection, withinBrush(table.matchingIds(), brushed), pins);
+  }
+
+  function showBrush() {
+    brushNote.hidden = !brushed;
+    if (!brushed) return brushNote.replaceChildren();
+    brushNote.replaceChildren(`The parallel coordinates' brush lets ${plural(brushed.size, 'run')} through to the charts.`,
+      h('button', { class: 'btn btn-tiny', type: 'button', onClick: () => compare.clearBrush() }, 'Clear brush'));
   }
 
   function setView(patch, rerenderPanel = true) {
@@ -164,7 +185,7 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
       t.tabIndex = t.dataset.tab === view.tab ? 0 : -1;
     }
     panelSlot.replaceChildren(view.tab === 'compare' ? compare.el : charts.el);
-    if (view.tab === 'compare') compare.update(chartedRuns(), metricKeys(results));
+    if (view.tab === 'compare') compare.update(selectedRuns(), metricKeys(results));
     else charts.drawAll();
   }
 
@@ -187,7 +208,7 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
   async function syncCharts() {
     const token = ++syncToken;
     const runs = chartedRuns();
-    if (view.tab === 'compare') compare.update(runs, metricKeys(results));
+    if (view.tab === 'compare') compare.update(selectedRuns(), metricKeys(results));
     // A chart of many overlapping runs shows no more with more points per run; it only costs more.
     const maxPoints = runs.length > 20 ? 250 : 1000;
     store.configure({ keys: charts.neededKeys(), x: view.x, maxPoints });
