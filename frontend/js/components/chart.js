@@ -267,7 +267,7 @@ export class ChartCard {
     const runs = mains.some((t) => t.meta.group)
       ? [...drawn].map((label) => ({ id: label, name: this.runName(label), color: mains.find((t) => t.meta.rid === label).line.color }))
       : (this.ctx?.runs || []).filter((r) => drawn.has(r.id));
-    const signature = JSON.stringify(runs.map((r) => [r.id, r.name]));
+    const signature = JSON.stringify(runs.map((r) => [r.id, r.name, r.color]));
     if (signature === this.legendSignature) return;
     this.legendSignature = signature;
     this.legend.hidden = runs.length < 2;

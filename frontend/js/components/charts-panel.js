@@ -29,6 +29,7 @@ export class ChartsPanel {
       title: 'One line per group of the table\'s "Group by": the mean of its runs over their min-max band',
       onClick: () => this.set({ grouped: !this.view.grouped }) }, 'Group curves');
     this.grid = h('div', { class: 'charts-grid' });
+    this.toolSlot = h('span', { class: 'tool-slot' }); // controls the page adds (addTool)
     this.el = h('div', { class: 'charts-panel' },
       h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Chart settings' },
         h('label', { class: 'field-inline' }, h('span', {}, 'X axis'), this.xSelect),
@@ -36,11 +37,17 @@ export class ChartsPanel {
           h('div', { class: 'segmented', role: 'group', 'aria-labelledby': 'y-scale-label' }, this.scaleButtons)),
         h('label', { class: 'field-inline' }, h('span', {}, 'Smoothing'), this.smoothInput, this.smoothValue),
         this.groupButton,
+        this.toolSlot,
         h('span', { class: 'spacer' }),
         h('button', { class: 'btn btn-small', type: 'button', onClick: () => this.addChart() }, icon(ICONS.plus), 'Add chart')),
       this.grid);
     this.syncControls();
     this.renderCards();
+  }
+
+  /** A control of the page's own in the toolbar (the charts' "Colour by"). */
+  addTool(el) {
+    this.toolSlot.append(el);
   }
 
   set(patch) {

@@ -14,7 +14,7 @@ import { startChangeFeed } from '../live/change-feed.js';
 import { SeriesStore } from '../data/series-store.js';
 import { decodeView, encodeView, hasSelectionParams, hasViewParams } from '../state/url.js';
 import { loadProjectSettings, saveProjectSettings } from '../state/settings.js';
-import { metricKeys, xKeys } from '../lib/table.js';
+import { argKeys, metricKeys, xKeys } from '../lib/table.js';
 import { formatRelativeTime, plural } from '../lib/format.js';
 import { setCrumbs } from '../components/layout.js';
 import { errorBox, notFoundPage, toast } from '../components/feedback.js';
@@ -27,6 +27,8 @@ import { chartedRuns as chartedOf, fromView, joinNew, toggle, toView } from '../
 import { loadPlotly } from '../components/plotly-loader.js';
 import { ViewsMenu, withSavedView } from '../components/views-menu.js';
 import { withinBrush } from '../lib/brush.js';
+import { colourBy } from '../lib/colour-by.js';
+import { ColourByControl } from '../components/colour-by.js';
 
 /** A project page; `?view=<id>` opens a saved view (components/views-menu.js). */
 export function mountProject(root, route) {
@@ -86,6 +88,8 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
   });
   let brushed = null; // the runs inside the parallel coordinates' brush (null: no brush)
   const brushNote = h('p', { class: 'small muted brush-note', hidden: true, role: 'status' });
+  const colourControl = new ColourByControl({ value: view.color, onChange: (color) => setView({ color }, false) });
+  charts.addTool(colourControl.el);
   const compare = new ComparePanel({ metric: view.metric, onMetricChange: (metric) => setView({ metric }, false),
     onBrush: (ids) => {
       brushed = ids;
@@ -175,7 +179,7 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
     saveProjectSettings(projectId, { view: { charts: view.charts, x: view.x, logY: view.logY, smoothing: view.smoothing } });
     if ('tab' in patch) renderTab();
     if ('runs' in patch || 'hide' in patch || 'pin' in patch) table.setData(results, selection, pins);
-    const runsChanged = ['runs', 'hide', 'pin', 'q', 'filters', 'group'].some((k) => k in patch);
+    const runsChanged = ['runs', 'hide', 'pin', 'q', 'filters', 'group', 'color'].some((k) => k in patch);
     if (rerenderPanel || runsChanged || 'charts' in patch || 'x' in patch) syncCharts();
   }
 
@@ -216,13 +220,17 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
     if (stopped) return;
     undrawnChange = undrawnChange || changed;
     if (token !== syncToken) return;
-    const signature = JSON.stringify([runs.map((r) => [r.id, r.name]), charts.neededKeys(), view.x, view.group]);
+    // Colour by an arg: over every registered run, so a run's colour stays while the filters change.
+    const colours = colourBy(results.filter((r) => !r.unregistered), view.color);
+    colourControl.setLegend(colours?.legend || null);
+    const drawn = runs.map((r) => ({ id: r.id, name: r.name, ...(colours ? { color: colours.colorOf(r.id) } : {}) }));
+    const signature = JSON.stringify([drawn, charts.neededKeys(), view.x, view.group]);
     if (undrawnChange || signature !== drawnSignature) {
       // Other runs or keys than drawn: the user changed what is shown, which is drawn at once.
       const urgent = signature !== drawnSignature;
       undrawnChange = false;
       drawnSignature = signature;
-      charts.update({ runs: runs.map((r) => ({ id: r.id, name: r.name })), seriesFor: (rid) => store.series(rid), ...groupContext() }, { urgent });
+      charts.update({ runs: drawn, seriesFor: (rid) => store.series(rid), ...groupContext() }, { urgent });
     }
   }
 
@@ -246,6 +254,7 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
     const latest = Math.max(0, ...results.map((r) => r.updated_at || 0));
     stats.replaceChildren(`${plural(results.filter((r) => !r.unregistered).length, 'result')} · ${running} running · last activity ${formatRelativeTime(latest || null)}`);
     charts.setKeys(xKeys(results), metricKeys(results));
+    colourControl.setKeys(argKeys(results));
     if (!chartsChosen && results.length) {
       const defaults = defaultCharts(metricKeys(results));
       if (defaults.length) {
