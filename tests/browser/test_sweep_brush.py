@@ -3,6 +3,7 @@ draws (until the brush is cleared), and the line under the pointer is named in a
 from __future__ import annotations
 
 import math
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -65,9 +66,17 @@ def test_the_brush_filters_the_charts_and_lines_are_named(trainui_server, page, 
     page.get_by_role("tab", name="Charts").click()
     wait_until(lambda: charted(page) == inside)
     assert page.locator(".results-table tbody tr[data-rid]").count() == len(LRS)
+
+    # The brush is in the link: a reload on the charts draws the brushed runs, before any plot of the sweep.
+    query = parse_qs(urlparse(page.url).query)
+    (brush,) = query["brush"]
+    assert brush.startswith("lr:") and [float(v) for v in brush.split(":")[1:]] == pytest.approx([low, high])
+    page.goto(page.url)
+    wait_until(lambda: charted(page) == inside)
+    assert "3 runs" in page.locator(".brush-note").inner_text()
     page.get_by_role("button", name="Clear brush").click()
     wait_until(lambda: charted(page) == sorted(ids.values()))
-    assert page.locator(".brush-note").is_hidden()
+    assert page.locator(".brush-note").is_hidden() and "brush" not in parse_qs(urlparse(page.url).query)
 
     # The line under the pointer is named: halfway between the first two axes, on run lr-1e-2's line.
     page.get_by_role("tab", name="Compare hyperparameters").click()

@@ -21,7 +21,7 @@ test('a full view round-trips', () => {
       { left: ['main/loss', 'validation/main/loss'], right: ['lr'] },
       { left: ['weird,key~with%signs'], right: [], zoom: [-2.5, 1e6] },
     ],
-    x: 'epoch', smoothing: 0.6, logY: true, tab: 'compare', metric: 'main/accuracy', color: 'lr',
+    x: 'epoch', smoothing: 0.6, logY: true, tab: 'compare', metric: 'main/accuracy', color: 'lr', brush: { lr: [[-3, -1]] },
   };
   const query = encodeView(view);
   assert.deepEqual(decodeView(query), view);
@@ -63,4 +63,11 @@ test('a zoom is kept only for a chart that exists and a range that is one', () =
   const v = decodeView('chart=a&chart=b&zoom=1:10:20&zoom=0:5:5&zoom=7:1:2&zoom=0:x:3');
   assert.deepEqual(v.charts, [{ left: ['a'], right: [] }, { left: ['b'], right: [], zoom: [10, 20] }]);
   assert.equal(encodeView(v), 'chart=a&chart=b&zoom=1%3A10%3A20');
+});
+
+test('the brush round-trips by axis key, keys with ":" too, and broken ranges are dropped', () => {
+  const view = { ...defaultView(), brush: { lr: [[-3.5, -1.25]], 'a:b': [[0, 1], [2, 3]] } };
+  assert.deepEqual(decodeView(encodeView(view)).brush, view.brush);
+  assert.ok(hasSelectionParams(encodeView(view)));
+  assert.deepEqual(decodeView('brush=lr:1&brush=:1:2&brush=x:3:1&brush=y:a:2').brush, {});
 });

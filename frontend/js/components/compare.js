@@ -12,15 +12,15 @@ import { chartTheme, loadPlotly, plotConfig } from './plotly-loader.js';
 import { webglSupported } from './webgl.js';
 import { emptyState, errorBox } from './feedback.js';
 import { ParcoordsHover } from './parcoords-hover.js';
-import { brushedIds } from '../lib/brush.js';
+import { brushOf, compareMetric, parcoordsDimensions, plotlyDimensions, plottedRows, spansDecades } from '../lib/parcoords.js';
 
 export class ComparePanel {
-  /** `onBrush(ids)`: the runs inside the parallel coordinates' brush (a Set; null: no brush). */
-  constructor({ metric, onMetricChange, onBrush = () => {} }) {
+  /** `brush`/`onBrush(brush)`: the parallel coordinates' brush, by arg key (lib/parcoords.js). */
+  constructor({ metric, onMetricChange, brush = {}, onBrush = () => {} }) {
     this.metric = metric;
     this.onMetricChange = onMetricChange;
+    this.brush = brush;
     this.onBrush = onBrush;
-    this.brushSignature = 'null';
     this.mode = webglSupported() ? 'parallel' : 'scatter';
     this.arg = null;
     this.metricSelect = h('select', { class: 'input input-small', 'aria-label': 'Metric to compare', onChange: (e) => {
@@ -55,7 +55,7 @@ export class ComparePanel {
   update(results, metricKeys) {
     this.results = results;
     const keys = metricKeys.filter((k) => k !== 'iteration' && k !== 'epoch');
-    if (!keys.includes(this.metric)) this.metric = keys.find((k) => /loss/.test(k)) || keys[0] || null;
+    this.metric = compareMetric(this.metric, metricKeys);
     fillSelect(this.metricSelect, keys, this.metric);
     const args = argKeys(results);
     if (!args.includes(this.arg)) this.arg = args[0] || null;
@@ -72,10 +72,10 @@ export class ComparePanel {
   async draw() {
     if (!this.el.isConnected) return;
     const args = argKeys(this.results);
-    const rows = this.results.filter((r) => typeof r.last_values?.[this.metric] === 'number');
+    const rows = plottedRows(this.results, this.metric);
     // Redraw only when what is drawn changed: a live poll must not reset the user's brushing.
     const signature = JSON.stringify([this.mode, this.metric, this.arg, document.documentElement.dataset.theme,
-      rows.map((r) => [r.id, r.name, r.args, r.last_values[this.metric]])]);
+      rows.map((r) => [r.id, r.name, r.args, r.last_values[this.metric]]), this.brush]);
     if (signature === this.drawnSignature && this.plot.data) return;
     this.drawnSignature = signature;
     this.argLabel.hidden = this.mode !== 'scatter';
@@ -93,18 +93,9 @@ export class ComparePanel {
       margin: { l: 70, r: 40, t: 50, b: 50 } };
     let data;
     if (this.mode === 'parallel' && webglSupported()) {
-      const varying = args.filter((k) => new Set(rows.map((r) => JSON.stringify(r.args?.[k] ?? null))).size > 1);
-      const keys = varying.length ? varying : args;
-      const dims = keys.map((k) => dimension(k, rows.map((r) => r.args?.[k])));
-      dims.push({ label: escapePlotly(shorten(this.metric)), values: rows.map((r) => r.last_values[this.metric]) });
-      this.hoverDims = dims.map((d, i) => ({ ...d, key: i < keys.length ? keys[i] : this.metric,
-        logValues: i < keys.length && spansDecades(rows.map((r) => r.args?.[keys[i]])) }));
-      const previous = this.plot.data?.[0]?.type === 'parcoords' ? this.plot.data[0].dimensions : [];
-      for (const dim of dims) {
-        const kept = previous.find((p) => p.label === dim.label)?.constraintrange;
-        if (kept) dim.constraintrange = kept; // keep the user's brushing across live updates
-      }
-      data = [{ type: 'parcoords', dimensions: dims,
+      this.dims = parcoordsDimensions(rows, this.metric);
+      // the brush is the view's (it outlives a redraw, a tab switch and a reload)
+      data = [{ type: 'parcoords', dimensions: plotlyDimensions(this.dims, this.brush),
         line: { color: rows.map((r) => r.last_values[this.metric]), colorscale: 'Viridis', showscale: true } }];
     } else {
       const arg = this.arg;
@@ -117,33 +108,29 @@ export class ComparePanel {
       layout.margin.t = 16;
     }
     await Plotly.react(this.plot, data, layout, plotConfig());
-    this.rowIds = rows.map((r) => r.id);
     if (data[0].type === 'parcoords') {
-      this.hover.setData(rows.map((r) => ({ id: r.id, name: r.name })), this.hoverDims);
+      this.hover.setData(rows.map((r) => ({ id: r.id, name: r.name })), this.dims);
       if (!this.brushListening) {
         this.brushListening = true;
         this.plot.on('plotly_restyle', () => this.emitBrush());
       }
       await this.fitLabels(Plotly, layout.margin);
     } else this.hover.setData([], []);
-    this.emitBrush();
   }
 
-  /** Tell the page which runs the brush lets through, when that changed. */
+  /** The user brushed: tell the page (the plot already shows it). */
   emitBrush() {
-    const dims = this.plot.data?.[0]?.type === 'parcoords' ? this.plot.data[0].dimensions : [];
-    const brushed = brushedIds(this.rowIds || [], dims);
-    const signature = JSON.stringify(brushed ? [...brushed].sort((a, b) => a - b) : null);
-    if (signature === this.brushSignature) return;
-    this.brushSignature = signature;
-    this.onBrush(brushed);
+    if (this.plot.data?.[0]?.type !== 'parcoords' || !this.dims) return;
+    const brush = brushOf(this.dims, this.plot.data[0].dimensions);
+    if (JSON.stringify(brush) === JSON.stringify(this.brush)) return;
+    this.brush = brush;
+    this.onBrush(brush);
   }
 
-  /** Remove every brush (the plot is redrawn without them when it is next shown). */
-  clearBrush() {
-    for (const dim of this.plot.data?.[0]?.dimensions || []) delete dim.constraintrange;
-    this.drawnSignature = null;
-    this.emitBrush();
+  /** A brush from the page (cleared, or from the link): drawn when the plot is next shown. */
+  setBrush(brush) {
+    if (JSON.stringify(brush || {}) === JSON.stringify(this.brush)) return;
+    this.brush = brush || {};
     this.redraw();
   }
 
@@ -205,45 +192,6 @@ export function labelsCollide(texts) {
     const gap = Math.abs((p.anchor.x - q.anchor.x) * -p.dir.y + (p.anchor.y - q.anchor.y) * p.dir.x);
     return gap < p.size * 1.25;
   });
-}
-
-/** A long key shortened in the middle ("validation/main/accuracy" -> "validati…n/accuracy"): both ends tell keys apart. */
-export function shorten(key, max = 24) {
-  const text = String(key);
-  if (text.length <= max) return text;
-  const tail = Math.ceil((max - 1) * 0.6);
-  return `${text.slice(0, max - 1 - tail)}…${text.slice(text.length - tail)}`;
-}
-
-/**
- * Whether positive numbers span two decades or more (a learning rate from 1e-4 to 1e-1): such an
- * axis is logarithmic, or its small values all sit on one end.
- */
-export function spansDecades(values) {
-  const nums = values.filter((v) => typeof v === 'number' && Number.isFinite(v));
-  if (nums.length < 2 || nums.length !== values.length || nums.some((v) => v <= 0)) return false;
-  return Math.max(...nums) / Math.min(...nums) >= 100;
-}
-
-/**
- * A parcoords dimension: numbers as they are (on a log10 scale, ticks at each decade named by
- * their value, where they span decades; parcoords has no log axis), anything else as categories.
- */
-function dimension(key, values) {
-  if (spansDecades(values)) {
-    const logs = values.map((v) => Math.log10(v));
-    const decades = [];
-    for (let d = Math.floor(Math.min(...logs)); d <= Math.ceil(Math.max(...logs)); d++) decades.push(d);
-    return { label: escapePlotly(shorten(key)), values: logs, tickvals: decades, ticktext: decades.map((d) => `1e${d}`) };
-  }
-  if (values.every((v) => typeof v === 'number')) return { label: escapePlotly(shorten(key)), values };
-  const labels = [...new Set(values.map((v) => (v === undefined ? '(not set)' : typeof v === 'string' ? v : JSON.stringify(v))))];
-  return {
-    label: escapePlotly(shorten(key)),
-    values: values.map((v) => labels.indexOf(v === undefined ? '(not set)' : typeof v === 'string' ? v : JSON.stringify(v))),
-    tickvals: labels.map((_, i) => i),
-    ticktext: labels, // parcoords draws tick text as plain text (entities would show literally)
-  };
 }
 
 function fillSelect(select, values, current) {

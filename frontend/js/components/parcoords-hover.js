@@ -23,7 +23,7 @@ export class ParcoordsHover {
     plot.addEventListener('mouseleave', this.onLeave);
   }
 
-  /** `rows[i]` is {id, name} of row i; `dims` the parcoords dimensions as drawn ({label, values, range?, ticktext?}). */
+  /** `rows[i]` is {id, name} of row i; `dims` the plot's dimensions (lib/parcoords.js: {key, log, values, range?, ticktext?}). */
   setData(rows, dims) {
     this.rows = rows;
     this.dims = dims;
@@ -68,8 +68,8 @@ export class ParcoordsHover {
     const value = (dim) => {
       const v = dim.values[hit.i];
       const tick = dim.tickvals?.indexOf(v);
-      if (dim.ticktext && tick >= 0 && !dim.logValues) return dim.ticktext[tick];
-      return dim.logValues ? formatShort(10 ** v) : formatShort(v);
+      if (dim.ticktext && tick >= 0 && !dim.log) return dim.ticktext[tick];
+      return dim.log ? formatShort(10 ** v) : formatShort(v);
     };
     this.tip.replaceChildren(h('strong', {}, row.name),
       ...[this.dims[hit.k], this.dims[hit.k + 1]].map((dim) => h('div', { class: 'small' }, `${dim.key}: ${value(dim)}`)));

@@ -27,6 +27,7 @@ import { chartedRuns as chartedOf, fromView, joinNew, toggle, toView } from '../
 import { loadPlotly } from '../components/plotly-loader.js';
 import { ViewsMenu, withSavedView } from '../components/views-menu.js';
 import { withinBrush } from '../lib/brush.js';
+import { brushedRuns, compareMetric } from '../lib/parcoords.js';
 import { colourBy } from '../lib/colour-by.js';
 import { ColourByControl } from '../components/colour-by.js';
 
@@ -86,16 +87,11 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
     fetchRange: (ids, keys, lo, hi) => store.fetchRange(ids, keys, lo, hi),
     onHover: (rid) => table.highlight(rid),
   });
-  let brushed = null; // the runs inside the parallel coordinates' brush (null: no brush)
   const brushNote = h('p', { class: 'small muted brush-note', hidden: true, role: 'status' });
   const colourControl = new ColourByControl({ value: view.color, onChange: (color) => setView({ color }, false) });
   charts.addTool(colourControl.el);
   const compare = new ComparePanel({ metric: view.metric, onMetricChange: (metric) => setView({ metric }, false),
-    onBrush: (ids) => {
-      brushed = ids;
-      showBrush();
-      syncCharts();
-    } });
+    brush: view.brush, onBrush: (brush) => setView({ brush }, false) });
   const table = new ResultsTable({
     settings: tableSettings,
     onSettingsChange: (s) => {
@@ -160,16 +156,25 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
     return chartedOf(results, selection, table.matchingIds(), pins);
   }
 
+  /** The runs inside the parallel coordinates' brush (lib/parcoords.js; null: no brush). */
+  function brushedIds() {
+    return brushedRuns(selectedRuns(), compareMetric(compare.metric || view.metric, metricKeys(results)), view.brush);
+  }
+
   /** One selection drives every chart: the filters, the ticks, the pins and the brush. */
   function chartedRuns() {
-    return chartedOf(results, selection, withinBrush(table.matchingIds(), brushed), pins);
+    return chartedOf(results, selection, withinBrush(table.matchingIds(), brushedIds()), pins);
   }
 
   function showBrush() {
+    const brushed = brushedIds();
     brushNote.hidden = !brushed;
     if (!brushed) return brushNote.replaceChildren();
     brushNote.replaceChildren(`The parallel coordinates' brush lets ${plural(brushed.size, 'run')} through to the charts.`,
-      h('button', { class: 'btn btn-tiny', type: 'button', onClick: () => compare.clearBrush() }, 'Clear brush'));
+      h('button', { class: 'btn btn-tiny', type: 'button', onClick: () => {
+        compare.setBrush({});
+        setView({ brush: {} }, false);
+      } }, 'Clear brush'));
   }
 
   function setView(patch, rerenderPanel = true) {
@@ -179,7 +184,7 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
     saveProjectSettings(projectId, { view: { charts: view.charts, x: view.x, logY: view.logY, smoothing: view.smoothing } });
     if ('tab' in patch) renderTab();
     if ('runs' in patch || 'hide' in patch || 'pin' in patch) table.setData(results, selection, pins);
-    const runsChanged = ['runs', 'hide', 'pin', 'q', 'filters', 'group', 'color'].some((k) => k in patch);
+    const runsChanged = ['runs', 'hide', 'pin', 'q', 'filters', 'group', 'color', 'brush', 'metric'].some((k) => k in patch);
     if (rerenderPanel || runsChanged || 'charts' in patch || 'x' in patch) syncCharts();
   }
 
@@ -212,6 +217,7 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
   async function syncCharts() {
     const token = ++syncToken;
     const runs = chartedRuns();
+    showBrush();
     if (view.tab === 'compare') compare.update(selectedRuns(), metricKeys(results));
     // A chart of many overlapping runs shows no more with more points per run; it only costs more.
     const maxPoints = runs.length > 20 ? 250 : 1000;

@@ -6,7 +6,7 @@
  */
 import { decodeView, defaultView, encodeView } from './url.js';
 
-const FIELDS = ['runs', 'hide', 'pin', 'q', 'filters', 'group', 'grouped', 'x', 'smoothing', 'logY', 'tab', 'metric', 'color'];
+const FIELDS = ['runs', 'hide', 'pin', 'q', 'filters', 'group', 'grouped', 'x', 'smoothing', 'logY', 'tab', 'metric', 'color', 'brush'];
 
 /** The state to store for `view`: the URL's fields only, the defaults left out. */
 export function toSavedState(view) {
@@ -26,6 +26,8 @@ const FIELD_OK = {
   group: (v) => v === null || text(v), grouped: (v) => typeof v === 'boolean', x: text,
   smoothing: Number.isFinite, logY: (v) => typeof v === 'boolean', tab: text, metric: (v) => v === null || text(v),
   color: (v) => v === null || text(v),
+  brush: (v) => !!v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((ranges) => Array.isArray(ranges)
+    && ranges.every((r) => Array.isArray(r) && r.length === 2 && r.every(Number.isFinite))),
   charts: (v) => Array.isArray(v) && v.every((c) => c && Array.isArray(c.left) && c.left.every(text)
     && (c.right === undefined || (Array.isArray(c.right) && c.right.every(text)))),
 };

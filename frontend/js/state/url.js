@@ -12,6 +12,8 @@
  *   chart=a,b~c            one per chart: left-axis keys, then right-axis keys after "~"
  *   zoom=0:100:250         chart 0 (in `chart` order) zoomed to x from 100 to 250
  *   color=lr               run colours follow this arg (lib/colour-by.js)
+ *   brush=lr:-3.3:-1.3     a range of the parallel coordinates' brush on an axis, in the axis's own
+ *                          units (log10 on a log axis, a category's index); one per range
  *   x=epoch                x key (default iteration)
  *   smooth=0.6             EMA weight (default 0)
  *   scale=log              y scale (default linear)
@@ -26,7 +28,7 @@ export const DEFAULT_X = 'iteration';
 
 export function defaultView() {
   return { runs: null, hide: null, pin: [], q: '', filters: {}, group: null, grouped: false, charts: [], x: DEFAULT_X, smoothing: 0, logY: false,
-    tab: 'charts', metric: null, color: null };
+    tab: 'charts', metric: null, color: null, brush: {} };
 }
 
 const escapeKey = (key) => key.replace(/%/g, '%25').replace(/,/g, '%2C').replace(/~/g, '%7E');
@@ -63,6 +65,9 @@ export function encodeView(view) {
   if (view.tab && view.tab !== 'charts') params.set('tab', view.tab);
   if (view.metric) params.set('metric', view.metric);
   if (view.color) params.set('color', view.color);
+  for (const [key, ranges] of Object.entries(view.brush || {})) {
+    for (const range of ranges) if (validZoom(range)) params.append('brush', `${key}:${range[0]}:${range[1]}`);
+  }
   return params.toString();
 }
 
@@ -96,10 +101,15 @@ export function decodeView(search) {
   if (params.get('tab')) view.tab = params.get('tab');
   if (params.get('metric')) view.metric = params.get('metric');
   if (params.get('color')) view.color = params.get('color');
+  for (const value of params.getAll('brush')) {
+    const cut = value.lastIndexOf(':', value.lastIndexOf(':') - 1); // the key may hold ":" itself
+    const range = value.slice(cut + 1).split(':').map(Number);
+    if (cut > 0 && validZoom(range)) (view.brush[value.slice(0, cut)] ||= []).push(range);
+  }
   return view;
 }
 
-/** An x range a chart can be zoomed to: two finite numbers, low before high. */
+/** An x range a chart can be zoomed to (or a brushed range): two finite numbers, low before high. */
 export function validZoom(zoom) {
   return Array.isArray(zoom) && zoom.length === 2 && zoom.every(Number.isFinite) && zoom[0] < zoom[1];
 }
@@ -113,5 +123,5 @@ export function hasViewParams(search) {
 /** True when the query string says which runs are shown (search, column filters, pins, group). */
 export function hasSelectionParams(search) {
   const params = new URLSearchParams(search.startsWith('?') ? search.slice(1) : search);
-  return [...params.keys()].some((k) => ['q', 'pin', 'group'].includes(k) || k.startsWith('filter.'));
+  return [...params.keys()].some((k) => ['q', 'pin', 'group', 'brush'].includes(k) || k.startsWith('filter.'));
 }

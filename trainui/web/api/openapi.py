@@ -168,7 +168,12 @@ SCHEMAS = {
         x={**TEXT, "maxLength": 255}, smoothing={"type": "number", "minimum": 0, "maximum": 0.999},
         logY={"type": "boolean"}, tab={"type": "string", "enum": ["charts", "compare"]},
         metric={**TEXT, "maxLength": 255, "nullable": True},
-        color={**TEXT, "maxLength": 255, "nullable": True, "description": "the arg run colours follow"}),
+        color={**TEXT, "maxLength": 255, "nullable": True, "description": "the arg run colours follow"},
+        brush={"type": "object", "additionalProperties": False,
+               "description": "the parallel coordinates' brush: axis key -> its ranges [low, high], in the axis's "
+                              "units (log10 on a log axis, a category's index)",
+               "patternProperties": {NO_NUL: {"type": "array", "maxItems": 16, "items": {
+                   "type": "array", "maxItems": 2, "items": {"type": "number"}}}}}),
         "a project page's view, as its URL holds it (frontend/js/state/url.js); absent fields take their defaults"),
     "SavedView": {"type": "object", "properties": {
         "id": {"type": "integer"}, "project_id": {"type": "integer"}, "name": {"type": "string"},
