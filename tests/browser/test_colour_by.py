@@ -53,9 +53,13 @@ def test_colour_by_lr_gives_runs_with_equal_lr_equal_colours(trainui_server, pag
     assert legend.get_attribute("data-kind") == "scale" and "log scale" in legend.inner_text()
     assert "0.0001" in legend.inner_text() or "1e-4" in legend.inner_text()
     assert parse_qs(urlparse(page.url).query)["color"] == ["lr"]
-    # the chart's own legend shows the same colours
+    # the chart's own legend and the table's swatches show the same colours
     swatch = page.locator(f".chart-card .chart-legend .legend-entry[data-rid='{ids['a']}'] .swatch").first
     assert swatch.evaluate("(s) => getComputedStyle(s).backgroundColor") == hex_to_rgb(colours(page)[ids["a"]])
+    for name in RUNS:
+        row = page.locator(f".results-table tr[data-rid='{ids[name]}'] .swatch")
+        assert row.evaluate("(s) => getComputedStyle(s).backgroundColor") == hex_to_rgb(colours(page)[ids[name]])
+    assert "null" not in legend.inner_text() and "null" not in page.locator(".chart-card .chart-legend").first.inner_text()
 
     page.get_by_label("Colour runs by").select_option("optimizer")
     wait_until(lambda: (lambda c: c and c[ids["a"]] == c[ids["c"]] and c[ids["b"]] == c[ids["d"]] == c[ids["e"]]

@@ -10,7 +10,7 @@
  * table <-> chart link. The legend is a line of run names above the plot ("N more" beyond
  * what fits), never on it.
  */
-import { h, icon, svg, ICONS } from '../dom.js';
+import { h, icon, replace, svg, ICONS } from '../dom.js';
 import { countPoints, DASHES, runColor } from '../lib/traces.js';
 import { spliceDetail } from '../lib/merge.js';
 import { seriesToCsv } from '../lib/csv.js';
@@ -276,7 +276,7 @@ export class ChartCard {
     h('span', { class: 'swatch', style: { background: r.color || runColor(r.id) }, 'aria-hidden': 'true' }), h('span', { class: 'legend-name' }, r.name));
     const rest = runs.slice(LEGEND_NAMES);
     const restNames = rest.slice(0, 40).map((r) => r.name).join(', ') + (rest.length > 40 ? ', …' : '');
-    this.legend.replaceChildren(...runs.slice(0, LEGEND_NAMES).map(entry),
+    replace(this.legend, ...runs.slice(0, LEGEND_NAMES).map(entry),
       rest.length ? h('span', { class: 'legend-more muted', title: restNames }, `${rest.length} more`) : null);
   }
 

@@ -2,7 +2,7 @@
  * The charts' "Colour by" control and the legend of its mapping (lib/colour-by.js): a select of
  * the runs' args (or their own colours), then either swatches per value or the scale with its ends.
  */
-import { h } from '../dom.js';
+import { h, replace } from '../dom.js';
 import { formatNumber } from '../lib/format.js';
 import { UNSET_COLOR } from '../lib/colour-by.js';
 
@@ -38,14 +38,14 @@ export class ColourByControl {
     if (legend.kind === 'scale') {
       const bar = h('span', { class: 'colour-scale', 'aria-hidden': 'true',
         style: { background: `linear-gradient(to right, ${legend.stops.join(', ')})` } });
-      this.legend.replaceChildren(h('span', { class: 'mono' }, formatNumber(legend.min)), bar,
+      replace(this.legend, h('span', { class: 'mono' }, formatNumber(legend.min)), bar,
         h('span', { class: 'mono' }, formatNumber(legend.max)), legend.log ? h('span', { class: 'muted' }, '(log scale)') : null, unset);
       this.legend.dataset.kind = 'scale';
       return null;
     }
     const shown = legend.entries.slice(0, MAX_ENTRIES);
     const rest = legend.entries.length - shown.length;
-    this.legend.replaceChildren(...shown.map((e) => h('span', { class: 'legend-entry', title: e.label }, swatch(e.color),
+    replace(this.legend, ...shown.map((e) => h('span', { class: 'legend-entry', title: e.label }, swatch(e.color),
       h('span', { class: 'legend-name' }, e.label))), rest > 0 ? h('span', { class: 'muted' }, `${rest} more`) : null, unset);
     this.legend.dataset.kind = 'category';
     return null;

@@ -229,6 +229,7 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
     // Colour by an arg: over every registered run, so a run's colour stays while the filters change.
     const colours = colourBy(results.filter((r) => !r.unregistered), view.color);
     colourControl.setLegend(colours?.legend || null);
+    table.setColours(colours?.colorOf || null);
     const drawn = runs.map((r) => ({ id: r.id, name: r.name, ...(colours ? { color: colours.colorOf(r.id) } : {}) }));
     const signature = JSON.stringify([drawn, charts.neededKeys(), view.x, view.group]);
     if (undrawnChange || signature !== drawnSignature) {
