@@ -61,6 +61,16 @@ def test_colour_by_lr_gives_runs_with_equal_lr_equal_colours(trainui_server, pag
         assert row.evaluate("(s) => getComputedStyle(s).backgroundColor") == hex_to_rgb(colours(page)[ids[name]])
     assert "null" not in legend.inner_text() and "null" not in page.locator(".chart-card .chart-legend").first.inner_text()
 
+    # The scatter of the sweep takes the same colours.
+    by_lr = colours(page)
+    page.get_by_role("tab", name="Compare hyperparameters").click()
+    page.get_by_label("Comparison view").select_option("scatter")
+    plot = page.locator(".compare-plot.js-plotly-plot")
+    wait_until(lambda: plot.evaluate("(p) => p.data && p.data[0].type") == "scatter")
+    points = plot.evaluate("(p) => p.data[0].text.map((name, i) => [name, p.data[0].marker.color[i]])")
+    assert dict(points) == {name: by_lr[ids[name]] for name in RUNS}
+    page.get_by_role("tab", name="Charts").click()
+
     page.get_by_label("Colour runs by").select_option("optimizer")
     wait_until(lambda: (lambda c: c and c[ids["a"]] == c[ids["c"]] and c[ids["b"]] == c[ids["d"]] == c[ids["e"]]
                         and c[ids["a"]] != c[ids["b"]])(colours(page)))

@@ -31,6 +31,9 @@ export class ColourByControl {
 
   /** The mapping's legend (null: the runs' own colours, no legend). */
   setLegend(legend) {
+    const signature = JSON.stringify(legend);
+    if (signature === this.signature) return null; // (the page asks on every live update)
+    this.signature = signature;
     this.legend.hidden = !legend;
     if (!legend) return this.legend.replaceChildren();
     const swatch = (color) => h('span', { class: 'swatch', style: { background: color }, 'aria-hidden': 'true' });

@@ -75,7 +75,7 @@ export class ComparePanel {
     const rows = plottedRows(this.results, this.metric);
     // Redraw only when what is drawn changed: a live poll must not reset the user's brushing.
     const signature = JSON.stringify([this.mode, this.metric, this.arg, document.documentElement.dataset.theme,
-      rows.map((r) => [r.id, r.name, r.args, r.last_values[this.metric]]), this.brush]);
+      rows.map((r) => [r.id, r.name, r.args, r.last_values[this.metric], this.colour(r.id)]), this.brush]);
     if (signature === this.drawnSignature && this.plot.data) return;
     this.drawnSignature = signature;
     this.argLabel.hidden = this.mode !== 'scatter';
@@ -100,7 +100,7 @@ export class ComparePanel {
     } else {
       const arg = this.arg;
       data = [{ type: 'scatter', mode: 'markers', x: rows.map((r) => plotValue(r.args?.[arg])), y: rows.map((r) => r.last_values[this.metric]),
-        text: rows.map((r) => escapePlotly(r.name)), marker: { size: 11, color: rows.map((r) => runColor(r.id)), line: { width: 1, color: theme.bg } },
+        text: rows.map((r) => escapePlotly(r.name)), marker: { size: 11, color: rows.map((r) => this.colour(r.id)), line: { width: 1, color: theme.bg } },
         hovertemplate: '%{text}<br>%{x} → %{y:.4g}<extra></extra>' }];
       const xs = rows.map((r) => r.args?.[arg]);
       layout.xaxis = { type: spansDecades(xs) ? 'log' : '-', exponentformat: 'e', title: { text: escapePlotly(arg || '') }, gridcolor: theme.grid, zerolinecolor: theme.grid, color: theme.muted, automargin: true };
@@ -116,6 +116,15 @@ export class ComparePanel {
       }
       await this.fitLabels(Plotly, layout.margin);
     } else this.hover.setData([], []);
+  }
+
+  /** Run colours the page chose (colour by an arg; null: each run's own), for the scatter's points. */
+  setColours(colorOf) {
+    this.colorOf = colorOf;
+  }
+
+  colour(rid) {
+    return this.colorOf?.(rid) || runColor(rid);
   }
 
   /** The user brushed: tell the page (the plot already shows it). */

@@ -218,6 +218,11 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
     const token = ++syncToken;
     const runs = chartedRuns();
     showBrush();
+    // Colour by an arg: over every registered run, so a run's colour stays while the filters change.
+    const colours = colourBy(results.filter((r) => !r.unregistered), view.color);
+    colourControl.setLegend(colours?.legend || null);
+    table.setColours(colours?.colorOf || null);
+    compare.setColours(colours?.colorOf || null);
     if (view.tab === 'compare') compare.update(selectedRuns(), metricKeys(results));
     // A chart of many overlapping runs shows no more with more points per run; it only costs more.
     const maxPoints = runs.length > 20 ? 250 : 1000;
@@ -226,10 +231,6 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
     if (stopped) return;
     undrawnChange = undrawnChange || changed;
     if (token !== syncToken) return;
-    // Colour by an arg: over every registered run, so a run's colour stays while the filters change.
-    const colours = colourBy(results.filter((r) => !r.unregistered), view.color);
-    colourControl.setLegend(colours?.legend || null);
-    table.setColours(colours?.colorOf || null);
     const drawn = runs.map((r) => ({ id: r.id, name: r.name, ...(colours ? { color: colours.colorOf(r.id) } : {}) }));
     const signature = JSON.stringify([drawn, charts.neededKeys(), view.x, view.group]);
     if (undrawnChange || signature !== drawnSignature) {
