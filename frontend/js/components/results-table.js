@@ -98,6 +98,7 @@ export class ResultsTable {
 
   /** Run colours the page chose (colour by an arg; null: each run's own), for the rows' swatches. */
   setColours(colorOf) {
+    if (!colorOf && !this.colorOf) return; // (the page asks on every live update)
     this.colorOf = colorOf;
     for (const [rid, row] of this.rows) {
       const swatch = row.tr.querySelector('.swatch');
