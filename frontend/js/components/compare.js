@@ -3,7 +3,9 @@
  * chosen metric (coloured by that metric), or a scatter of one arg against the metric.
  * Uses each run's last value of the metric. Axis labels of the parallel coordinates are made to
  * fit: long keys are shortened in the middle, the margins grow to hold the outer labels, and
- * labels that would run into each other are tilted.
+ * labels that would run into each other are tilted. Brushing an axis filters the runs the page's
+ * charts draw (the brush is the page's view: `onBrush`), and the line under the pointer is named
+ * (parcoords-hover.js); the scatter's points take the page's run colours (colour by an arg).
  */
 import { h } from '../dom.js';
 import { argKeys } from '../lib/table.js';
