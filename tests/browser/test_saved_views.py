@@ -150,4 +150,5 @@ def test_views_are_renamed_and_deleted_from_the_menu_and_a_missing_one_is_said(t
 
     page.goto(f"{trainui_server.url}projects/{pid}?view=9999")
     wait_until(lambda: "Saved view not found" in page.locator("body").inner_text())
+    assert f"project {pid} has no saved view 9999" in page.locator("body").inner_text()
     assert page.recorder.errors == []

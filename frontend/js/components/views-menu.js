@@ -119,8 +119,9 @@ export function withSavedView(mount, root, route) {
     cleanup = mount(root, route, { exact: true });
   }, (err) => {
     if (gone) return;
+    // the server says which is missing, the project or its view (deleted since the link was made)
     root.replaceChildren(notFoundPage(err.status === 404 ? 'Saved view not found' : 'Could not open the saved view',
-      err.status === 404 ? `Project ${route.id} has no saved view ${id} (it may have been deleted).` : errorMessage(err)),
+      errorMessage(err)),
     h('p', {}, h('a', { href: link(`projects/${route.id}`) }, 'Open the project')));
   });
   return () => {

@@ -158,6 +158,7 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
 
   /** The runs inside the parallel coordinates' brush (lib/parcoords.js; null: no brush). */
   function brushedIds() {
+    if (!Object.keys(view.brush || {}).length) return null;
     return brushedRuns(selectedRuns(), compareMetric(compare.metric || view.metric, metricKeys(results)), view.brush);
   }
 
