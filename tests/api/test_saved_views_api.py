@@ -129,3 +129,16 @@ def test_the_document_describes_the_routes(project):
     paths = app.api("GET", "openapi.json")[1]["paths"]
     assert set(paths["/projects/{project_id}/views"]) >= {"get", "post"}
     assert set(paths["/projects/{project_id}/views/{view_id}"]) >= {"get", "patch", "delete"}
+
+
+def test_the_document_takes_every_field_the_page_saves():
+    """The page stores the fields state/saved-views.js names; the document must take each (else every
+    save from the page is a 400), and nothing else."""
+    import re
+    from pathlib import Path
+
+    from trainui.web.api.openapi import SCHEMAS
+
+    source = (Path(__file__).resolve().parents[2] / "frontend" / "js" / "state" / "saved-views.js").read_text()
+    fields = set(re.findall(r"'(\w+)'", re.search(r"const FIELDS = \[(.*?)\];", source).group(1)))
+    assert fields | {"charts"} == set(SCHEMAS["ViewState"]["properties"])
