@@ -92,8 +92,10 @@ def test_the_brush_filters_the_charts_and_lines_are_named(trainui_server, page, 
     tip = page.locator(".parcoords-tip")
     wait_until(lambda: tip.is_visible() and tip.get_attribute("data-rid") == str(ids["lr-1e-2"]))
     assert "lr-1e-2" in tip.inner_text() and "lr: 0.01" in tip.inner_text()
+    assert page.locator(".results-table tr.row-highlight").get_attribute("data-rid") == str(ids["lr-1e-2"])
     page.mouse.move(5, 5)
     wait_until(lambda: tip.is_hidden())
+    assert page.locator(".results-table tr.row-highlight").count() == 0
 
     # The scatter names the point under the pointer (Plotly's hover, with the run's name).
     page.get_by_label("Comparison view").select_option("scatter")

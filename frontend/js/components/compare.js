@@ -18,7 +18,7 @@ import { brushOf, compareMetric, parcoordsDimensions, plotlyDimensions, plottedR
 
 export class ComparePanel {
   /** `brush`/`onBrush(brush)`: the parallel coordinates' brush, by arg key (lib/parcoords.js). */
-  constructor({ metric, onMetricChange, brush = {}, onBrush = () => {} }) {
+  constructor({ metric, onMetricChange, brush = {}, onBrush = () => {}, onHover = () => {} }) {
     this.metric = metric;
     this.onMetricChange = onMetricChange;
     this.brush = brush;
@@ -50,7 +50,7 @@ export class ComparePanel {
         this.argLabel,
         webglSupported() ? null : h('span', { class: 'muted small' }, 'Parallel coordinates need WebGL, which this browser lacks.')),
       this.message, h('div', { class: 'compare-body' }, this.plot));
-    this.hover = new ParcoordsHover(this.plot, this.plot.parentNode);
+    this.hover = new ParcoordsHover(this.plot, this.plot.parentNode, onHover);
     this.results = [];
   }
 

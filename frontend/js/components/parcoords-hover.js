@@ -10,8 +10,11 @@ import { h } from '../dom.js';
 const NEAR_PX = 8;
 
 export class ParcoordsHover {
-  constructor(plot, container) {
+  /** `onFocus(rid)`: the run under the pointer changed (null: none), for the table to highlight it. */
+  constructor(plot, container, onFocus = () => {}) {
     this.plot = plot;
+    this.onFocus = onFocus;
+    this.focused = null;
     this.container = container;
     this.rows = [];
     this.dims = [];
@@ -75,6 +78,7 @@ export class ParcoordsHover {
       ...[this.dims[hit.k], this.dims[hit.k + 1]].map((dim) => h('div', { class: 'small' }, `${dim.key}: ${value(dim)}`)));
     this.tip.dataset.rid = String(row.id);
     this.tip.hidden = false;
+    this.focus(row.id);
     const box = this.container.getBoundingClientRect();
     const left = cx - box.left + 14;
     const x = left + this.tip.offsetWidth <= box.width ? left : Math.max(0, cx - box.left - 14 - this.tip.offsetWidth);
@@ -85,6 +89,13 @@ export class ParcoordsHover {
   hide() {
     this.tip.hidden = true;
     delete this.tip.dataset.rid;
+    this.focus(null);
+  }
+
+  focus(rid) {
+    if (rid === this.focused) return;
+    this.focused = rid;
+    this.onFocus(rid);
   }
 
   destroy() {

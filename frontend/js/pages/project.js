@@ -91,7 +91,7 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
   const colourControl = new ColourByControl({ value: view.color, onChange: (color) => setView({ color }, false) });
   charts.addTool(colourControl.el);
   const compare = new ComparePanel({ metric: view.metric, onMetricChange: (metric) => setView({ metric }, false),
-    brush: view.brush, onBrush: (brush) => setView({ brush }, false) });
+    brush: view.brush, onBrush: (brush) => setView({ brush }, false), onHover: (rid) => table.highlight(rid) });
   const table = new ResultsTable({
     settings: tableSettings,
     onSettingsChange: (s) => {
