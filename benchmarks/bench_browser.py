@@ -17,7 +17,8 @@
              visits -> every chart drawn (target < 1.5 s); a search-box query -> every chart
              redrawn with exactly the matching runs (target < 200 ms; baseline: the table's rows
              updated); hover -> the tooltip with all 200 runs' values (target < 50 ms; baseline:
-             an animation frame with nothing to do).
+             an animation frame with nothing to do); "Colour by" optimizer and back -> every chart
+             recoloured (target < 200 ms, as a query; baseline: the table's swatches recoloured).
 
     nice -n 19 python benchmarks/bench_browser.py [--only latency,command,load,live,zoom,sweep]
 
@@ -249,6 +250,25 @@ QUERY_TO_CHARTS = """([query, n]) => new Promise((resolve) => {
   requestAnimationFrame(look);
 })"""
 
+# Choose "Colour by" `key` ('' for the runs' own colours); ms until every chart's lines have at most
+# `most` colours (at least `least`), and until the table's swatches do.
+COLOUR_BY = """([key, least, most]) => new Promise((resolve) => {
+  const select = document.querySelector('select[aria-label="Colour runs by"]');
+  const started = performance.now();
+  let tableAt = null;
+  select.value = key;
+  select.dispatchEvent(new Event('change', { bubbles: true }));
+  const fits = (colours) => colours.size >= least && colours.size <= most;
+  const look = () => {
+    const swatches = new Set([...document.querySelectorAll('.results-table tbody tr[data-rid] .swatch')].map((s) => s.style.background));
+    if (tableAt === null && fits(swatches)) tableAt = performance.now() - started;
+    const plots = [...document.querySelectorAll('.chart-card .chart-plot')];
+    const done = plots.length > 0 && plots.every((p) => p.data && fits(new Set(p.data.filter((t) => t.meta && t.meta.role === 'main').map((t) => t.line.color))));
+    if (done && tableAt !== null) resolve([performance.now() - started, tableAt]); else requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+})"""
+
 # Move the pointer over the first chart at a fraction of its width; ms until the tooltip lists `n`
 # lines (the frame after the event), the hover's own work, and an idle frame for comparison.
 HOVER = """([fraction, n]) => new Promise((resolve) => {
@@ -323,6 +343,14 @@ def bench_sweep(work: Path, playwright, runs: int, entries: int, trials: int) ->
         print(f"   hover -> tooltip of {runs} runs in the DOM: {stats(shown)}, the hover's own work: {stats(work_ms)}"
               f"   (target < 50 ms)")
         print(f"   baseline, an idle animation frame: {stats(idle)}")
+        recoloured, swatches = [], []
+        for i in range(trials):
+            ms, table_ms = page.evaluate(COLOUR_BY, ["optimizer", 2, 2] if i % 2 == 0 else ["", 100, runs])
+            recoloured.append(ms)
+            swatches.append(table_ms)
+        print(f"   colour by optimizer and back -> every chart recoloured: {stats(recoloured)}   (target < 200 ms)")
+        print(f"   baseline, the table's swatches recoloured: {stats(swatches)};  "
+              f"ratio of medians {statistics.median(recoloured) / max(statistics.median(swatches), 0.1):.1f}x")
         b.close()
     finally:
         server.stop()

@@ -19,9 +19,9 @@ test('a full view round-trips', () => {
     grouped: true,
     charts: [
       { left: ['main/loss', 'validation/main/loss'], right: ['lr'] },
-      { left: ['weird,key~with%signs'], right: [] },
+      { left: ['weird,key~with%signs'], right: [], zoom: [-2.5, 1e6] },
     ],
-    x: 'epoch', smoothing: 0.6, logY: true, tab: 'compare', metric: 'main/accuracy',
+    x: 'epoch', smoothing: 0.6, logY: true, tab: 'compare', metric: 'main/accuracy', color: 'lr', brush: { lr: [[-3, -1]] },
   };
   const query = encodeView(view);
   assert.deepEqual(decodeView(query), view);
@@ -57,4 +57,17 @@ test('the selection (query, column filters, pins, group) is in the link', () => 
   assert.deepEqual(decodeView(query).filters, { status: 'run' });
   assert.equal(hasSelectionParams(encodeView({ ...defaultView(), x: 'epoch' })), false);
   assert.deepEqual(decodeView('pin=3,x').pin, [3]);
+});
+
+test('a zoom is kept only for a chart that exists and a range that is one', () => {
+  const v = decodeView('chart=a&chart=b&zoom=1:10:20&zoom=0:5:5&zoom=7:1:2&zoom=0:x:3');
+  assert.deepEqual(v.charts, [{ left: ['a'], right: [] }, { left: ['b'], right: [], zoom: [10, 20] }]);
+  assert.equal(encodeView(v), 'chart=a&chart=b&zoom=1%3A10%3A20');
+});
+
+test('the brush round-trips by axis key, keys with ":" too, and broken ranges are dropped', () => {
+  const view = { ...defaultView(), brush: { lr: [[-3.5, -1.25]], 'a:b': [[0, 1], [2, 3]] } };
+  assert.deepEqual(decodeView(encodeView(view)).brush, view.brush);
+  assert.ok(hasSelectionParams(encodeView(view)));
+  assert.deepEqual(decodeView('brush=lr:1&brush=:1:2&brush=x:3:1&brush=y:a:2').brush, {});
 });

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import commands, events, files, projects, results, schema, timeline, tokens
+from . import commands, events, files, projects, results, schema, timeline, tokens, views
 from .batch import Applied, Position, ResultBatch
 from .database import Database
 from .leases import Leases, leases_for
@@ -171,6 +171,25 @@ class Tokens(_Part):
         return self._read(tokens.authenticate, token)
 
 
+class Views(_Part):
+    """Saved views of a project's page (named URL states), shared by everyone using the server."""
+
+    def list(self, project_id: int) -> list[dict]:
+        return self._read(views.list_views, project_id)
+
+    def get(self, project_id: int, view_id: int) -> dict:
+        return self._read(views.get_view, project_id, view_id)
+
+    def create(self, project_id: int, name: str, state: dict) -> dict:
+        return self._write(views.create_view, project_id, name, state)
+
+    def update(self, project_id: int, view_id: int, changes: dict) -> dict:
+        return self._write(views.update_view, project_id, view_id, changes)
+
+    def delete(self, project_id: int, view_id: int) -> None:
+        self._write(views.delete_view, project_id, view_id)
+
+
 class Files(_Part):
     """Snapshots and assets: the rows that point at a result's files, and the files they name."""
 
@@ -317,6 +336,7 @@ class Store:
         self.runs = Runs(db)
         self.tokens = Tokens(db)
         self.files = Files(db)
+        self.views = Views(db)
         self.series = Series(db)
         self.apply = Apply(db)
         self.events = Events(db)

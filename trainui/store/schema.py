@@ -12,7 +12,7 @@ from .database import Database
 from .errors import SchemaOutOfDate
 from .models import Base
 
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 VERSION_TABLE = "alembic_version"
 
 

@@ -63,7 +63,7 @@ ChartPainter.prototype.paintGroups = async function paintGroups(Plotly, scene) {
 };
 
 function sceneSignature(s) {
-  return JSON.stringify([s.runs.map((r) => [r.id, r.name]), s.spec, s.x, s.logY, s.smoothing, s.gl, s.bands, s.theme,
+  return JSON.stringify([s.runs.map((r) => [r.id, r.name, r.color]), s.spec, s.x, s.logY, s.smoothing, s.gl, s.bands, s.theme,
     s.zoomKey ?? null]);
 }
 

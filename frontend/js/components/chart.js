@@ -10,7 +10,7 @@
  * table <-> chart link. The legend is a line of run names above the plot ("N more" beyond
  * what fits), never on it.
  */
-import { h, icon, svg, ICONS } from '../dom.js';
+import { h, icon, replace, svg, ICONS } from '../dom.js';
 import { countPoints, DASHES, runColor } from '../lib/traces.js';
 import { spliceDetail } from '../lib/merge.js';
 import { seriesToCsv } from '../lib/csv.js';
@@ -23,6 +23,7 @@ import { metricPicker, closeOnEscape } from './metric-picker.js';
 import { webglFast } from './webgl.js';
 import { toast } from './feedback.js';
 import { loadSetting } from '../state/settings.js';
+import { validZoom } from '../state/url.js';
 
 /** Run names in a chart's legend line; the rest are counted ("N more", names in its tooltip). */
 const LEGEND_NAMES = 8;
@@ -58,7 +59,8 @@ function glThreshold() {
 let zoomTokens = 0;
 
 export class ChartCard {
-  constructor({ spec, keys, onSpecChange, onRemove, onHover = () => {}, fetchRange, removable = true, drawCosts = new Map() }) {
+  constructor({ spec, keys, onSpecChange, onRemove, onHover = () => {}, fetchRange, removable = true, drawCosts = new Map(),
+    onZoomChange = () => {} }) {
     this.spec = { left: [...spec.left], right: [...(spec.right || [])] };
     this.keys = keys;
     this.onSpecChange = onSpecChange;
@@ -67,6 +69,9 @@ export class ChartCard {
     this.drawCosts = drawCosts; // card -> its last draw's ms, shared by the charts of a page
     this.ctx = null;
     this.zoom = null;
+    this.onZoomChange = onZoomChange;
+    // A zoom from the link or a saved view, applied once the chart has lines to zoom into.
+    this.pendingZoom = validZoom(spec.zoom) ? [...spec.zoom] : null;
     this.highlighted = null;
     this.frame = 0;
     this.timer = 0;
@@ -232,6 +237,11 @@ export class ChartCard {
     if (!this.plotted) this.attachPlotEvents();
     this.plotted = true;
     this.markers.place(x);
+    if (this.pendingZoom && mains) {
+      const [lo, hi] = this.pendingZoom;
+      this.pendingZoom = null;
+      Plotly.relayout(this.plot, { 'xaxis.range': [lo, hi] }); // as a drag would: onRelayout loads its detail
+    }
     if (scene.zoomKey !== null && this.zoomDrawn !== scene.zoomKey) {
       this.zoomDrawn = scene.zoomKey;
       performance.mark('trainui:zoom-drawn', { detail: { token: scene.zoomKey } });
@@ -260,7 +270,7 @@ export class ChartCard {
     const runs = mains.some((t) => t.meta.group)
       ? [...drawn].map((label) => ({ id: label, name: this.runName(label), color: mains.find((t) => t.meta.rid === label).line.color }))
       : (this.ctx?.runs || []).filter((r) => drawn.has(r.id));
-    const signature = JSON.stringify(runs.map((r) => [r.id, r.name]));
+    const signature = JSON.stringify(runs.map((r) => [r.id, r.name, r.color]));
     if (signature === this.legendSignature) return;
     this.legendSignature = signature;
     this.legend.hidden = runs.length < 2;
@@ -269,7 +279,7 @@ export class ChartCard {
     h('span', { class: 'swatch', style: { background: r.color || runColor(r.id) }, 'aria-hidden': 'true' }), h('span', { class: 'legend-name' }, r.name));
     const rest = runs.slice(LEGEND_NAMES);
     const restNames = rest.slice(0, 40).map((r) => r.name).join(', ') + (rest.length > 40 ? ', …' : '');
-    this.legend.replaceChildren(...runs.slice(0, LEGEND_NAMES).map(entry),
+    replace(this.legend, ...runs.slice(0, LEGEND_NAMES).map(entry),
       rest.length ? h('span', { class: 'legend-more muted', title: restNames }, `${rest.length} more`) : null);
   }
 
@@ -294,6 +304,7 @@ export class ChartCard {
   async zoomTo(lo, hi) {
     const token = ++zoomTokens;
     this.zoom = { lo, hi, token, detail: null };
+    this.onZoomChange(this);
     this.zoomChip.hidden = false;
     this.zoomChip.replaceChildren(`Zoomed ${formatNumber(lo)} – ${formatNumber(hi)}: loading detail…`);
     const runs = this.ctx?.runs || [];
@@ -316,8 +327,17 @@ export class ChartCard {
     window.Plotly?.relayout(this.plot, update);
   }
 
+  /** The x range this chart shows ([low, high]; null: all of it), for the page's URL. */
+  get zoomRange() {
+    if (this.pendingZoom) return this.pendingZoom;
+    return this.zoom ? [this.zoom.lo, this.zoom.hi] : null;
+  }
+
   clearZoom(redraw) {
+    const had = !!(this.zoom || this.pendingZoom);
     this.zoom = null;
+    this.pendingZoom = null;
+    if (had) this.onZoomChange(this);
     this.zoomChip.hidden = true;
     if (redraw) this.schedule();
   }

@@ -36,6 +36,7 @@ export class ChartsPanel {
       title: 'One line per group of the table\'s "Group by": the mean of its runs over their min-max band',
       onClick: () => this.set({ grouped: !this.view.grouped }) }, 'Group curves');
     this.grid = h('div', { class: 'charts-grid' });
+    this.toolSlot = h('span', { class: 'tool-slot' }); // controls the page adds (addTool)
     this.el = h('div', { class: 'charts-panel' },
       h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Chart settings' },
         h('label', { class: 'field-inline' }, h('span', {}, 'X axis'), this.xSelect),
@@ -44,11 +45,17 @@ export class ChartsPanel {
         h('label', { class: 'field-inline' }, h('span', {}, 'Smoothing'), this.smoothInput, this.smoothValue),
         this.groupButton,
         this.eventsButton,
+        this.toolSlot,
         h('span', { class: 'spacer' }),
         h('button', { class: 'btn btn-small', type: 'button', onClick: () => this.addChart() }, icon(ICONS.plus), 'Add chart')),
       this.grid);
     this.syncControls();
     this.renderCards();
+  }
+
+  /** A control of the page's own in the toolbar (the charts' "Colour by"). */
+  addTool(el) {
+    this.toolSlot.append(el);
   }
 
   set(patch) {
@@ -121,6 +128,7 @@ export class ChartsPanel {
         this.onHover(rid);
       },
       onSpecChange: () => this.commitCards(),
+      onZoomChange: () => this.commitZoom(),
       onRemove: (card) => {
         this.cards = this.cards.filter((c) => c !== card);
         card.destroy();
@@ -130,10 +138,22 @@ export class ChartsPanel {
     });
   }
 
+  chartSpecs() {
+    return this.cards.map((c) => ({ left: c.spec.left, right: c.spec.right, ...(c.zoomRange ? { zoom: c.zoomRange } : {}) }));
+  }
+
   commitCards() {
-    this.view = { ...this.view, charts: this.cards.map((c) => ({ left: c.spec.left, right: c.spec.right })) };
+    this.view = { ...this.view, charts: this.chartSpecs() };
     this.onViewChange(this.view);
     this.drawAll();
+  }
+
+  /** A chart zoomed or unzoomed: the view (and the link) say so; nothing to redraw. */
+  commitZoom() {
+    const charts = this.chartSpecs();
+    if (JSON.stringify(charts) === JSON.stringify(this.view.charts)) return;
+    this.view = { ...this.view, charts };
+    this.onViewChange(this.view);
   }
 
   addChart() {

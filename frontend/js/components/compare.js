@@ -3,7 +3,9 @@
  * chosen metric (coloured by that metric), or a scatter of one arg against the metric.
  * Uses each run's last value of the metric. Axis labels of the parallel coordinates are made to
  * fit: long keys are shortened in the middle, the margins grow to hold the outer labels, and
- * labels that would run into each other are tilted.
+ * labels that would run into each other are tilted. Brushing an axis filters the runs the page's
+ * charts draw (the brush is the page's view: `onBrush`), and the line under the pointer is named
+ * (parcoords-hover.js); the scatter's points take the page's run colours (colour by an arg).
  */
 import { h } from '../dom.js';
 import { argKeys } from '../lib/table.js';
@@ -11,11 +13,16 @@ import { escapePlotly, runColor } from '../lib/traces.js';
 import { chartTheme, loadPlotly, plotConfig } from './plotly-loader.js';
 import { webglSupported } from './webgl.js';
 import { emptyState, errorBox } from './feedback.js';
+import { ParcoordsHover } from './parcoords-hover.js';
+import { brushOf, compareMetric, parcoordsDimensions, plotlyDimensions, plottedRows, spansDecades } from '../lib/parcoords.js';
 
 export class ComparePanel {
-  constructor({ metric, onMetricChange }) {
+  /** `brush`/`onBrush(brush)`: the parallel coordinates' brush, by arg key (lib/parcoords.js). */
+  constructor({ metric, onMetricChange, brush = {}, onBrush = () => {}, onHover = () => {} }) {
     this.metric = metric;
     this.onMetricChange = onMetricChange;
+    this.brush = brush;
+    this.onBrush = onBrush;
     this.mode = webglSupported() ? 'parallel' : 'scatter';
     this.arg = null;
     this.metricSelect = h('select', { class: 'input input-small', 'aria-label': 'Metric to compare', onChange: (e) => {
@@ -42,14 +49,15 @@ export class ComparePanel {
         h('label', { class: 'field-inline' }, h('span', {}, 'Metric'), this.metricSelect),
         this.argLabel,
         webglSupported() ? null : h('span', { class: 'muted small' }, 'Parallel coordinates need WebGL, which this browser lacks.')),
-      this.message, this.plot);
+      this.message, h('div', { class: 'compare-body' }, this.plot));
+    this.hover = new ParcoordsHover(this.plot, this.plot.parentNode, onHover);
     this.results = [];
   }
 
   update(results, metricKeys) {
     this.results = results;
     const keys = metricKeys.filter((k) => k !== 'iteration' && k !== 'epoch');
-    if (!keys.includes(this.metric)) this.metric = keys.find((k) => /loss/.test(k)) || keys[0] || null;
+    this.metric = compareMetric(this.metric, metricKeys);
     fillSelect(this.metricSelect, keys, this.metric);
     const args = argKeys(results);
     if (!args.includes(this.arg)) this.arg = args[0] || null;
@@ -66,10 +74,10 @@ export class ComparePanel {
   async draw() {
     if (!this.el.isConnected) return;
     const args = argKeys(this.results);
-    const rows = this.results.filter((r) => typeof r.last_values?.[this.metric] === 'number');
+    const rows = plottedRows(this.results, this.metric);
     // Redraw only when what is drawn changed: a live poll must not reset the user's brushing.
     const signature = JSON.stringify([this.mode, this.metric, this.arg, document.documentElement.dataset.theme,
-      rows.map((r) => [r.id, r.name, r.args, r.last_values[this.metric]])]);
+      rows.map((r) => [r.id, r.name, r.args, r.last_values[this.metric], this.colour(r.id)]), this.brush]);
     if (signature === this.drawnSignature && this.plot.data) return;
     this.drawnSignature = signature;
     this.argLabel.hidden = this.mode !== 'scatter';
@@ -87,20 +95,14 @@ export class ComparePanel {
       margin: { l: 70, r: 40, t: 50, b: 50 } };
     let data;
     if (this.mode === 'parallel' && webglSupported()) {
-      const varying = args.filter((k) => new Set(rows.map((r) => JSON.stringify(r.args?.[k] ?? null))).size > 1);
-      const dims = (varying.length ? varying : args).map((k) => dimension(k, rows.map((r) => r.args?.[k])));
-      dims.push({ label: escapePlotly(shorten(this.metric)), values: rows.map((r) => r.last_values[this.metric]) });
-      const previous = this.plot.data?.[0]?.type === 'parcoords' ? this.plot.data[0].dimensions : [];
-      for (const dim of dims) {
-        const kept = previous.find((p) => p.label === dim.label)?.constraintrange;
-        if (kept) dim.constraintrange = kept; // keep the user's brushing across live updates
-      }
-      data = [{ type: 'parcoords', dimensions: dims,
+      this.dims = parcoordsDimensions(rows, this.metric);
+      // the brush is the view's (it outlives a redraw, a tab switch and a reload)
+      data = [{ type: 'parcoords', dimensions: plotlyDimensions(this.dims, this.brush),
         line: { color: rows.map((r) => r.last_values[this.metric]), colorscale: 'Viridis', showscale: true } }];
     } else {
       const arg = this.arg;
       data = [{ type: 'scatter', mode: 'markers', x: rows.map((r) => plotValue(r.args?.[arg])), y: rows.map((r) => r.last_values[this.metric]),
-        text: rows.map((r) => escapePlotly(r.name)), marker: { size: 11, color: rows.map((r) => runColor(r.id)), line: { width: 1, color: theme.bg } },
+        text: rows.map((r) => escapePlotly(r.name)), marker: { size: 11, color: rows.map((r) => this.colour(r.id)), line: { width: 1, color: theme.bg } },
         hovertemplate: '%{text}<br>%{x} → %{y:.4g}<extra></extra>' }];
       const xs = rows.map((r) => r.args?.[arg]);
       layout.xaxis = { type: spansDecades(xs) ? 'log' : '-', exponentformat: 'e', title: { text: escapePlotly(arg || '') }, gridcolor: theme.grid, zerolinecolor: theme.grid, color: theme.muted, automargin: true };
@@ -108,7 +110,39 @@ export class ComparePanel {
       layout.margin.t = 16;
     }
     await Plotly.react(this.plot, data, layout, plotConfig());
-    if (data[0].type === 'parcoords') await this.fitLabels(Plotly, layout.margin);
+    if (data[0].type === 'parcoords') {
+      this.hover.setData(rows.map((r) => ({ id: r.id, name: r.name })), this.dims);
+      if (!this.brushListening) {
+        this.brushListening = true;
+        this.plot.on('plotly_restyle', () => this.emitBrush());
+      }
+      await this.fitLabels(Plotly, layout.margin);
+    } else this.hover.setData([], []);
+  }
+
+  /** Run colours the page chose (colour by an arg; null: each run's own), for the scatter's points. */
+  setColours(colorOf) {
+    this.colorOf = colorOf;
+  }
+
+  colour(rid) {
+    return this.colorOf?.(rid) || runColor(rid);
+  }
+
+  /** The user brushed: tell the page (the plot already shows it). */
+  emitBrush() {
+    if (this.plot.data?.[0]?.type !== 'parcoords' || !this.dims) return;
+    const brush = brushOf(this.dims, this.plot.data[0].dimensions);
+    if (JSON.stringify(brush) === JSON.stringify(this.brush)) return;
+    this.brush = brush;
+    this.onBrush(brush);
+  }
+
+  /** A brush from the page (cleared, or from the link): drawn when the plot is next shown. */
+  setBrush(brush) {
+    if (JSON.stringify(brush || {}) === JSON.stringify(this.brush)) return;
+    this.brush = brush || {};
+    this.redraw();
   }
 
   /** Grow the margins until every axis label is inside the plot, tilting labels that overlap. */
@@ -140,6 +174,7 @@ export class ComparePanel {
   }
 
   destroy() {
+    this.hover.destroy();
     window.Plotly?.purge(this.plot);
   }
 }
@@ -168,45 +203,6 @@ export function labelsCollide(texts) {
     const gap = Math.abs((p.anchor.x - q.anchor.x) * -p.dir.y + (p.anchor.y - q.anchor.y) * p.dir.x);
     return gap < p.size * 1.25;
   });
-}
-
-/** A long key shortened in the middle ("validation/main/accuracy" -> "validati…n/accuracy"): both ends tell keys apart. */
-export function shorten(key, max = 24) {
-  const text = String(key);
-  if (text.length <= max) return text;
-  const tail = Math.ceil((max - 1) * 0.6);
-  return `${text.slice(0, max - 1 - tail)}…${text.slice(text.length - tail)}`;
-}
-
-/**
- * Whether positive numbers span two decades or more (a learning rate from 1e-4 to 1e-1): such an
- * axis is logarithmic, or its small values all sit on one end.
- */
-export function spansDecades(values) {
-  const nums = values.filter((v) => typeof v === 'number' && Number.isFinite(v));
-  if (nums.length < 2 || nums.length !== values.length || nums.some((v) => v <= 0)) return false;
-  return Math.max(...nums) / Math.min(...nums) >= 100;
-}
-
-/**
- * A parcoords dimension: numbers as they are (on a log10 scale, ticks at each decade named by
- * their value, where they span decades; parcoords has no log axis), anything else as categories.
- */
-function dimension(key, values) {
-  if (spansDecades(values)) {
-    const logs = values.map((v) => Math.log10(v));
-    const decades = [];
-    for (let d = Math.floor(Math.min(...logs)); d <= Math.ceil(Math.max(...logs)); d++) decades.push(d);
-    return { label: escapePlotly(shorten(key)), values: logs, tickvals: decades, ticktext: decades.map((d) => `1e${d}`) };
-  }
-  if (values.every((v) => typeof v === 'number')) return { label: escapePlotly(shorten(key)), values };
-  const labels = [...new Set(values.map((v) => (v === undefined ? '(not set)' : typeof v === 'string' ? v : JSON.stringify(v))))];
-  return {
-    label: escapePlotly(shorten(key)),
-    values: values.map((v) => labels.indexOf(v === undefined ? '(not set)' : typeof v === 'string' ? v : JSON.stringify(v))),
-    tickvals: labels.map((_, i) => i),
-    ticktext: labels, // parcoords draws tick text as plain text (entities would show literally)
-  };
 }
 
 function fillSelect(select, values, current) {

@@ -101,6 +101,16 @@ export class ResultsTable {
     this.render(false);
   }
 
+  /** Run colours the page chose (colour by an arg; null: each run's own), for the rows' swatches. */
+  setColours(colorOf) {
+    if (!colorOf && !this.colorOf) return; // (the page asks on every live update)
+    this.colorOf = colorOf;
+    for (const [rid, row] of this.rows) {
+      const swatch = row.tr.querySelector('.swatch');
+      if (swatch) swatch.style.background = this.colorOf?.(rid) || runColor(rid);
+    }
+  }
+
   isSelected(r) {
     return !r.unregistered && (this.pins.has(r.id) || isCharted(this.selection, r));
   }
@@ -319,7 +329,7 @@ export class ResultsTable {
   }
 
   buildRow(r, visible, selected) {
-    const color = runColor(r.id);
+    const color = this.colorOf?.(r.id) || runColor(r.id);
     const tr = h('tr', { dataset: { rid: String(r.id) }, class: [r.unregistered && 'row-unregistered', this.highlighted === r.id && 'row-highlight'] });
     const checkbox = h('input', { type: 'checkbox', checked: selected, disabled: r.unregistered, 'aria-label': `Chart ${r.name}`,
       dataset: { focusKey: `sel:${r.id}` }, onChange: (e) => this.toggle([r.id], e.target.checked) });

@@ -95,7 +95,7 @@ export function buildChart(runs, seriesFor, spec, { smoothing = 0, gl = false, h
   };
   for (const run of runs) {
     const series = seriesFor(run.id) || {};
-    const color = runColor(run.id);
+    const color = run.color || runColor(run.id); // a colour given by the page (colour by an arg)
     const dim = highlight !== null && highlight !== run.id;
     const strong = highlight === run.id;
     axes.forEach(([key, yaxis], i) => {

@@ -14,7 +14,7 @@ import { startChangeFeed } from '../live/change-feed.js';
 import { SeriesStore } from '../data/series-store.js';
 import { decodeView, encodeView, hasSelectionParams, hasViewParams } from '../state/url.js';
 import { loadProjectSettings, saveProjectSettings } from '../state/settings.js';
-import { metricKeys, xKeys } from '../lib/table.js';
+import { argKeys, metricKeys, xKeys } from '../lib/table.js';
 import { formatRelativeTime, plural } from '../lib/format.js';
 import { setCrumbs } from '../components/layout.js';
 import { errorBox, notFoundPage, toast } from '../components/feedback.js';
@@ -26,11 +26,22 @@ import { startInlineEdit } from '../components/inline-edit.js';
 import { defaultCharts } from './default-charts.js';
 import { chartedRuns as chartedOf, fromView, joinNew, toggle, toView } from '../lib/selection.js';
 import { loadPlotly } from '../components/plotly-loader.js';
+import { ViewsMenu, withSavedView } from '../components/views-menu.js';
+import { withinBrush } from '../lib/brush.js';
+import { brushedRuns, compareMetric } from '../lib/parcoords.js';
+import { colourBy } from '../lib/colour-by.js';
+import { ColourByControl } from '../components/colour-by.js';
 
-export function mountProject(root, { id: projectId }) {
+/** A project page; `?view=<id>` opens a saved view (components/views-menu.js). */
+export function mountProject(root, route) {
+  return withSavedView(mountProjectPage, root, route);
+}
+
+/** `exact`: the URL holds a saved view, which this browser's last settings must not amend. */
+function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
   setCrumbs([{ label: 'Projects', href: link('') }, { label: `Project ${projectId}` }]);
   const settings = loadProjectSettings(projectId);
-  const fromUrl = hasViewParams(location.search);
+  const fromUrl = exact || hasViewParams(location.search);
   let view = fromUrl ? decodeView(location.search) : { ...decodeView(location.search), ...(settings.view || {}) };
   let chartsChosen = fromUrl || !!settings.view?.charts?.length;
   let results = [];
@@ -42,7 +53,7 @@ export function mountProject(root, { id: projectId }) {
   // The search box, column filters and group-by are in the link; without them in it, the
   // project's last ones apply (and the link is made to say so).
   const tableSettings = { ...(settings.table || {}) };
-  if (hasSelectionParams(location.search)) Object.assign(tableSettings, { text: view.q, filters: view.filters, groupBy: view.group });
+  if (exact || hasSelectionParams(location.search)) Object.assign(tableSettings, { text: view.q, filters: view.filters, groupBy: view.group });
   else view = { ...view, q: tableSettings.text || '', filters: tableSettings.filters || {}, group: tableSettings.groupBy || null };
   let pins = new Set(view.pin);
   let seenIds = null; // every result id this page has listed; null before the first answer
@@ -81,7 +92,11 @@ export function mountProject(root, { id: projectId }) {
     },
   });
   const showEventsOf = hoveredRunEvents(charts, (rid) => results.find((r) => r.id === rid)?.name);
-  const compare = new ComparePanel({ metric: view.metric, onMetricChange: (metric) => setView({ metric }, false) });
+  const brushNote = h('p', { class: 'small muted brush-note', hidden: true, role: 'status' });
+  const colourControl = new ColourByControl({ value: view.color, onChange: (color) => setView({ color }, false) });
+  charts.addTool(colourControl.el);
+  const compare = new ComparePanel({ metric: view.metric, onMetricChange: (metric) => setView({ metric }, false),
+    brush: view.brush, onBrush: (brush) => setView({ brush }, false), onHover: (rid) => table.highlight(rid) });
   const table = new ResultsTable({
     settings: tableSettings,
     onSettingsChange: (s) => {
@@ -127,15 +142,18 @@ export function mountProject(root, { id: projectId }) {
     },
   });
 
+  const viewsMenu = new ViewsMenu({ projectId, currentView: () => view });
+
   root.append(
     h('div', { class: 'page-head' },
-      h('div', { class: 'title-row' }, title, renameBtn),
+      h('div', { class: 'title-row' }, title, renameBtn, h('span', { class: 'spacer' }), viewsMenu.el),
       subtitle, stats),
     errorSlot,
     // The table first, at most half a screen high with a sticky header: at 1440x900 the runs
     // and the first row of charts are both on screen.
     table.el,
     tabList,
+    brushNote,
     panelSlot,
     h('label', { class: 'field-inline small muted unreg-toggle' }, unregToggle, h('span', {}, 'Show unregistered results')));
 
@@ -150,9 +168,31 @@ export function mountProject(root, { id: projectId }) {
     setCrumbs([{ label: 'Projects', href: link('') }, { label: project.name }]);
   }
 
-  /** One selection drives every chart: the filters, the ticks and the pins (lib/selection.js). */
-  function chartedRuns() {
+  /** The runs the filters, ticks and pins select (lib/selection.js): what the compare view plots. */
+  function selectedRuns() {
     return chartedOf(results, selection, table.matchingIds(), pins);
+  }
+
+  /** The runs inside the parallel coordinates' brush (lib/parcoords.js; null: no brush). */
+  function brushedIds() {
+    if (!Object.keys(view.brush || {}).length) return null;
+    return brushedRuns(selectedRuns(), compareMetric(compare.metric || view.metric, metricKeys(results)), view.brush);
+  }
+
+  /** One selection drives every chart: the filters, the ticks, the pins and the brush. */
+  function chartedRuns() {
+    return chartedOf(results, selection, withinBrush(table.matchingIds(), brushedIds()), pins);
+  }
+
+  function showBrush() {
+    const brushed = brushedIds();
+    brushNote.hidden = !brushed;
+    if (!brushed) return brushNote.replaceChildren();
+    brushNote.replaceChildren(`The parallel coordinates' brush lets ${plural(brushed.size, 'run')} through to the charts.`,
+      h('button', { class: 'btn btn-tiny', type: 'button', onClick: () => {
+        compare.setBrush({});
+        setView({ brush: {} }, false);
+      } }, 'Clear brush'));
   }
 
   function setView(patch, rerenderPanel = true) {
@@ -162,7 +202,7 @@ export function mountProject(root, { id: projectId }) {
     saveProjectSettings(projectId, { view: { charts: view.charts, x: view.x, logY: view.logY, smoothing: view.smoothing } });
     if ('tab' in patch) renderTab();
     if ('runs' in patch || 'hide' in patch || 'pin' in patch) table.setData(results, selection, pins);
-    const runsChanged = ['runs', 'hide', 'pin', 'q', 'filters', 'group'].some((k) => k in patch);
+    const runsChanged = ['runs', 'hide', 'pin', 'q', 'filters', 'group', 'color', 'brush', 'metric'].some((k) => k in patch);
     if (rerenderPanel || runsChanged || 'charts' in patch || 'x' in patch) syncCharts();
   }
 
@@ -172,7 +212,7 @@ export function mountProject(root, { id: projectId }) {
       t.tabIndex = t.dataset.tab === view.tab ? 0 : -1;
     }
     panelSlot.replaceChildren(view.tab === 'compare' ? compare.el : charts.el);
-    if (view.tab === 'compare') compare.update(chartedRuns(), metricKeys(results));
+    if (view.tab === 'compare') compare.update(selectedRuns(), metricKeys(results));
     else charts.drawAll();
   }
 
@@ -195,7 +235,13 @@ export function mountProject(root, { id: projectId }) {
   async function syncCharts() {
     const token = ++syncToken;
     const runs = chartedRuns();
-    if (view.tab === 'compare') compare.update(runs, metricKeys(results));
+    showBrush();
+    // Colour by an arg: over every registered run, so a run's colour stays while the filters change.
+    const colours = colourBy(results.filter((r) => !r.unregistered), view.color);
+    colourControl.setLegend(colours?.legend || null);
+    table.setColours(colours?.colorOf || null);
+    compare.setColours(colours?.colorOf || null);
+    if (view.tab === 'compare') compare.update(selectedRuns(), metricKeys(results));
     // A chart of many overlapping runs shows no more with more points per run; it only costs more.
     const maxPoints = runs.length > 20 ? 250 : 1000;
     store.configure({ keys: charts.neededKeys(), x: view.x, maxPoints });
@@ -203,13 +249,14 @@ export function mountProject(root, { id: projectId }) {
     if (stopped) return;
     undrawnChange = undrawnChange || changed;
     if (token !== syncToken) return;
-    const signature = JSON.stringify([runs.map((r) => [r.id, r.name]), charts.neededKeys(), view.x, view.group]);
+    const drawn = runs.map((r) => ({ id: r.id, name: r.name, ...(colours ? { color: colours.colorOf(r.id) } : {}) }));
+    const signature = JSON.stringify([drawn, charts.neededKeys(), view.x, view.group]);
     if (undrawnChange || signature !== drawnSignature) {
       // Other runs or keys than drawn: the user changed what is shown, which is drawn at once.
       const urgent = signature !== drawnSignature;
       undrawnChange = false;
       drawnSignature = signature;
-      charts.update({ runs: runs.map((r) => ({ id: r.id, name: r.name })), seriesFor: (rid) => store.series(rid), ...groupContext() }, { urgent });
+      charts.update({ runs: drawn, seriesFor: (rid) => store.series(rid), ...groupContext() }, { urgent });
     }
   }
 
@@ -233,6 +280,7 @@ export function mountProject(root, { id: projectId }) {
     const latest = Math.max(0, ...results.map((r) => r.updated_at || 0));
     stats.replaceChildren(`${plural(results.filter((r) => !r.unregistered).length, 'result')} · ${running} running · last activity ${formatRelativeTime(latest || null)}`);
     charts.setKeys(xKeys(results), metricKeys(results));
+    colourControl.setKeys(argKeys(results));
     if (!chartsChosen && results.length) {
       const defaults = defaultCharts(metricKeys(results));
       if (defaults.length) {

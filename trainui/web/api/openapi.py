@@ -47,6 +47,10 @@ def _fields(required: tuple = (), **props) -> dict:
             **({"required": list(required)} if required else {})}
 
 
+def _described(schema: dict, description: str) -> dict:
+    return {**schema, "description": description}
+
+
 INT64_MAX = 2**63 - 1
 NO_NUL = "^[^\\x00]*$"  # PostgreSQL stores no NUL character, and no file name holds one
 WHITESPACE = "\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"  # str.strip's
@@ -194,6 +198,36 @@ SCHEMAS = {
         "message": {"type": "string"}, "command_id": {"type": "integer", "nullable": True},
         "command_status": {"type": "string", "nullable": True}, "command_response": {"type": "object", "nullable": True},
         "command_iteration": {"type": "integer", "nullable": True}, "created_at": {"type": "number"}}},
+    "ViewState": _described(_fields(
+        runs={"type": "array", "nullable": True, "maxItems": 10000, "items": {"type": "integer", "minimum": 1,
+                                                                          "maximum": INT64_MAX},
+              "description": "only these results are charted (null: every one but `hide`)"},
+        hide={"type": "array", "nullable": True, "maxItems": 10000,
+              "items": {"type": "integer", "minimum": 1, "maximum": INT64_MAX}},
+        pin={"type": "array", "maxItems": 10000, "items": {"type": "integer", "minimum": 1, "maximum": INT64_MAX}},
+        q={**TEXT, "maxLength": 4000, "description": "the search box's query"},
+        filters={"type": "object", "additionalProperties": False, "description": "column -> the column's filter",
+                 "patternProperties": {NO_NUL: {**TEXT, "maxLength": 1000}}},
+        group={**TEXT, "maxLength": 255, "nullable": True}, grouped={"type": "boolean"},
+        charts={"type": "array", "maxItems": 100, "items": _fields(
+            ("left",), left={"type": "array", "maxItems": 64, "items": {**TEXT, "maxLength": 255}},
+            right={"type": "array", "maxItems": 64, "items": {**TEXT, "maxLength": 255}},
+            zoom={"type": "array", "nullable": True, "maxItems": 2, "items": {"type": "number"},
+                  "description": "the x range zoomed into: [low, high]"})},
+        x={**TEXT, "maxLength": 255}, smoothing={"type": "number", "minimum": 0, "maximum": 0.999},
+        logY={"type": "boolean"}, tab={"type": "string", "enum": ["charts", "compare"]},
+        metric={**TEXT, "maxLength": 255, "nullable": True},
+        color={**TEXT, "maxLength": 255, "nullable": True, "description": "the arg run colours follow"},
+        brush={"type": "object", "additionalProperties": False,
+               "description": "the parallel coordinates' brush: axis key -> its ranges [low, high], in the axis's "
+                              "units (log10 on a log axis, a category's index)",
+               "patternProperties": {NO_NUL: {"type": "array", "maxItems": 16, "items": {
+                   "type": "array", "maxItems": 2, "items": {"type": "number"}}}}}),
+        "a project page's view, as its URL holds it (frontend/js/state/url.js); absent fields take their defaults"),
+    "SavedView": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "project_id": {"type": "integer"}, "name": {"type": "string"},
+        "created_at": {"type": "number"}, "updated_at": {"type": "number"},
+        "state": _ref("ViewState")}},
     "Asset": {"type": "object", "properties": {
         "id": {"type": "integer"}, "tag": {"type": "string"}, "step": {"type": "integer"},
         "iteration": {"type": "integer", "nullable": True}, "url": {"type": "string"}}},
@@ -288,6 +322,22 @@ PATHS = {
         "get": {"summary": "Results of a project",
                 "parameters": [_q("include_unregistered", {"type": "boolean"}, "true or false (1 or 0)")],
                 "responses": _ok(_obj(results={"type": "array", "items": _ref("Result")}))}},
+    "/projects/{project_id}/views": {
+        "parameters": [_id("project_id")],
+        "get": {"summary": "Saved views of a project, by name (without their states)",
+                "responses": _ok(_obj(views={"type": "array", "items": _ref("SavedView")}))},
+        "post": {"summary": "Save a view of the project page under a name (unique in the project; 409 when taken, "
+                            "or when the project holds 200 views already; 422 when the state is over 65,536 "
+                            "characters of JSON)",
+                 "requestBody": _body(_fields(("name", "state"), name=NAME, state=_ref("ViewState"))),
+                 "responses": _ok(_obj(view=_ref("SavedView")), "201")}},
+    "/projects/{project_id}/views/{view_id}": {
+        "parameters": [_id("project_id"), _id("view_id")],
+        "get": {"summary": "One saved view with its state", "responses": _ok(_obj(view=_ref("SavedView")))},
+        "patch": {"summary": "Rename a saved view and/or replace its state",
+                  "requestBody": _body(_fields(name=NAME, state=_ref("ViewState"))),
+                  "responses": _ok(_obj(view=_ref("SavedView")))},
+        "delete": {"summary": "Delete a saved view", "responses": {"204": {"description": "deleted"}, **ERROR}}},
     "/results/{result_id}": {
         "parameters": [_id("result_id")],
         "get": {"summary": "One result with job details", "responses": _ok(_obj(result=_ref("Result")))},
