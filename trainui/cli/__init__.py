@@ -1,11 +1,11 @@
-"""The `trainui` command: one module per command group (server, project, db, token, demo, remote, rule),
-each parsing its flags into a ``ServerConfig`` (trainui.config); a mistake ends with one line on
+"""The `trainui` command: one module per command group (server, project, result, db, token, demo, remote,
+rule), each parsing its flags into a ``ServerConfig`` (trainui.config); a mistake ends with one line on
 stderr and exit status 2, never a traceback (usage.py)."""
 from __future__ import annotations
 
 import click
 
-from . import db, demo, project, remote, rule, server, token
+from . import db, demo, project, remote, result, rule, server, token
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,6 +19,6 @@ def main() -> None:
     """
 
 
-for command in (server.server, server.ingest, project.project, token.token, db.db, demo.demo, remote.sync,
-                remote.command, rule.rule):
+for command in (server.server, server.ingest, project.project, result.result, token.token, db.db, demo.demo,
+                remote.sync, remote.command, rule.rule):
     main.add_command(command)

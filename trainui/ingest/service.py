@@ -22,7 +22,7 @@ from ..config import INGEST_POLL_INTERVAL
 from ..store import COMMAND, PROJECT, Database, Leases, Store, first_line
 from .delivery import DeliveryLoop
 from .notifier import Notifier
-from .discovery import find_result_dirs, nested_projects, owner_of, result_dir_of
+from .discovery import find_result_dirs, in_skipped_dir, nested_projects, owner_of, result_dir_of
 from .queue import Item, WorkQueue
 from .sync import DEFAULT_CHUNK_BYTES, ingest_turn
 from .tfevents import signature as event_files_signature
@@ -132,7 +132,7 @@ class IngestionService:
         result_dir = result_dir_of(path, project_path)
         if result_dir:
             self.queue.mark(result_dir, project_id, project_path)
-        elif os.path.isdir(path):
+        elif os.path.isdir(path) and not in_skipped_dir(path, project_path):
             for found in find_result_dirs(path, nested_projects(project_path, self._projects)):
                 self.mark(found)
 

@@ -98,6 +98,12 @@ class Results(_Part):
             return out
         return self._read(each)
 
+    def delete(self, result_id: int, files: bool = False, force: bool = False) -> dict:
+        """Delete a result and everything stored for it, in one transaction; its directory too with
+        ``files`` (refused outside its project). A running one only with ``force``. See store.deletion."""
+        from . import deletion
+        return deletion.delete_result(self._db, result_id, files, force)
+
     def to_watch(self) -> tuple[list[tuple[int, int, str]], set[int], set[int]]:
         """Where every result lives (id, project id, path), the file results that are running
         (ingested even when their files are quiet: a heartbeat may stop) and the results with open

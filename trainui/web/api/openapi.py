@@ -255,7 +255,16 @@ PATHS = {
         "get": {"summary": "One result with job details", "responses": _ok(_obj(result=_ref("Result")))},
         "patch": {"summary": "Rename, unregister or restore a result",
                   "requestBody": _body(_fields(name=NAME, unregistered={"type": "boolean"})),
-                  "responses": _ok(_obj(result=_ref("Result")))}},
+                  "responses": _ok(_obj(result=_ref("Result")))},
+        "delete": {"summary": "Delete a result and everything stored for it (409 while it runs, or while its "
+                              "directory would be found again: pass files=true, or unregister it instead)",
+                   "parameters": [_q("files", {"type": "boolean"}, "also delete its directory (only one inside its "
+                                                                   "project's directory, links resolved)"),
+                                  _q("force", {"type": "boolean"}, "delete it even while its job runs")],
+                   "responses": _ok(_obj(deleted=_obj(id={"type": "integer"}, name={"type": "string"},
+                                                      path={"type": "string"},
+                                                      files_deleted={"type": "boolean"},
+                                                      files_left={"type": "string"})))}},
     "/results/{result_id}/logs": {
         "parameters": [_id("result_id")],
         "get": {"summary": "Metric series, min/max downsampled to at most max_points per key",
