@@ -21,6 +21,7 @@ import { errorBox, notFoundPage, toast } from '../components/feedback.js';
 import { ChartsPanel } from '../components/charts-panel.js';
 import { ComparePanel } from '../components/compare.js';
 import { ResultsTable } from '../components/results-table.js';
+import { confirmDeleteResult } from '../components/delete-dialog.js';
 import { startInlineEdit } from '../components/inline-edit.js';
 import { defaultCharts } from './default-charts.js';
 import { chartedRuns as chartedOf, fromView, joinNew, toggle, toView } from '../lib/selection.js';
@@ -97,6 +98,12 @@ export function mountProject(root, { id: projectId }) {
     onHover: (rid) => charts.highlight(rid),
     onRename: async (rid, name) => {
       await api(`results/${rid}`, { method: 'PATCH', body: { name } });
+      await refresh();
+    },
+    onDelete: async (r) => {
+      const deleted = await confirmDeleteResult(r);
+      if (!deleted) return;
+      toast(`Deleted “${deleted.name}”${deleted.files_deleted ? ' and its files' : ''}.`, 'success');
       await refresh();
     },
     onSetUnregistered: async (rid, unregistered) => {

@@ -6,7 +6,7 @@
  */
 import { h, icon, ICONS } from '../dom.js';
 import { api, apiUrl, errorMessage } from '../api.js';
-import { link, replaceSearch } from '../router.js';
+import { link, navigate, replaceSearch } from '../router.js';
 import { startChangeFeed } from '../live/change-feed.js';
 import { SeriesStore } from '../data/series-store.js';
 import { decodeView, encodeView, hasViewParams } from '../state/url.js';
@@ -22,6 +22,8 @@ import { CommandHistory } from '../components/command-history.js';
 import { ConsoleView } from '../components/console-view.js';
 import { ImagesPanel } from '../components/images.js';
 import { startInlineEdit } from '../components/inline-edit.js';
+import { confirmDeleteResult } from '../components/delete-dialog.js';
+import { toast } from '../components/feedback.js';
 import { defaultCharts } from './default-charts.js';
 import { loadPlotly } from '../components/plotly-loader.js';
 
@@ -38,6 +40,7 @@ export function mountResult(root, { id: resultId }) {
   const title = h('h1', {}, '…');
   const statusSlot = h('span');
   const renameBtn = h('button', { class: 'btn btn-small btn-ghost', type: 'button', 'aria-label': 'Rename result', title: 'Rename result' }, icon(ICONS.edit));
+  const deleteBtn = h('button', { class: 'btn btn-small btn-danger btn-delete', type: 'button', title: 'Delete this result from trainui (its files only if you ask)' }, 'Delete');
   const pathLine = h('p', { class: 'muted mono small result-path' });
   const summary = h('dl', { class: 'summary' });
   const tracebackSlot = h('div');
@@ -65,7 +68,7 @@ export function mountResult(root, { id: resultId }) {
   const consoleView = new ConsoleView({ resultId });
 
   root.append(
-    h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, title, statusSlot, renameBtn), pathLine),
+    h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, title, statusSlot, renameBtn, h('span', { class: 'spacer' }), deleteBtn), pathLine),
     errorSlot,
     h('section', { class: 'card card-pad', 'aria-label': 'Summary' }, summary, tracebackSlot),
     h('div', { class: 'result-layout' },
@@ -82,6 +85,16 @@ export function mountResult(root, { id: resultId }) {
     const { result: updated } = await api(`results/${resultId}`, { method: 'PATCH', body: { name } });
     show(updated);
   }, { label: 'New result name' }));
+
+  deleteBtn.addEventListener('click', async () => {
+    if (!result) return;
+    const deleted = await confirmDeleteResult(result);
+    if (!deleted) return;
+    stopped = true;
+    feed.stop();
+    toast(`Deleted “${deleted.name}”${deleted.files_deleted ? ' and its files' : ''}.`, 'success');
+    navigate(link(`projects/${result.project_id}`), { replace: true });
+  });
 
   let lastShown = '';
   let projectName = null;
