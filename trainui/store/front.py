@@ -173,6 +173,10 @@ class Files(_Part):
     def assets(self, result_id: int, tag: str | None = None) -> list[dict]:
         return self._read(files.list_assets, result_id, tag)
 
+    def across(self, result_ids: list[int], tag: str | None = None) -> dict:
+        """The image tags of these results and, for one tag, each result's images (store.files.assets_across)."""
+        return self._read(files.assets_across, result_ids, tag)
+
     def asset(self, asset_id: int) -> str | bytes:
         """The asset's file path, or its bytes when it was uploaded."""
         return self._read(files.asset_file, asset_id)

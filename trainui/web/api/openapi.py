@@ -57,6 +57,8 @@ INT64 = {"type": "integer", "minimum": -INT64_MAX, "maximum": INT64_MAX}  # (pro
 VALUES = {"type": "object", "patternProperties": {NO_NUL: {"$ref": "#/components/schemas/Value"}},
           "additionalProperties": False}
 RESULT_ID, CURSOR = "[1-9][0-9]{0,17}", "[0-9]{1,18}"
+MAX_ACROSS = 500
+ACROSS_RESULTS = f"^{RESULT_ID}(,{RESULT_ID}){{0,{MAX_ACROSS - 1}}}$"
 BATCH_RESULTS = f"^{RESULT_ID}(:{CURSOR})?(,{RESULT_ID}(:{CURSOR})?){{0,499}}$"
 NOT_BLANK = f"^[^\\x00]*[^{WHITESPACE}\\x00][^\\x00]*$"  # and no NUL
 NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": NOT_BLANK,
@@ -328,6 +330,19 @@ PATHS = {
                  "requestBody": _body(_fields(("name",), name=NAME, schedule={**_ref("Schedule")},
                                               body=VALUES)),
                  "responses": _ok(_obj(command=_ref("Command")), "201")}},
+    "/assets": {
+        "get": {"summary": "One image tag across several results in one request: the tags they logged and, "
+                           "for the tag (default: the first), each result's images by step",
+                "parameters": [_q("results", {"type": "string", "pattern": ACROSS_RESULTS},
+                                  f"at most {MAX_ACROSS} comma-separated result ids, e.g. 12,13", required=True),
+                               _q("tag", {"type": "string"}, "an image tag; default: the first the results logged")],
+                "responses": _ok(_obj(tags={"type": "array", "items": {"type": "string"}},
+                                      tag={"type": "string", "nullable": True},
+                                      results={"type": "object", "description": "per result id, its images of the "
+                                               "tag, by step", "additionalProperties": {
+                                                   "type": "array", "items": _ref("Asset")}},
+                                      missing={"type": "array", "items": {"type": "integer"},
+                                               "description": "requested ids that name no result"}))}},
     "/results/{result_id}/assets": {
         "parameters": [_id("result_id")],
         "get": {"summary": "Images recorded by the job", "parameters": [_q("tag", {"type": "string"})],
