@@ -20,6 +20,7 @@ import { setCrumbs } from '../components/layout.js';
 import { errorBox, notFoundPage, toast } from '../components/feedback.js';
 import { ChartsPanel } from '../components/charts-panel.js';
 import { ComparePanel } from '../components/compare.js';
+import { ImagesAcross } from '../components/images-across.js';
 import { ResultsTable } from '../components/results-table.js';
 import { confirmDeleteResult } from '../components/delete-dialog.js';
 import { startInlineEdit } from '../components/inline-edit.js';
@@ -59,8 +60,9 @@ export function mountProject(root, { id: projectId }) {
     saveProjectSettings(projectId, { showUnregistered });
     refresh();
   } });
-  const tabs = ['charts', 'compare'].map((tab) => h('button', { role: 'tab', class: 'tab', type: 'button', dataset: { tab },
-    onClick: () => setView({ tab }) }, tab === 'charts' ? 'Charts' : 'Compare hyperparameters'));
+  const TAB_NAMES = { charts: 'Charts', compare: 'Compare hyperparameters', images: 'Images' };
+  const tabs = Object.keys(TAB_NAMES).map((tab) => h('button', { role: 'tab', class: 'tab', type: 'button', dataset: { tab },
+    onClick: () => setView({ tab }) }, TAB_NAMES[tab]));
   const tabList = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Project views', onKeydown: (e) => {
     if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
     const i = tabs.findIndex((t) => t.dataset.tab === view.tab);
@@ -78,6 +80,7 @@ export function mountProject(root, { id: projectId }) {
     onHover: (rid) => table.highlight(rid),
   });
   const compare = new ComparePanel({ metric: view.metric, onMetricChange: (metric) => setView({ metric }, false) });
+  const images = new ImagesAcross();
   const table = new ResultsTable({
     settings: tableSettings,
     onSettingsChange: (s) => {
@@ -161,8 +164,9 @@ export function mountProject(root, { id: projectId }) {
       t.setAttribute('aria-selected', String(t.dataset.tab === view.tab));
       t.tabIndex = t.dataset.tab === view.tab ? 0 : -1;
     }
-    panelSlot.replaceChildren(view.tab === 'compare' ? compare.el : charts.el);
+    panelSlot.replaceChildren(view.tab === 'compare' ? compare.el : view.tab === 'images' ? images.el : charts.el);
     if (view.tab === 'compare') compare.update(chartedRuns(), metricKeys(results));
+    else if (view.tab === 'images') images.update(chartedRuns());
     else charts.drawAll();
   }
 
@@ -186,6 +190,7 @@ export function mountProject(root, { id: projectId }) {
     const token = ++syncToken;
     const runs = chartedRuns();
     if (view.tab === 'compare') compare.update(runs, metricKeys(results));
+    if (view.tab === 'images') images.update(runs);
     // A chart of many overlapping runs shows no more with more points per run; it only costs more.
     const maxPoints = runs.length > 20 ? 250 : 1000;
     store.configure({ keys: charts.neededKeys(), x: view.x, maxPoints });
@@ -295,6 +300,7 @@ export function mountProject(root, { id: projectId }) {
     window.removeEventListener('trainui:theme', onTheme);
     charts.destroy();
     compare.destroy();
+    images.destroy();
   };
   return cleanup;
 }
