@@ -208,3 +208,15 @@ def test_the_cli_deletes_after_confirmation(app_on_both, project):
     assert f"deleted result {rid} ('run') and its directory" in done.output and not (root / "run").exists()
     unknown = runner.invoke(main, ["result", "delete", str(rid), "--yes", "--db", app.db.url])
     assert unknown.exit_code == 2 and "does not exist" in unknown.output
+
+
+def test_a_run_shipped_over_http_is_deleted_but_has_no_files_here(app_on_both):
+    app = app_on_both
+    status, body = app.api("POST", "runs", json={"project": "remote", "run_uid": "abcdefgh12", "name": "far"})
+    assert status == 201, body
+    rid = body["result"]["id"]
+    status, body = app.api("DELETE", f"results/{rid}?files=true")
+    assert status == 409 and "shipped over HTTP" in body["message"]
+    status, body = app.api("DELETE", f"results/{rid}")
+    assert status == 200 and body["deleted"]["files_deleted"] is False
+    assert app.api("GET", f"results/{rid}")[0] == 404
