@@ -3,6 +3,8 @@ confirmation dialog (it names the run, offers its files, shows the server's refu
 the Python client. Runs written by the real trainer library."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from browser_helpers import wait_until
@@ -81,3 +83,7 @@ def test_delete_runs_from_the_table_the_result_page_and_the_client(trainui_serve
     assert refused.value.status == 409 and "files=true" in str(refused.value)
     assert client.delete_result(ids["gamma"], files=True)["files_deleted"] is True
     assert client.results("deletes") == [] and not (root / "gamma").exists()
+    time.sleep(2.5)  # a polling pass of the ingestion after the deletes (--poll-interval 2)
+    server_log = trainui_server.log_path.read_text(errors="replace")
+    assert "Traceback" not in server_log and "ERROR" not in server_log, server_log[-3000:]
+    assert client.results("deletes") == []  # nothing came back
