@@ -220,3 +220,27 @@ def test_a_run_shipped_over_http_is_deleted_but_has_no_files_here(app_on_both):
     status, body = app.api("DELETE", f"results/{rid}")
     assert status == 200 and body["deleted"]["files_deleted"] is False
     assert app.api("GET", f"results/{rid}")[0] == 404
+
+
+def test_an_ingest_worker_lets_go_of_a_deleted_result(app_on_both, project):
+    """On PostgreSQL a worker holds an advisory lock per result it reads; a deleted result's goes
+    on the worker's next polling pass instead of counting against its share for ever."""
+    app, (project_id, root) = app_on_both, project
+    if app.db.is_sqlite:
+        pytest.skip("leases are PostgreSQL's advisory locks; on SQLite one process reads everything")
+    from sqlalchemy import text
+
+    run_into(root / "run")
+    rid = ingested(app, project_id, root / "run")
+    leases = Store(app.db).leases()
+    try:
+        assert leases.acquire(rid)
+        held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :space AND objid = :id"
+        with app.db.engine.connect() as c:
+            assert c.execute(text(held), {"space": 0x7472, "id": rid}).scalar() == 1
+        Store(app.db).results.delete(rid, files=True)
+        leases.release_all_but({r[0] for r in Store(app.db).results.to_watch()[0]})
+        with app.db.engine.connect() as c:
+            assert c.execute(text(held), {"space": 0x7472, "id": rid}).scalar() == 0
+    finally:
+        leases.close()
