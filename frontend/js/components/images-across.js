@@ -9,6 +9,7 @@
 import { h } from '../dom.js';
 import { api, apiUrl, errorMessage, query } from '../api.js';
 import { runColor } from '../lib/traces.js';
+import { latestAtOrBefore, unionOfSteps } from '../lib/steps.js';
 import { emptyState, errorBox } from './feedback.js';
 import { ImageLightbox } from './lightbox.js';
 
@@ -92,7 +93,7 @@ export class ImagesAcross {
     const atEnd = this.index === -1 || this.index >= this.steps.length - 1;
     const keptStep = this.steps[this.index];
     this.byRun = new Map(this.runs.map((r) => [r.id, answer.results[String(r.id)] || []]));
-    this.steps = [...new Set([...this.byRun.values()].flat().map((a) => a.step))].sort((a, b) => a - b);
+    this.steps = unionOfSteps([...this.byRun.values()]);
     this.index = atEnd ? this.steps.length - 1 : Math.max(0, this.steps.indexOf(keptStep));
     this.slider.max = String(Math.max(0, this.steps.length - 1));
     this.slider.disabled = this.steps.length < 2;
@@ -103,9 +104,7 @@ export class ImagesAcross {
 
   /** A run's image at `step`, or its latest one before it (null: none yet). */
   assetAt(runId, step) {
-    let best = null;
-    for (const a of this.byRun.get(runId) || []) if (a.step <= step && (!best || a.step > best.step)) best = a;
-    return best;
+    return latestAtOrBefore(this.byRun.get(runId) || [], step);
   }
 
   renderGrid() {
