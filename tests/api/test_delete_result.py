@@ -244,3 +244,16 @@ def test_an_ingest_worker_lets_go_of_a_deleted_result(app_on_both, project):
             assert c.execute(text(held), {"space": 0x7472, "id": rid}).scalar() == 0
     finally:
         leases.close()
+
+
+def test_a_project_trash_that_links_out_of_the_project_is_refused(app_on_both, project, tmp_path):
+    app, (project_id, root) = app_on_both, project
+    run_into(root / "run")
+    rid = ingested(app, project_id, root / "run")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.symlink(elsewhere, root / ".trainui")  # the project's .trainui is a link out of it
+    status, body = app.api("DELETE", f"results/{rid}?files=true")
+    assert status == 409 and "leads outside" in body["message"]
+    assert os.listdir(elsewhere) == [] and (root / "run" / "log").is_file()
+    assert app.api("GET", f"results/{rid}")[0] == 200

@@ -120,12 +120,12 @@ def _running_message(name: str) -> str:
 def _move_aside(target: _Target) -> str:
     """Move the directory into the project's trash (same file system: an atomic rename)."""
     trash = os.path.join(target.root, TRASH)
+    if not contains(target.root, os.path.realpath(trash)):  # checked before anything is made there
+        raise Conflict(f"refused: {trash} leads outside the project's directory")
     try:
         os.makedirs(trash, exist_ok=True)
     except OSError as error:
         raise Conflict(f"cannot delete the files of {target.path}: {error.strerror or error}") from None
-    if not contains(target.root, os.path.realpath(trash)):
-        raise Conflict(f"refused: {trash} leads outside the project's directory")
     moved = os.path.join(trash, f"{target.result_id}-{secrets.token_hex(4)}")
     try:
         os.rename(target.real, moved)
