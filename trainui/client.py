@@ -88,6 +88,12 @@ class Client:
     def result(self, result_id: int) -> dict:
         return self._get(f"results/{int(result_id)}")["result"]
 
+    def delete_result(self, result_id: int, files: bool = False, force: bool = False) -> dict:
+        """Delete a result and everything stored for it; ``files`` deletes its directory too (see
+        DELETE /results/<id>). Returns what was deleted."""
+        query = {k: "true" for k, v in (("files", files), ("force", force)) if v}
+        return self._call("DELETE", f"results/{int(result_id)}", query=query or None)["deleted"]
+
     def wait_for_result(self, project: int | str, status: str | None = None, timeout: float = 60.0,
                         interval: float = 0.5) -> dict:
         """The project's newest result (with ``status``, e.g. "running"), waiting up to ``timeout``

@@ -14,7 +14,6 @@ torch = pytest.importorskip("torch")
 from trainui import Run  # noqa: E402
 from trainui import protocol  # noqa: E402
 
-from conftest import App  # noqa: E402  (tests/api/conftest.py)
 
 NAN_GUARD = {"name": "NaN guard", "condition": {"kind": "nan", "key": "main/loss"},
              "action": {"kind": "adjust_hyperparams", "multiply": {"lr": 0.5}}}
@@ -90,7 +89,7 @@ def test_a_nan_fires_the_guard_once_and_its_command_reaches_the_job(app_on_both,
     finally:
         job.close()
 
-    restarted = App(tmp_path, app.db.url)  # a new server process on the same database
+    restarted = type(app)(tmp_path, app.db.url)  # a new server process on the same database (conftest's App)
     try:
         restarted.ingest(project_id, run_dir)
         assert len(restarted.api("GET", f"results/{rid}/firings")[1]["firings"]) == 1

@@ -1,19 +1,23 @@
 """`trainui result tag` and `trainui result note`: a run's labels from a shell, as a client of a
-server's API (no database opened, like `trainui command`). A refusal is one line on stderr and exit
-status 2, as everywhere in the CLI."""
+server's API (no database opened, like `trainui command`); `trainui result delete`: a result out of
+the database (its directory too with --files), as DELETE /api/v1/results/<id> does, on the database
+itself (it works while a server runs on it). A refusal is one line on stderr and exit status 2, as
+everywhere in the CLI."""
 from __future__ import annotations
 
 import click
 
 from .. import protocol
 from ..config import JobEnvironment
+from .db import in_store
 from .remote import SERVER_HELP, TOKEN_HELP
-from .usage import UsageProblem
+from .usage import DB_OPTION, UsageProblem, UserError, load_config, user_errors
 
 
 @click.group("result")
 def result() -> None:
-    """Label a result: its tags (chips in the UI, `tag=NAME` in the search box) and notes (markdown)."""
+    """One result: its tags (chips in the UI, `tag=NAME` in the search box), its notes (markdown), or
+    deleting it."""
 
 
 @result.command("tag")
@@ -102,3 +106,29 @@ def _client(server, token):
 
     env = JobEnvironment.read()
     return Client(server or env.server, token or env.token)
+
+
+@result.command("delete")
+@click.argument("result_id", type=click.IntRange(min=1))
+@click.option("--files", is_flag=True, help="Also delete the result's directory (only one inside its project's "
+                                            "directory, symbolic links resolved).")
+@click.option("--force", is_flag=True, help="Delete it even while its job runs.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@DB_OPTION
+@user_errors
+def result_delete(result_id, files, force, yes, db_url):
+    """Delete result RESULT_ID and everything stored for it (series, commands, snapshots, images).
+
+    Without --files its directory must be gone already (else the next scan would register it
+    again: delete its files too, or unregister it in the UI to hide it).
+    """
+    config = load_config(db_url=db_url)
+    found = in_store(config, lambda store: store.results.get(result_id))
+    if not yes:
+        what = f"result {result_id} ({found['name']!r})" + (f" and its directory {found['path']}" if files else "")
+        if not click.confirm(f"delete {what}?", default=False, err=True):
+            raise UserError("nothing deleted")
+    deleted = in_store(config, lambda store: store.results.delete(result_id, files=files, force=force))
+    click.echo(f"deleted result {result_id} ({deleted['name']!r})"
+               + (f" and its directory {deleted['path']}" if deleted["files_deleted"] else "")
+               + (f"; could not remove {deleted['files_left']}" if deleted.get("files_left") else ""))

@@ -66,14 +66,23 @@ def result_dir_of(path: str, project_dir: str) -> str | None:
     or above the path and inside the project), or None when it lies in none."""
     directory = path if os.path.isdir(path) and os.path.basename(path) != protocol.LOG else os.path.dirname(path)
     directory = os.path.realpath(directory)
-    if is_event_file(os.path.basename(path)) and contains(project_dir, directory):
+    if is_event_file(os.path.basename(path)) and contains(project_dir, directory) and not in_skipped_dir(
+            directory, project_dir):
         return directory
     while contains(project_dir, directory):
         name = os.path.basename(directory)
-        if name not in SKIP_DIRS and name not in ("inbox", "outbox", "commands", "ranks"):
+        if name not in ("inbox", "outbox", "commands", "ranks") and not in_skipped_dir(directory, project_dir):
             if os.path.isfile(os.path.join(directory, protocol.LOG)) or event_file_names(directory):
                 return directory
         if directory == project_dir:
             break
         directory = os.path.dirname(directory)
     return None
+
+
+def in_skipped_dir(path: str, project_dir: str) -> bool:
+    """Whether ``path`` is or lies in a folder the walk never enters (a result's `.trainui` or
+    `assets`, a project's `.trainui/deleting` where a deleted result waits for removal): a `log`
+    there is no result."""
+    rel = os.path.relpath(os.path.realpath(path), os.path.realpath(project_dir))
+    return not rel.startswith(os.pardir) and any(part in SKIP_DIRS for part in rel.split(os.sep))

@@ -34,7 +34,7 @@ def read_result(project_id: int, result_dir: str, position: Position, max_bytes:
     has_log, event_files = os.path.isfile(log_path), tfevents.event_file_names(result_dir)
     if not has_log and not event_files:
         return Read(ResultBatch(project_id, result_dir, missing=True))
-    batch = ResultBatch(project_id, result_dir)
+    batch = ResultBatch(project_id, result_dir, read_from=position.result_id)
     problems = batch.problems
     batch.args, found = read_args(os.path.join(result_dir, protocol.ARGS), root)
     problems.extend(found)

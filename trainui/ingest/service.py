@@ -22,7 +22,7 @@ from ..config import INGEST_POLL_INTERVAL
 from ..store import COMMAND, PROJECT, Database, Leases, Store, first_line
 from .delivery import DeliveryLoop
 from .notifier import Notifier
-from .discovery import find_result_dirs, nested_projects, owner_of, result_dir_of
+from .discovery import find_result_dirs, in_skipped_dir, nested_projects, owner_of, result_dir_of
 from .queue import Item, WorkQueue
 from .sync import DEFAULT_CHUNK_BYTES, ingest_turn
 from .tfevents import signature as event_files_signature
@@ -132,7 +132,7 @@ class IngestionService:
         result_dir = result_dir_of(path, project_path)
         if result_dir:
             self.queue.mark(result_dir, project_id, project_path)
-        elif os.path.isdir(path):
+        elif os.path.isdir(path) and not in_skipped_dir(path, project_path):
             for found in find_result_dirs(path, nested_projects(project_path, self._projects)):
                 self.mark(found)
 
@@ -222,6 +222,7 @@ class IngestionService:
         known, watch_always, open_commands = self.store.results.to_watch()
         self._elsewhere = self.leases.held_elsewhere()
         self.leases.shed_surplus()
+        self._forget_deleted({result_id for result_id, _, _ in known})
         for result_id, project_id, result_dir in known:
             project_path = self._projects.get(project_id)
             if project_path is None or result_id in self._elsewhere:
@@ -232,6 +233,14 @@ class IngestionService:
                 self.queue.mark(result_dir, project_id, project_path)
             if result_id in open_commands:
                 self.delivery.wake(result_id)
+
+    def _forget_deleted(self, known_ids: set[int]) -> None:
+        """Results deleted since (store.deletion): their leases and what this process remembered of them go."""
+        self.leases.release_all_but(known_ids)
+        for result_id in set(self._dirs) - known_ids:
+            result_dir = self._dirs.pop(result_id)[0]
+            if self._ids.get(result_dir) == result_id:
+                del self._ids[result_dir]
 
     def _locate(self, result_id: int) -> tuple[str, str] | None:
         """A result's directory and its project's, if this process has seen it (the delivery loop's)."""

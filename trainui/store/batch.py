@@ -77,6 +77,8 @@ class ResultBatch:
     project_id: int
     path: str  # the result directory, absolute (an HTTP run: the server's folder for its images)
     source: str = "file"  # "file" or "http": a result takes batches from the source it was made by
+    read_from: int | None = None  # the result the source's Position named (None: not known then); a batch
+    # read from a result deleted since is not filed as a new one (store.deletion)
     missing: bool = False  # the directory or its log is gone: keep what is stored, mark it
     process_gone: bool = False  # the job's process is seen to be gone (it ran on this host)
     log: LogPart | None = None

@@ -58,6 +58,24 @@ def list_assets(session: Session, result_id: int, tag: str | None = None) -> lis
             for a in session.scalars(query.order_by(Asset.tag, Asset.step, Asset.id))]
 
 
+def assets_across(session: Session, result_ids: list[int], tag: str | None) -> dict:
+    """The image tags the results logged, and for ``tag`` (default: the first of them) each
+    result's images by step: what a grid of the same image of many runs needs, in one read.
+    Ids that name no result are listed as missing."""
+    known = set(session.scalars(select(Result.id).where(Result.id.in_(result_ids))))
+    tags = sorted(session.scalars(select(Asset.tag).where(Asset.result_id.in_(known)).distinct())) if known else []
+    tag = tag if tag else (tags[0] if tags else None)
+    by_result: dict[str, list] = {str(rid): [] for rid in result_ids if rid in known}
+    if tag is not None and known:
+        rows = session.execute(select(Asset.id, Asset.result_id, Asset.step, Asset.iteration)
+                               .where(Asset.result_id.in_(known), Asset.tag == tag)
+                               .order_by(Asset.result_id, Asset.step, Asset.id))
+        for asset_id, result_id, step, iteration in rows:
+            by_result[str(result_id)].append({"id": asset_id, "step": step, "iteration": iteration,
+                                              "url": f"assets/{asset_id}/file"})
+    return {"tags": tags, "tag": tag, "results": by_result, "missing": [rid for rid in result_ids if rid not in known]}
+
+
 def add_uploaded_asset(session: Session, result_id: int, record: dict, data: bytes) -> dict:
     """An image a remote job uploaded, kept in the database; the same (tag, step) again replaces it."""
     asset = session.scalars(select(Asset).where(Asset.result_id == result_id, Asset.path == record["path"])).first()

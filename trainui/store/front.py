@@ -108,6 +108,12 @@ class Results(_Part):
             return out
         return self._read(each)
 
+    def delete(self, result_id: int, files: bool = False, force: bool = False) -> dict:
+        """Delete a result and everything stored for it, in one transaction; its directory too with
+        ``files`` (refused outside its project). A running one only with ``force``. See store.deletion."""
+        from . import deletion
+        return deletion.delete_result(self._db, result_id, files, force)
+
     def to_watch(self) -> tuple[list[tuple[int, int, str]], set[int], set[int]]:
         """Where every result lives (id, project id, path), the file results that are running
         (ingested even when their files are quiet: a heartbeat may stop) and the results with open
@@ -195,6 +201,10 @@ class Files(_Part):
 
     def assets(self, result_id: int, tag: str | None = None) -> list[dict]:
         return self._read(files.list_assets, result_id, tag)
+
+    def across(self, result_ids: list[int], tag: str | None = None) -> dict:
+        """The image tags of these results and, for one tag, each result's images (store.files.assets_across)."""
+        return self._read(files.assets_across, result_ids, tag)
 
     def asset(self, asset_id: int) -> str | bytes:
         """The asset's file path, or its bytes when it was uploaded."""

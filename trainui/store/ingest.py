@@ -50,8 +50,8 @@ def apply_batch(db: Database, batch: ResultBatch) -> Applied:
         path = stored_path(batch.path)
         r = _find(s, batch.project_id, path, lock=True)
         if r is None:
-            if batch.missing or batch.source != "file":
-                return Applied(result_id=None)
+            if batch.missing or batch.source != "file" or batch.read_from is not None:
+                return Applied(result_id=None)  # read_from: deleted while it was read (store.deletion)
             r = _create(s, batch.project_id, path)
             if r is None:  # its project was removed meanwhile: nothing to file it under
                 return Applied(result_id=None)

@@ -40,6 +40,9 @@ class Leases:
     def shed_surplus(self) -> list[int]:
         return []
 
+    def release_all_but(self, result_ids: set[int]) -> None:
+        """Release the leases of results that are no longer there (deleted)."""
+
     def close(self) -> None:
         pass
 
@@ -86,6 +89,12 @@ class PostgresLeases(Leases):
         for result_id in surplus:
             self.release(result_id)
         return surplus
+
+    def release_all_but(self, result_ids: set[int]) -> None:
+        with self._lock:
+            gone = self._owned - result_ids
+        for result_id in gone:  # safe at any moment, like shed_surplus: the lease is taken again if needed
+            self.release(result_id)
 
     def close(self) -> None:
         with self._lock:

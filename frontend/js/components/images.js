@@ -8,6 +8,7 @@ import { h } from '../dom.js';
 import { apiUrl } from '../api.js';
 import { emptyState } from './feedback.js';
 import { ImageLightbox } from './lightbox.js';
+import { latestAtOrBefore } from '../lib/steps.js';
 
 export class ImagesPanel {
   constructor() {
@@ -63,9 +64,7 @@ export class ImagesPanel {
 
   /** The image of `tag` at `step`, or the latest one before it. */
   assetAt(tag, step) {
-    let best = null;
-    for (const a of this.assets) if (a.tag === tag && a.step <= step && (!best || a.step > best.step)) best = a;
-    return best;
+    return latestAtOrBefore(this.assets.filter((a) => a.tag === tag), step);
   }
 
   renderImages() {

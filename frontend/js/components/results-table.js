@@ -31,7 +31,7 @@ const MAX_DEFAULT_ARGS = 8;
 const MAX_DEFAULT_METRICS = 6;
 
 export class ResultsTable {
-  constructor({ settings = {}, onSettingsChange = () => {}, onSelectionChange, onPin = () => {}, onHover = () => {}, onRename, onSetUnregistered, onChangeTags, onLoadNotes, onSaveNotes }) {
+  constructor({ settings = {}, onSettingsChange = () => {}, onSelectionChange, onPin = () => {}, onHover = () => {}, onRename, onSetUnregistered, onChangeTags, onLoadNotes, onSaveNotes, onDelete = null }) {
     this.settings = { sort: null, groupBy: null, filters: {}, text: '', order: null, hidden: null, ...settings };
     this.onSettingsChange = onSettingsChange;
     this.onSelectionChange = onSelectionChange;
@@ -43,6 +43,7 @@ export class ResultsTable {
     this.onChangeTags = onChangeTags;
     this.onLoadNotes = onLoadNotes;
     this.onSaveNotes = onSaveNotes;
+    this.onDelete = onDelete;
     this.results = [];
     this.selection = ALL;
     this.editing = false;
@@ -358,6 +359,11 @@ export class ResultsTable {
     actions.append(h('button', { class: 'btn btn-tiny btn-ghost', type: 'button', dataset: { focusKey: `unreg:${r.id}` },
       title: r.unregistered ? 'Restore this result' : 'Hide this result (the files are not touched)',
       onClick: () => this.onSetUnregistered(r.id, !r.unregistered) }, r.unregistered ? 'Restore' : 'Unregister'));
+    if (this.onDelete) {  // the run as the table shows it now (renamed since the row was built, maybe)
+      actions.append(h('button', { class: 'btn btn-tiny btn-ghost btn-delete', type: 'button', dataset: { focusKey: `delete:${r.id}` },
+        title: 'Delete this result from trainui (its files only if you ask)', 'aria-label': `Delete ${r.name}`,
+        onClick: () => this.onDelete(this.results.find((x) => x.id === r.id) || r) }, 'Delete'));
+    }
     tr.append(actions);
     const built = { tr, checkbox, cells, rename, pin };
     this.showPin(built, r, this.pins.has(r.id));

@@ -21,7 +21,9 @@ import { errorBox, notFoundPage, toast } from '../components/feedback.js';
 import { ChartsPanel } from '../components/charts-panel.js';
 import { hoveredRunEvents } from '../data/run-events.js';
 import { ComparePanel } from '../components/compare.js';
+import { ImagesAcross } from '../components/images-across.js';
 import { ResultsTable } from '../components/results-table.js';
+import { confirmDeleteResult } from '../components/delete-dialog.js';
 import { startInlineEdit } from '../components/inline-edit.js';
 import { defaultCharts } from './default-charts.js';
 import { chartedRuns as chartedOf, fromView, joinNew, toggle, toView } from '../lib/selection.js';
@@ -70,8 +72,9 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
     saveProjectSettings(projectId, { showUnregistered });
     refresh();
   } });
-  const tabs = ['charts', 'compare'].map((tab) => h('button', { role: 'tab', class: 'tab', type: 'button', dataset: { tab },
-    onClick: () => setView({ tab }) }, tab === 'charts' ? 'Charts' : 'Compare hyperparameters'));
+  const TAB_NAMES = { charts: 'Charts', compare: 'Compare hyperparameters', images: 'Images' };
+  const tabs = Object.keys(TAB_NAMES).map((tab) => h('button', { role: 'tab', class: 'tab', type: 'button', dataset: { tab },
+    onClick: () => setView({ tab }) }, TAB_NAMES[tab]));
   const tabList = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Project views', onKeydown: (e) => {
     if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
     const i = tabs.findIndex((t) => t.dataset.tab === view.tab);
@@ -97,6 +100,7 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
   charts.addTool(colourControl.el);
   const compare = new ComparePanel({ metric: view.metric, onMetricChange: (metric) => setView({ metric }, false),
     brush: view.brush, onBrush: (brush) => setView({ brush }, false), onHover: (rid) => table.highlight(rid) });
+  const images = new ImagesAcross();
   const table = new ResultsTable({
     settings: tableSettings,
     onSettingsChange: (s) => {
@@ -122,6 +126,10 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
       await api(`results/${rid}`, { method: 'PATCH', body: { name } });
       await refresh();
     },
+    onDelete: async (r) => {
+      const deleted = await confirmDeleteResult(r);
+      if (!deleted) return;
+      toast(`Deleted “${deleted.name}”${deleted.files_deleted ? ' and its files' : ''}.`, 'success');
     onLoadNotes: async (rid) => (await api(`results/${rid}`)).result.notes || '',
     onSaveNotes: async (rid, notes) => {
       await api(`results/${rid}`, { method: 'PATCH', body: { notes } });
@@ -211,8 +219,9 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
       t.setAttribute('aria-selected', String(t.dataset.tab === view.tab));
       t.tabIndex = t.dataset.tab === view.tab ? 0 : -1;
     }
-    panelSlot.replaceChildren(view.tab === 'compare' ? compare.el : charts.el);
+    panelSlot.replaceChildren(view.tab === 'compare' ? compare.el : view.tab === 'images' ? images.el : charts.el);
     if (view.tab === 'compare') compare.update(selectedRuns(), metricKeys(results));
+    else if (view.tab === 'images') images.update(chartedRuns());
     else charts.drawAll();
   }
 
@@ -242,6 +251,7 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
     table.setColours(colours?.colorOf || null);
     compare.setColours(colours?.colorOf || null);
     if (view.tab === 'compare') compare.update(selectedRuns(), metricKeys(results));
+    if (view.tab === 'images') images.update(runs);
     // A chart of many overlapping runs shows no more with more points per run; it only costs more.
     const maxPoints = runs.length > 20 ? 250 : 1000;
     store.configure({ keys: charts.neededKeys(), x: view.x, maxPoints });
@@ -353,6 +363,7 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
     window.removeEventListener('trainui:theme', onTheme);
     charts.destroy();
     compare.destroy();
+    images.destroy();
   };
   return cleanup;
 }

@@ -6,7 +6,7 @@
  */
 import { h, icon, ICONS } from '../dom.js';
 import { api, apiUrl, errorMessage } from '../api.js';
-import { link, replaceSearch } from '../router.js';
+import { link, navigate, replaceSearch } from '../router.js';
 import { startChangeFeed } from '../live/change-feed.js';
 import { SeriesStore } from '../data/series-store.js';
 import { RunEvents } from '../data/run-events.js';
@@ -25,6 +25,8 @@ import { ImagesPanel } from '../components/images.js';
 import { startInlineEdit } from '../components/inline-edit.js';
 import { tagEditor } from '../components/tag-chips.js';
 import { NotesCard } from '../components/notes.js';
+import { confirmDeleteResult } from '../components/delete-dialog.js';
+import { toast } from '../components/feedback.js';
 import { defaultCharts } from './default-charts.js';
 import { loadPlotly } from '../components/plotly-loader.js';
 
@@ -44,6 +46,7 @@ export function mountResult(root, { id: resultId }) {
   const title = h('h1', {}, '…');
   const statusSlot = h('span');
   const renameBtn = h('button', { class: 'btn btn-small btn-ghost', type: 'button', 'aria-label': 'Rename result', title: 'Rename result' }, icon(ICONS.edit));
+  const deleteBtn = h('button', { class: 'btn btn-small btn-danger btn-delete', type: 'button', title: 'Delete this result from trainui (its files only if you ask)' }, 'Delete');
   const pathLine = h('p', { class: 'muted mono small result-path' });
   const tagsLine = h('div', { class: 'result-tags', 'aria-label': 'Tags' });
   let tagsEditing = false;
@@ -78,7 +81,7 @@ export function mountResult(root, { id: resultId }) {
   const consoleView = new ConsoleView({ resultId });
 
   root.append(
-    h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, title, statusSlot, renameBtn), pathLine, tagsLine),
+    h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, title, statusSlot, renameBtn, h('span', { class: 'spacer' }), deleteBtn), pathLine, tagsLine),
     errorSlot,
     h('section', { class: 'card card-pad', 'aria-label': 'Summary' }, summary, tracebackSlot),
     notesCard.el,
@@ -96,6 +99,16 @@ export function mountResult(root, { id: resultId }) {
     const { result: updated } = await api(`results/${resultId}`, { method: 'PATCH', body: { name } });
     show(updated);
   }, { label: 'New result name' }));
+
+  deleteBtn.addEventListener('click', async () => {
+    if (!result) return;
+    const deleted = await confirmDeleteResult(result);
+    if (!deleted) return;
+    stopped = true;
+    feed.stop();
+    toast(`Deleted “${deleted.name}”${deleted.files_deleted ? ' and its files' : ''}.`, 'success');
+    navigate(link(`projects/${result.project_id}`), { replace: true });
+  });
 
   let lastShown = '';
   let projectName = null;

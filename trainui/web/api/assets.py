@@ -30,6 +30,15 @@ def list_assets(result_id: int):
     return json_response({"assets": store().files.assets(result_id, request.args.get("tag"))})
 
 
+@api.get("/assets")
+def assets_across():
+    """One image tag across several runs in one request (the project page's image grid), not one
+    request per run."""
+    raw = request.args.get("results") or ""
+    result_ids = list(dict.fromkeys(int(part) for part in raw.split(",")))  # the document's pattern held
+    return json_response(store().files.across(result_ids, request.args.get("tag") or None))
+
+
 @api.get("/assets/<id:asset_id>/file")
 def asset_file(asset_id: int):
     found = store().files.asset(asset_id)

@@ -61,6 +61,8 @@ INT64 = {"type": "integer", "minimum": -INT64_MAX, "maximum": INT64_MAX}  # (pro
 VALUES = {"type": "object", "patternProperties": {NO_NUL: {"$ref": "#/components/schemas/Value"}},
           "additionalProperties": False}
 RESULT_ID, CURSOR = "[1-9][0-9]{0,17}", "[0-9]{1,18}"
+MAX_ACROSS = 500
+ACROSS_RESULTS = f"^{RESULT_ID}(,{RESULT_ID}){{0,{MAX_ACROSS - 1}}}$"
 BATCH_RESULTS = f"^{RESULT_ID}(:{CURSOR})?(,{RESULT_ID}(:{CURSOR})?){{0,499}}$"
 NOT_BLANK = f"^[^\\x00]*[^{WHITESPACE}\\x00][^\\x00]*$"  # and no NUL
 NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": NOT_BLANK,
@@ -215,7 +217,7 @@ SCHEMAS = {
             zoom={"type": "array", "nullable": True, "maxItems": 2, "items": {"type": "number"},
                   "description": "the x range zoomed into: [low, high]"})},
         x={**TEXT, "maxLength": 255}, smoothing={"type": "number", "minimum": 0, "maximum": 0.999},
-        logY={"type": "boolean"}, tab={"type": "string", "enum": ["charts", "compare"]},
+        logY={"type": "boolean"}, tab={"type": "string", "enum": ["charts", "compare", "images"]},
         metric={**TEXT, "maxLength": 255, "nullable": True},
         color={**TEXT, "maxLength": 255, "nullable": True, "description": "the arg run colours follow"},
         brush={"type": "object", "additionalProperties": False,
@@ -344,7 +346,16 @@ PATHS = {
         "patch": {"summary": "Rename, unregister or restore a result, or set its tags (the whole list) or notes; "
                              "a user's tags or notes win over the job's from then on",
                   "requestBody": _body(_fields(name=NAME, unregistered={"type": "boolean"}, tags=TAGS, notes=NOTES)),
-                  "responses": _ok(_obj(result=_ref("Result")))}},
+                  "responses": _ok(_obj(result=_ref("Result")))},
+        "delete": {"summary": "Delete a result and everything stored for it (409 while it runs, or while its "
+                              "directory would be found again: pass files=true, or unregister it instead)",
+                   "parameters": [_q("files", {"type": "boolean"}, "also delete its directory (only one inside its "
+                                                                   "project's directory, links resolved)"),
+                                  _q("force", {"type": "boolean"}, "delete it even while its job runs")],
+                   "responses": _ok(_obj(deleted=_obj(id={"type": "integer"}, name={"type": "string"},
+                                                      path={"type": "string"},
+                                                      files_deleted={"type": "boolean"},
+                                                      files_left={"type": "string"})))}},
     "/results/{result_id}/tags": {
         "parameters": [_id("result_id")],
         "post": {"summary": "Add and remove tags in one step (adding a tag the run has, or removing one it "
@@ -434,6 +445,19 @@ PATHS = {
                            "(SUCCESS or FAILURE, at the iteration of its answer), each resume and each firing of "
                            "an automation rule, by iteration",
                 "responses": _ok(_obj(events={"type": "array", "items": _ref("Event")}))}},
+    "/assets": {
+        "get": {"summary": "One image tag across several results in one request: the tags they logged and, "
+                           "for the tag (default: the first), each result's images by step",
+                "parameters": [_q("results", {"type": "string", "pattern": ACROSS_RESULTS},
+                                  f"at most {MAX_ACROSS} comma-separated result ids, e.g. 12,13", required=True),
+                               _q("tag", {"type": "string"}, "an image tag; default: the first the results logged")],
+                "responses": _ok(_obj(tags={"type": "array", "items": {"type": "string"}},
+                                      tag={"type": "string", "nullable": True},
+                                      results={"type": "object", "description": "per result id, its images of the "
+                                               "tag, by step", "additionalProperties": {
+                                                   "type": "array", "items": _ref("Asset")}},
+                                      missing={"type": "array", "items": {"type": "integer"},
+                                               "description": "requested ids that name no result"}))}},
     "/results/{result_id}/assets": {
         "parameters": [_id("result_id")],
         "get": {"summary": "Images recorded by the job", "parameters": [_q("tag", {"type": "string"})],

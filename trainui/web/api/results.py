@@ -7,7 +7,7 @@ from ..errors import Forbidden
 from ..responses import json_response
 from . import api
 from .assets import inert
-from .params import json_body, store
+from .params import bool_arg, json_body, store
 
 
 @api.get("/results/<id:result_id>")
@@ -28,6 +28,13 @@ def update_result(result_id: int):
 def change_tags(result_id: int):
     body = json_body()
     return json_response({"result": store().results.change_tags(result_id, body.get("add"), body.get("remove"))})
+
+
+@api.delete("/results/<id:result_id>")
+def delete_result(result_id: int):
+    """Delete a result with everything stored for it; ``files=true`` deletes its directory too."""
+    deleted = store().results.delete(result_id, files=bool_arg("files"), force=bool_arg("force"))
+    return json_response({"deleted": deleted})
 
 
 @api.get("/snapshots/<id:snapshot_id>/file")
