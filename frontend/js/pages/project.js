@@ -22,6 +22,7 @@ import { ChartsPanel } from '../components/charts-panel.js';
 import { hoveredRunEvents } from '../data/run-events.js';
 import { ComparePanel } from '../components/compare.js';
 import { ImagesAcross } from '../components/images-across.js';
+import { RulesPanel } from '../components/rules-panel.js';
 import { ResultsTable } from '../components/results-table.js';
 import { confirmDeleteResult } from '../components/delete-dialog.js';
 import { startInlineEdit } from '../components/inline-edit.js';
@@ -72,7 +73,7 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
     saveProjectSettings(projectId, { showUnregistered });
     refresh();
   } });
-  const TAB_NAMES = { charts: 'Charts', compare: 'Compare hyperparameters', images: 'Images' };
+  const TAB_NAMES = { charts: 'Charts', compare: 'Compare hyperparameters', images: 'Images', rules: 'Rules' };
   const tabs = Object.keys(TAB_NAMES).map((tab) => h('button', { role: 'tab', class: 'tab', type: 'button', dataset: { tab },
     onClick: () => setView({ tab }) }, TAB_NAMES[tab]));
   const tabList = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Project views', onKeydown: (e) => {
@@ -101,6 +102,7 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
   const compare = new ComparePanel({ metric: view.metric, onMetricChange: (metric) => setView({ metric }, false),
     brush: view.brush, onBrush: (brush) => setView({ brush }, false), onHover: (rid) => table.highlight(rid) });
   const images = new ImagesAcross();
+  const rules = new RulesPanel(projectId);
   const table = new ResultsTable({
     settings: tableSettings,
     onSettingsChange: (s) => {
@@ -130,6 +132,8 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
       const deleted = await confirmDeleteResult(r);
       if (!deleted) return;
       toast(`Deleted “${deleted.name}”${deleted.files_deleted ? ' and its files' : ''}.`, 'success');
+      await refresh();
+    },
     onLoadNotes: async (rid) => (await api(`results/${rid}`)).result.notes || '',
     onSaveNotes: async (rid, notes) => {
       await api(`results/${rid}`, { method: 'PATCH', body: { notes } });
@@ -219,9 +223,11 @@ function mountProjectPage(root, { id: projectId }, { exact = false } = {}) {
       t.setAttribute('aria-selected', String(t.dataset.tab === view.tab));
       t.tabIndex = t.dataset.tab === view.tab ? 0 : -1;
     }
-    panelSlot.replaceChildren(view.tab === 'compare' ? compare.el : view.tab === 'images' ? images.el : charts.el);
+    const panels = { compare: compare.el, images: images.el, rules: rules.el };
+    panelSlot.replaceChildren(panels[view.tab] || charts.el);
     if (view.tab === 'compare') compare.update(selectedRuns(), metricKeys(results));
     else if (view.tab === 'images') images.update(chartedRuns());
+    else if (view.tab === 'rules') rules.update(metricKeys(results));
     else charts.drawAll();
   }
 

@@ -17,7 +17,7 @@
  *   x=epoch                x key (default iteration)
  *   smooth=0.6             EMA weight (default 0)
  *   scale=log              y scale (default linear)
- *   tab=compare            project page panel: charts (default), compare or images
+ *   tab=compare            project page panel: charts (default), compare, images or rules
  *   metric=main/loss       the metric the compare view colours by
  *
  * Inside a chart value the separators "," and "~" (and "%") of a key are percent-escaped,

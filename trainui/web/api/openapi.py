@@ -217,7 +217,7 @@ SCHEMAS = {
             zoom={"type": "array", "nullable": True, "maxItems": 2, "items": {"type": "number"},
                   "description": "the x range zoomed into: [low, high]"})},
         x={**TEXT, "maxLength": 255}, smoothing={"type": "number", "minimum": 0, "maximum": 0.999},
-        logY={"type": "boolean"}, tab={"type": "string", "enum": ["charts", "compare", "images"]},
+        logY={"type": "boolean"}, tab={"type": "string", "enum": ["charts", "compare", "images", "rules"]},
         metric={**TEXT, "maxLength": 255, "nullable": True},
         color={**TEXT, "maxLength": 255, "nullable": True, "description": "the arg run colours follow"},
         brush={"type": "object", "additionalProperties": False,
