@@ -41,17 +41,19 @@ def guard_nan(out, job, body, timeout=120.0):
     raise AssertionError(f"no NaN in the log (job exit {job.poll()}): {job.stderr.read()[-3000:] if job.poll() else ''}")
 
 
-@pytest.mark.parametrize("nproc", [1, 2])
-def test_a_job_driven_to_nan_is_restored_with_lr_halved_and_finishes_finite(tmp_path, nproc):
+@pytest.mark.parametrize("nproc, per_rank", [(1, False), (2, False), (2, True)])
+def test_a_job_driven_to_nan_is_restored_with_lr_halved_and_finishes_finite(tmp_path, nproc, per_rank):
     out = str(tmp_path / "run")
-    job = start_job(argv(out, "--iterations", "50", "--poison-at", "25", "--sleep", "0.05", nproc=nproc))
+    extra = ["--per-rank"] if per_rank else []
+    job = start_job(argv(out, "--iterations", "50", "--poison-at", "25", "--sleep", "0.05", *extra, nproc=nproc))
     nan_at, uid = guard_nan(out, job, {"multiply": {"lr": 0.5}})
     finish(job, timeout=180)
     assert nan_at == 25
     answer = read_responses(out)[uid]
     assert answer["status"] == "SUCCESS" and answer["ranks"] == nproc, answer
     body = answer["body"]
-    assert body["snapshot"] == "snapshot_iter_20.pt" and body["iteration"] == 20 and body["from_iteration"] >= 25
+    assert body["snapshot"] == ("snapshot_iter_20.rank0.pt" if per_rank else "snapshot_iter_20.pt")
+    assert body["iteration"] == 20 and ("rng" in body["restored"]) is True and body["from_iteration"] >= 25
     assert body["hyperparams"][0]["lr"] == pytest.approx(0.05)
     finals = [protocol.read_json(os.path.join(out, f"final.rank{r}.json")) for r in range(nproc)]
     assert all(f["iteration"] == 50 and math.isfinite(f["loss"]) for f in finals), finals

@@ -25,6 +25,7 @@ def main():
     parser.add_argument("--snapshot-every", type=int, default=10)
     parser.add_argument("--poison-at", type=int, default=25)
     parser.add_argument("--sleep", type=float, default=0.05)
+    parser.add_argument("--per-rank", action="store_true", help="snapshots of every rank's own state")
     parser.add_argument("--own-counter", action="store_true", help="a loop that passes its own iteration to step()")
     args = parser.parse_args()
 
@@ -57,7 +58,7 @@ def main():
         scheduler.step()
         run.log({"main/loss": loss.item()}, iteration=it)
         if it % args.snapshot_every == 0:
-            run.snapshot()
+            run.snapshot(per_rank=args.per_rank)
         time.sleep(args.sleep if not poisoned else args.sleep * 2)
 
     if args.own_counter:
