@@ -299,3 +299,22 @@ def test_a_change_still_checking_its_steps_is_not_failed_by_the_restore(tmp_path
     assert responses[back]["status"] == "SUCCESS" and responses[back]["body"]["hyperparams"][0]["lr"] == 0.1
     assert responses[adjust]["status"] == "SUCCESS", responses[adjust]  # it held until the restore replaced it
     job.run.close()
+
+
+def test_a_run_shipped_over_http_refuses_restore_instead_of_splitting_in_two(tmp_path):
+    """The upload API cannot take back entries yet: a rewound log would reach the server as another run."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    run = trainui.Run(str(tmp_path / "run"), model=model, optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+                      progress=False, poll_interval=0.0, handle_signals=False, server="http://127.0.0.1:9",
+                      project="p")
+    run._upload_timeout = 0.5  # nothing listens there: do not wait for it at close
+    for it in run.iterations(3):
+        run.snapshot()
+    uid = post_command(run.out, "restore", {})
+    for it in run.iterations(4):
+        pass
+    response = answer(run.out, uid)
+    assert response["status"] == "FAILURE" and "shipped to a server over HTTP" in response["body"]["error"]
+    assert run.iteration == 4 and not jsonl(run.out, REWINDS_LOG)
+    run.close()

@@ -16,6 +16,9 @@ body) changes nothing anywhere. Rank 0 then cuts the abandoned entries out of ``
 ``LogWriter.rewind``) into ``.trainui/log.abandoned.jsonl``, and records the rewind in
 ``.trainui/rewinds.jsonl``, so the chart shows each iteration once and the abandoned stretch stays
 on record. The loop follows the rewind when it iterates with ``run.iterations(n)``.
+
+A run shipped over HTTP (trainer/uploader.py) refuses: the batches API has no way yet to take back
+entries the server already holds, and the uploader would ship the rewritten log as another run.
 """
 from __future__ import annotations
 
@@ -176,6 +179,10 @@ def _choose(run: Any, request: dict) -> dict:
 
 
 def _pick(run: Any, request: dict) -> dict:
+    if run._uploader is not None:
+        return {"error": "restore is not possible for a run shipped to a server over HTTP yet: the upload API cannot "
+                         "take back the log entries a rewind abandons (the server would see another run); nothing was "
+                         "changed"}
     current = run.iteration if run.iteration is not None else 0
     found = _snapshots(run.out, run.world_size)
     if request["snapshot"] is not None:
