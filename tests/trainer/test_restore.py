@@ -318,3 +318,26 @@ def test_a_run_shipped_over_http_refuses_restore_instead_of_splitting_in_two(tmp
     assert response["status"] == "FAILURE" and "shipped to a server over HTTP" in response["body"]["error"]
     assert run.iteration == 4 and not jsonl(run.out, REWINDS_LOG)
     run.close()
+
+
+def test_the_log_rewind_keeps_a_valid_array_that_appends_on(tmp_path):
+    from trainui.trainer.logfile import LogWriter
+
+    path = str(tmp_path / "log")
+    log = LogWriter(path, flush_every=1)
+    for i in range(1, 6):
+        log.append({"iteration": i, "main/loss": float("nan") if i == 4 else 1.0 / i, "note": "é"})
+    log.append({"epoch": 1})  # an entry without an iteration after the cut goes with it
+    assert [e.get("iteration") for e in log.rewind(2)] == [3, 4, 5, None]
+    assert log.rewind(2) == []  # nothing past 2 any more
+    log.append({"iteration": 3, "main/loss": 0.3})
+    log.close()
+    with open(path) as f:
+        assert [e["iteration"] for e in json.load(f)] == [1, 2, 3]
+    again = LogWriter(path)  # reopened: the rewritten file is a whole log
+    assert again.entry_count == 3 and again.resume_ceiling == 3
+    assert [e["iteration"] for e in again.rewind(0)] == [1, 2, 3] and again.resume_ceiling == 0
+    again.append({"iteration": 1})
+    again.close()
+    with open(path) as f:
+        assert json.load(f) == [{"iteration": 1}]
