@@ -25,10 +25,12 @@ def test_restore_through_the_api_leaves_one_point_per_iteration_on_the_server(tm
     result = api_running_result(trainui_server, project["id"], out, timeout=60)
     client = trainui.Client(trainui_server.url)
 
-    def nan_seen():  # the job's log writes NaN as null, which is no point: lr goes on, the loss stops
+    def nan_seen():  # a NaN point, or (a log that writes NaN as null) a loss that stops while lr goes on
         series = client.series(result["id"], ["main/loss", "lr"])
         loss, lr = series.get("main/loss"), series.get("lr")
-        return bool(loss and lr and loss.x and lr.x) and max(lr.x) > max(loss.x) + 1
+        if not (loss and lr and loss.x and lr.x):
+            return False
+        return any(math.isnan(y) for y in loss.y) or max(lr.x) > max(loss.x) + 1
 
     trainui_server.wait_for(nan_seen, timeout=60)
     command = api_post_command(trainui_server, result["id"], "restore", {"multiply": {"lr": 0.5}})
