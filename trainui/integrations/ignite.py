@@ -30,6 +30,7 @@ from ignite.handlers.base_logger import BaseLogger, BaseOptimizerParamsHandler, 
 from ignite.handlers.checkpoint import Checkpoint, DiskSaver
 from ignite.handlers.utils import global_step_from_engine
 
+from trainui.trainer.restore import refusal as restore_refusal
 from trainui.trainer.run import Run
 
 __all__ = ["TrainuiLogger", "OutputHandler", "OptimizerParamsHandler", "global_step_from_engine"]
@@ -77,6 +78,10 @@ class TrainuiLogger(BaseLogger):
             checkpoint = self.checkpoint(to_save)
         if checkpoint is not None:
             run.command("take_snapshot", lambda body: _save(checkpoint, engine, run, body))
+        run.command("restore", restore_refusal(
+            "Ignite's Engine owns the loop: its iteration counter could be set back, but the data loader's "
+            "position and the epoch's remaining batches cannot be rewound with it mid-epoch; resume from a "
+            "checkpoint with Checkpoint.load_objects before engine.run(...) instead"))
 
         def poll(engine: Engine) -> None:
             if run.step(iteration=engine.state.iteration, epoch=engine.state.epoch):

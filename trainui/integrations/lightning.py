@@ -21,6 +21,7 @@ import os
 from typing import Any
 
 from trainui import protocol
+from trainui.trainer.restore import refusal as restore_refusal
 from trainui.trainer.run import Run
 
 try:  # the unified package first, the standalone one second
@@ -130,6 +131,9 @@ class TrainuiCallback(Callback):
         self._run.attach(model=pl_module, optimizer=list(trainer.optimizers),
                          scheduler=[config.scheduler for config in trainer.lr_scheduler_configs])
         self._run.command("take_snapshot", lambda body: self._save_checkpoint(trainer, body))
+        self._run.command("restore", restore_refusal(
+            "the Lightning Trainer owns the training loop and its data position, and cannot go back to an earlier "
+            "step; resume from a checkpoint with trainer.fit(..., ckpt_path=...) instead"))
 
     def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self._run is not None and self._run.step(iteration=trainer.global_step, epoch=trainer.current_epoch):

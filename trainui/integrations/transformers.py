@@ -33,6 +33,7 @@ from transformers.integrations import integration_utils
 
 from trainui import protocol
 from trainui.trainer.commands import Pending
+from trainui.trainer.restore import refusal as restore_refusal
 from trainui.trainer.run import Run, _warn
 
 __all__ = ["TrainuiCallback"]
@@ -82,6 +83,9 @@ class TrainuiCallback(TrainerCallback):
             for name, handler in self._commands.items():
                 self._run.command(name, handler)
             self._run.command("take_snapshot", self._take_snapshot)
+            self._run.command("restore", restore_refusal(
+                "the Hugging Face Trainer owns the training loop and its data position, and cannot go back to an "
+                "earlier step; resume from a checkpoint with trainer.train(resume_from_checkpoint=...) instead"))
         self._run.attach(model=model, optimizer=optimizer, scheduler=lr_scheduler)
         if state.is_world_process_zero:
             self._run.write_args(_args_of(args, model))

@@ -18,6 +18,10 @@ before the Run: see result_dir.py) appends to it. The steps such a job replays b
 the previous process stopped would repeat iterations already in ``log``; those reports go to
 ``.trainui/log.replayed.jsonl`` instead (one JSON object per line), so the ``log`` series holds
 each iteration once, nothing is dropped, and ``log`` stays append-only for incremental readers.
+A ``restore`` command rewinds the run to a snapshot's iteration N (see restore.py): ``rewind(N)``
+cuts the entries after N out of ``log`` (rewritten once, atomically; readers see a replaced file
+and read it again, the same path as any replaced log) and returns them, so the re-run iterations
+take their place and the series stays one entry per iteration.
 A torn tail left by a killed process (an entry cut in half) is cut off when the file is reopened.
 (A run that does not resume never opens an existing log: it goes to a directory of its own.)
 """
@@ -97,6 +101,31 @@ class LogWriter:
             self.entry_count += pending
             del self._buffer[:pending]
 
+    def rewind(self, iteration: int) -> list:
+        """Cut every entry from the first one past ``iteration`` on; return the cut entries.
+
+        O(length of the log), once per restore: the file is rewritten whole (atomically), since a
+        JSON array cannot lose its tail in place without readers seeing a torn file.
+        """
+        with self._lock:
+            self.flush()
+            with open(self.path, "rb") as f:
+                text = f.read().decode("utf-8", errors="replace")
+            spans = _entry_spans(text)
+            cut = next((i for i, (entry, _) in enumerate(spans) if _iteration_of(entry) is not None
+                        and _iteration_of(entry) > iteration), len(spans))
+            if self.resume_ceiling is not None:
+                self.resume_ceiling = min(self.resume_ceiling, iteration)
+            if cut == len(spans):
+                return []
+            end = spans[cut - 1][1] if cut else 1
+            kept = text[:end].encode("utf-8")
+            protocol.atomic_write_bytes(self.path, kept + _TAIL)
+            self._tail_offset = len(kept)
+            self.entry_count = cut
+            self.last_entry = spans[cut - 1][0] if cut and isinstance(spans[cut - 1][0], dict) else None
+            return [entry for entry, _ in spans[cut:]]
+
     def close(self) -> None:
         with self._lock:
             self.flush()
@@ -170,6 +199,34 @@ def _scan_entries(text: str) -> tuple[int, int, Any]:
             continue
         break
     return count, end, last
+
+
+def _entry_spans(text: str) -> list[tuple[Any, int]]:
+    """Each complete value of the array with the index just past it."""
+    decoder = json.JSONDecoder()
+    pos = _skip_ws(text, 0)
+    spans: list[tuple[Any, int]] = []
+    if pos >= len(text) or text[pos] != "[":
+        return spans
+    pos += 1
+    while True:
+        pos = _skip_ws(text, pos)
+        if pos >= len(text) or text[pos] == "]":
+            return spans
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except ValueError:
+            return spans
+        spans.append((value, pos))
+        pos = _skip_ws(text, pos)
+        if pos >= len(text) or text[pos] != ",":
+            return spans
+        pos += 1
+
+
+def _iteration_of(entry: Any) -> int | None:
+    value = entry.get("iteration") if isinstance(entry, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _skip_ws(text: str, pos: int) -> int:

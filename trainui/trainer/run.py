@@ -6,7 +6,8 @@ same ``Run``; rank 0 does the file I/O and ``step()`` shares due commands with o
 broadcast, so every rank applies them in the same ``step()`` call. The per-iteration cost with
 nothing pending is a few clock reads (single process) or that one broadcast (distributed).
 ``adjust_hyperparams`` holds under the schedulers given with ``scheduler=`` and is answered once it
-held through the next steps (see trainer/steering.py).
+held through the next steps (see trainer/steering.py). ``restore`` goes back to a snapshot (see
+trainer/restore.py); a loop written ``for it in run.iterations(n)`` follows the rewind.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from typing import Any, Callable
 from trainui import protocol
 from trainui.config import JOB_POLL_INTERVAL, JobEnvironment
 from trainui.trainer import console as job_console
-from trainui.trainer import distributed, hyperparams
+from trainui.trainer import distributed, hyperparams, restore
 from trainui.trainer.commands import Inbox, Pending, Registry, failure, write_response
 from trainui.trainer.images import record_image
 from trainui.trainer.logfile import REPLAYED_LOG, LogWriter, append_jsonl
@@ -132,6 +133,9 @@ class Run:
         self.is_main = self.rank == 0
         self.model = model
         self.optimizers = _as_list(optimizer)
+        self.scaler: Any = None  # an AMP GradScaler given with attach(scaler=...): snapshots and restore hold it
+        self._following = False  # inside iterations(): the loop follows a restore's rewind
+        self._rewind_refusal: str | None = restore.OWN_ITERATION  # why restore cannot rewind this loop
         self.average_over_ranks = average_over_ranks
         self.snapshot_per_rank = snapshot_per_rank
         self.iteration: int | None = None
@@ -165,6 +169,7 @@ class Run:
         self._registry.register("take_snapshot", self._cmd_take_snapshot)
         self._registry.register("adjust_hyperparams", self._cmd_adjust_hyperparams)
         self._registry.register("stop", self._cmd_stop)
+        self._registry.register("restore", self._cmd_restore)
         if self.is_main:
             if labels:
                 self.write_labels(**labels)  # before the log: the server reads them with the run's first entries
@@ -253,8 +258,12 @@ class Run:
     def step(self, iteration: int | None = None, epoch: int | None = None) -> bool:
         """Apply the commands due at this iteration on every rank; True once a stop is requested.
 
-        Call it once per iteration on every rank (it is a collective when distributed).
+        Call it once per iteration on every rank (it is a collective when distributed). A loop that
+        passes its own ``iteration`` cannot follow a ``restore`` (it answers FAILURE); one written
+        ``for it in run.iterations(n)`` can.
         """
+        if not self._following:
+            self._rewind_refusal = restore.OWN_COUNTER if iteration is None else restore.OWN_ITERATION
         if iteration is None:
             iteration = (self.iteration or 0) + 1
         if not self._out_agreed:
@@ -285,6 +294,29 @@ class Run:
         return self.stop_requested
 
     poll = step
+
+    def iterations(self, total: int, start: int | None = None):
+        """Yield the iteration numbers ``start`` (default: the run's next one) to ``total``, calling
+        ``step()`` after each; ends early once a stop is requested.
+
+        ``run.iteration`` is the source of truth: after a ``restore`` to a snapshot of iteration N
+        the next number yielded is N + 1, so ``for it in run.iterations(n): ...`` re-runs the
+        abandoned stretch (the model, optimizer, schedulers and RNG are back at N; a data loader's
+        position is the loop's own: draw batches from ``it`` or from the restored RNG).
+        """
+        following, self._following = self._following, True
+        self._rewind_refusal = None
+        self._counting_reports = False  # run.log() without iteration= uses the yielded one
+        try:
+            number = (self.iteration or 0) + 1 if start is None else int(start)
+            while number <= total:
+                self._advance(number, None)
+                yield number
+                if self.step(iteration=self.iteration):
+                    return
+                number = self.iteration + 1
+        finally:
+            self._following = following
 
     def command(self, name: str, handler: Callable[[dict], Any] | None = None):
         """Register a user command; use as ``@run.command("name")``. The handler gets the body
@@ -427,6 +459,9 @@ class Run:
     def _cmd_adjust_hyperparams(self, body: dict) -> Pending:
         return self._steering.adjust(self.optimizers, body, self.iteration)
 
+    def _cmd_restore(self, body: dict) -> Any:
+        return restore.restore(self, body)
+
     def _cmd_stop(self, body: dict) -> dict:
         self.stop_requested = True
         self._stopped_at = self.iteration
@@ -440,12 +475,15 @@ class Run:
         os.makedirs(self.out, exist_ok=True)
         return save_snapshot(
             self.out, self.iteration or 0, self.epoch, self.model, self.optimizers,
-            rank=self.rank if per_rank else None, schedulers=self._steering.schedulers,
+            rank=self.rank if per_rank else None, schedulers=self._steering.schedulers, scaler=self.scaler,
             extra=dict(extra or {}, elapsed_time=self.elapsed_time, world_size=self.world_size),
         )
 
-    def attach(self, model: Any = None, optimizer: Any = None, scheduler: Any = None) -> None:
-        """Give the run its model/optimizer/scheduler(s) after construction (e.g. from a Lightning trainer)."""
+    def attach(self, model: Any = None, optimizer: Any = None, scheduler: Any = None, scaler: Any = None) -> None:
+        """Give the run its model/optimizer/scheduler(s) after construction (e.g. from a Lightning trainer),
+        or an AMP ``GradScaler`` (snapshots then hold its state, and ``restore`` loads it)."""
+        if scaler is not None:
+            self.scaler = scaler
         if model is not None:
             self.model = model
         if optimizer is not None:

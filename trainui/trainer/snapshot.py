@@ -1,10 +1,12 @@
-"""Snapshots a job can resume from: model, optimizer(s), scheduler(s), iteration, epoch and RNG states.
+"""Snapshots a job can resume from: model, optimizer(s), scheduler(s), AMP grad scaler, iteration,
+epoch and RNG states.
 
 Written to a temporary file and renamed, so the server (which lists ``snapshot_iter_*``) and a
 job resuming after a crash never see half a snapshot. The RNG states make a resumed run draw
 the same batches and dropout masks it would have drawn. A hyperparameter change made under a
 scheduler lives in the optimizer's param groups (see schedules.py), so the optimizer and scheduler
-states together resume the changed schedule.
+states together resume the changed schedule. The same files feed the ``restore`` command (see
+restore.py); snapshots written before the scaler was saved hold no ``scaler`` key and still load.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ def save_snapshot(
     rank: int | None = None,
     extra: dict | None = None,
     schedulers: list | None = None,
+    scaler: Any = None,
 ) -> str:
     """Write ``snapshot_iter_<N>.pt`` (``snapshot_iter_<N>.rank<k>.pt`` when ``rank`` is given)."""
     import torch
@@ -43,6 +46,7 @@ def save_snapshot(
         "model": unwrap(model).state_dict() if model is not None else None,
         "optimizer": optimizers[0].state_dict() if len(optimizers) == 1 else [o.state_dict() for o in optimizers],
         "schedulers": [s.state_dict() if hasattr(s, "state_dict") else None for s in schedulers or []],
+        "scaler": scaler.state_dict() if scaler is not None else None,
         "rng": rng_states(),
         "extra": extra or {},
     }
@@ -85,6 +89,20 @@ def load_snapshot(path: str, model: Any = None, optimizer: Any = None, restore_r
                 schedules.unwrap(sched).load_state_dict(sched_state)
     if restore_rng and state.get("rng"):
         restore_rng_states(state["rng"])
+    return state
+
+
+def read_snapshot_file(path: str, map_location: Any = "cpu") -> dict:
+    """The contents of a snapshot file, refusing anything but a regular file (no device, FIFO or
+    directory is opened); ValueError when it is not a trainui snapshot."""
+    import torch
+
+    from trainui.protocol.safe_io import open_regular
+
+    with open_regular(path) as f:
+        state = torch.load(f, map_location=map_location, weights_only=False)
+    if not isinstance(state, dict) or not str(state.get("format", "")).startswith("trainui-snapshot"):
+        raise ValueError(f"{os.path.basename(path)} is not a trainui snapshot")
     return state
 
 

@@ -69,6 +69,10 @@ class Steering:
         return HyperparamCheck(self, number, targets, mode, optimizers, iteration,
                                _unregistered_warnings(optimizers, drivers, targets))
 
+    def forget_changes(self) -> None:
+        """A restore put the snapshot's values back: the changes still checking their steps held until then."""
+        self._latest.clear()
+
     def is_latest(self, number: int, target: "_Target") -> bool:
         return self._latest.get((id(target.group), target.key)) == number
 
