@@ -33,6 +33,7 @@ def write(run, losses, start=1):
 
 
 def project_with_rule(app, root, rule):
+    root.mkdir(parents=True, exist_ok=True)
     status, body = app.api("POST", "projects", json={"path": str(root), "name": "p"})
     assert status == 201, body
     project_id = body["project"]["id"]
@@ -256,3 +257,33 @@ def test_a_silent_run_fires_once_per_quiet_stretch_and_a_crash_once(app, tmp_pat
     assert store.rules.check_runs() == 1 and store.rules.check_runs() == 0
     (crash,) = app.api("GET", f"rules/{crashed['rule']['id']}/firings")[1]["firings"]
     assert crash["reason"].startswith("the run crashed") and crash["outcome"] == "marked"
+
+
+def test_after_a_restore_the_replayed_history_fires_nothing_again_and_the_rerun_does(app, tmp_path):
+    """A real restore (trainui's own, in process): the job's log is rewritten to snapshot 5 and read
+    again from its start; the rule judged entries up to 5 before, so only what comes after fires."""
+    root = tmp_path / "project"
+    project_id, rule = project_with_rule(app, root, {
+        "name": "high", "condition": {"kind": "above", "key": "main/loss", "threshold": 5}, "action": {"kind": "mark"}})
+    model = torch.nn.Linear(2, 1)
+    job = Run(str(root / "run"), args={}, model=model, optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+              progress=False, handle_signals=False, poll_interval=0, flush_interval=0)
+    try:
+        for it in job.iterations(8):
+            job.log({"main/loss": 9.0 if it in (3, 8) else 1.0}, iteration=it)
+            if it == 5:
+                job.snapshot()
+        rid = app.ingest(project_id, root / "run")
+        assert [f["x"] for f in app.api("GET", f"results/{rid}/firings")[1]["firings"]] == [3.0, 8.0]
+        status, body = app.api("POST", f"results/{rid}/commands", json={"name": "restore", "body": {"iteration": 5}})
+        assert status == 201, body
+        app.ingest(project_id, root / "run")  # delivered
+        for it in job.iterations(12):  # the first step applies it: the loop goes on from 6
+            job.log({"main/loss": 9.0 if it == 10 else 1.0}, iteration=it)
+        app.ingest(project_id, root / "run")
+        app.ingest(project_id, root / "run")
+        (command,) = app.api("GET", f"results/{rid}/commands")[1]["commands"]
+        assert command["status"] == "SUCCESS" and command["response"]["iteration"] == 5, command
+        assert [f["x"] for f in app.api("GET", f"results/{rid}/firings")[1]["firings"]] == [3.0, 8.0, 10.0]
+    finally:
+        job.close()

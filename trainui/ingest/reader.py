@@ -5,6 +5,7 @@ The log is read a bounded number of bytes per turn, so one huge log never holds 
 """
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -14,7 +15,7 @@ from .. import protocol
 from ..store import AssetsPart, LogCursor, LogPart, Position, ResultBatch
 from ..protocol.logreader import read_chunk
 from . import tfevents
-from ..protocol.safe_io import folder_problem
+from ..protocol.safe_io import folder_problem, read_capped
 from .parsers import read_args, read_asset_records, read_chainerui_commands, read_labels, read_status
 
 TORN_TAIL_GRACE = 2.0  # seconds a log may end in a half-written entry before it counts as damaged
@@ -64,6 +65,20 @@ def read_result(project_id: int, result_dir: str, position: Position, max_bytes:
     return Read(batch, recheck_in)
 
 
+MAX_REWINDS_BYTES = 1 << 20
+
+
+def last_rewind(result_dir: str, root: str | None) -> int | None:
+    """The iteration the job's last restore rewound it to (``protocol.REWINDS_LOG``), if any."""
+    try:
+        data = read_capped(os.path.join(result_dir, protocol.REWINDS_LOG), MAX_REWINDS_BYTES, root)
+        last = json.loads(data.strip().splitlines()[-1])
+        to = last.get("to_iteration") if isinstance(last, dict) else None
+        return to if isinstance(to, int) and not isinstance(to, bool) else None
+    except (OSError, ValueError, IndexError):  # none, damaged or too large: judged as a new log
+        return None
+
+
 def _read_log(log_path: str, position: Position, max_bytes: int, problems: list,
               root: str | None) -> tuple[LogPart | None, float | None]:
     try:
@@ -75,7 +90,8 @@ def _read_log(log_path: str, position: Position, max_bytes: int, problems: list,
         problems.append(f"cannot read log: {error.strerror or error}")
         return None, None
     part = LogPart(entries=chunk.entries, first_entry=position.entry_count, start=position.log,
-                   end=LogCursor(chunk.end_offset, chunk.fingerprint), reset=chunk.reset, at_end=chunk.at_eof)
+                   end=LogCursor(chunk.end_offset, chunk.fingerprint), reset=chunk.reset, at_end=chunk.at_eof,
+                   rewound_to=last_rewind(os.path.dirname(log_path), root) if chunk.reset else None)
     if chunk.stopped_at is None:
         return part, None
     entries_before = (0 if chunk.reset else position.entry_count) + len(chunk.entries)

@@ -39,6 +39,8 @@ ARGS = "args"
 CHAINERUI_COMMANDS = "commands"
 META_DIR = ".trainui"
 STATUS = os.path.join(META_DIR, "status.json")
+# a restore's record (trainer/restore.py): one JSON line per rewind, its "to_iteration" the snapshot's
+REWINDS_LOG = os.path.join(META_DIR, "rewinds.jsonl")
 ASSETS_INDEX = os.path.join(META_DIR, "assets.jsonl")
 ASSETS_DIR = "assets"
 COMMANDS_INBOX = os.path.join(META_DIR, "commands", "inbox")

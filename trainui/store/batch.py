@@ -38,6 +38,9 @@ class LogPart:
     reset: bool = False  # the log was replaced: drop what is stored, these entries start again at 0
     at_end: bool = True  # False: the source has more to read (the caller schedules another turn)
     error: str | None = None  # why reading stopped before the end of the log, with the byte offset
+    # with reset: the iteration a restore rewound the run to (its entries up to there are the same
+    # as before the reset: rules have judged them already)
+    rewound_to: int | None = None
 
 
 @dataclass

@@ -86,7 +86,8 @@ def apply_batch(db: Database, batch: ResultBatch) -> Applied:
         out.ended = status_before == protocol.RUNNING and r.status != protocol.RUNNING
         changed |= r.status != status_before
         if fresh:  # after the status: a rule's command goes only to a job known to be running
-            evaluate_rules(s, r, fresh, r.entry_count - len(fresh))
+            replayed_to = batch.log.rewound_to if batch.log.reset else None
+            evaluate_rules(s, r, fresh, r.entry_count - len(fresh), replayed_to)
         if batch.snapshots is not None:
             file_store.replace_snapshots(s, r.id, batch.snapshots)
         if batch.imported_commands:

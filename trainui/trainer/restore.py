@@ -34,7 +34,7 @@ from trainui.trainer.logfile import append_jsonl
 from trainui.trainer.snapshot import read_snapshot_file, restore_rng_states, unwrap
 
 ABANDONED_LOG = os.path.join(protocol.META_DIR, "log.abandoned.jsonl")
-REWINDS_LOG = os.path.join(protocol.META_DIR, "rewinds.jsonl")
+REWINDS_LOG = protocol.REWINDS_LOG
 BODY_KEYS = ("iteration", "snapshot", "adjust", "multiply")
 OWN_ITERATION = ("this loop passes its own iteration to step(); use run.iterations(...) to allow restore "
                  "(for it in run.iterations(n): ... follows the rewind)")

@@ -22,9 +22,12 @@ from .conditions import Trigger, feed, number
 from .definition import RUN_KINDS
 
 
-def evaluate(session: Session, result: Result, entries: list, first_entry: int) -> list[Firing]:
+def evaluate(session: Session, result: Result, entries: list, first_entry: int,
+             replayed_to: int | None = None) -> list[Firing]:
     """Feed ``entries`` (the run's entries from index ``first_entry`` on) to the rules that watch
-    ``result``; returns the firings recorded."""
+    ``result``; returns the firings recorded. ``replayed_to``: the log was read again from its start
+    after a restore rewound the run to that iteration; its entries up to there were judged before
+    the rewind: they rebuild each condition's state but fire nothing again."""
     if not entries:
         return []
     rules = list(session.scalars(select(Rule).where(
@@ -44,7 +47,7 @@ def evaluate(session: Session, result: Result, entries: list, first_entry: int) 
             state = RuleState(rule_id=rule.id, result_id=result.id, generation=generation, state={}, firings=0)
             session.add(state)
         elif state.generation != generation:  # the log was replaced: the condition starts again
-            state.generation, state.state = generation, {}
+            state.generation, state.state = generation, ({} if replayed_to is None else {REPLAYED: replayed_to})
         definition = rule.definition
         limit = definition.get("max_firings")
         if limit is not None and state.firings >= limit:
@@ -52,15 +55,21 @@ def evaluate(session: Session, result: Result, entries: list, first_entry: int) 
         condition = definition["condition"]
         new_state, triggers = feed(condition, state.state or {}, _points(entries, first_entry, condition))
         state.state = new_state
+        replay = new_state.get(REPLAYED)
         for trigger in triggers:
             if limit is not None and state.firings >= limit:
                 break
+            if replay is not None and trigger.x <= replay:
+                continue  # history the rule judged before the restore
             if _cooling(definition["cooldown"], state, trigger):
                 continue
             fired.append(_fire(session, rule, result, generation, trigger))
             state.firings += 1
             state.last_x, state.last_at = trigger.x, time.time()
     return fired
+
+
+REPLAYED = "_replayed_to"  # kept in a rule's state on a run: conditions use no key starting with "_"
 
 
 def _points(entries: list, first_entry: int, condition: dict):
