@@ -16,7 +16,7 @@ The server's share is delivery + answer (target: < 10 ms median). With ``--basel
 measurement runs first against a server started from that git revision (a temporary worktree), so
 the before and after figures come from one run on one machine:
 
-    python -m benchmarks.bench_commands --baseline e46502e
+    python benchmarks/bench_commands.py --baseline e46502e
 """
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ from pathlib import Path
 
 import requests
 
-from benchmarks.server_process import REPO, Server
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
+from benchmarks.server_process import REPO, Server  # noqa: E402
 
 JOB = textwrap.dedent("""
     import sys, time

@@ -10,6 +10,7 @@ import argparse
 import json
 import statistics
 import tempfile
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -22,7 +23,8 @@ from trainui.store.models import Command
 from trainui.store.schema import ensure_schema
 from trainui.web import create_app
 
-from benchmarks.common import ms
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
+from benchmarks.common import ms  # noqa: E402
 
 
 def answered(result_id: int, i: int) -> Command:

@@ -7,7 +7,7 @@
    entry takes to show in the API, with no rules and with 100 rules on the project (thresholds,
    spikes, plateaus, NaN, none of which fires). Target: with rules at most 1.2 x without.
 
-    python -m benchmarks.bench_rules [--runs 100] [--rules 100] [--seconds 30]
+    python benchmarks/bench_rules.py [--runs 100] [--rules 100] [--seconds 30]
 """
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from pathlib import Path
 
 import requests
 
-from benchmarks.server_process import REPO, Server
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
+from benchmarks.server_process import REPO, Server  # noqa: E402
 
 NAN_JOB = textwrap.dedent("""
     import math, sys, time
