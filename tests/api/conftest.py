@@ -20,7 +20,8 @@ class App:
     def __init__(self, tmp_path: Path, db_url: str | None = None):
         self.db = Database(db_url or f"sqlite:///{tmp_path / 'trainui.db'}")
         ensure_schema(self.db)
-        self.flask = create_app(ServerConfig(db_url=self.db.url), self.db)
+        # the server's own data (remote runs' consoles and images) in the test's folder, not ~/.trainui
+        self.flask = create_app(ServerConfig(db_url=self.db.url, data_root=str(tmp_path / "server-data")), self.db)
         self.client = self.flask.test_client()
 
     def api(self, method: str, path: str, json=None, **kwargs):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -257,3 +258,17 @@ def test_a_project_trash_that_links_out_of_the_project_is_refused(app_on_both, p
     assert status == 409 and "leads outside" in body["message"]
     assert os.listdir(elsewhere) == [] and (root / "run" / "log").is_file()
     assert app.api("GET", f"results/{rid}")[0] == 200
+
+
+def test_deleting_a_run_shipped_over_http_removes_the_console_the_server_kept(app, tmp_path):
+    status, body = app.api("POST", "runs", json={"project": "shipped", "run_uid": "console-run-1"})
+    rid = body["result"]["id"]
+    sent = app.client.post(f"/api/v1/results/{rid}/console?rank=0&offset=0", data=b"epoch 1\n",
+                           headers={"Content-Type": "text/plain; charset=utf-8"})
+    assert sent.status_code == 200, sent.get_json()
+    assert "epoch 1" in app.api("GET", f"results/{rid}/console")[1]["text"]
+    kept = [p for p in (Path(app.flask.config["TRAINUI"].data_root) / "consoles").iterdir()]
+    assert len(kept) == 1
+    status, body = app.api("DELETE", f"results/{rid}")
+    assert status == 200, body
+    assert not kept[0].exists()

@@ -17,6 +17,7 @@ what is not); one lock per file orders the appends of this process.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 
 from .. import protocol
@@ -47,6 +48,13 @@ def directory(data_root: str, result: dict) -> str:
     a later run that gets the same id after a delete never shows this one's console)."""
     run_uid = str(result.get("path") or "").removeprefix("remote:") or "run"
     return os.path.join(data_root, CONSOLES_DIR, f"{int(result['id'])}-{run_uid}")
+
+
+def forget(data_root: str, result: dict) -> None:
+    """Remove the console kept for a deleted HTTP run (nothing there: nothing to do)."""
+    folder = directory(data_root, result)
+    if os.path.isdir(folder) and not os.path.islink(folder):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def received(folder: str, rank: int) -> int:

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from flask import send_file
+from flask import current_app, send_file
 
 from ..auth import may_touch_project
 from ..errors import Forbidden
 from ..responses import json_response
+from .. import remote_console
 from . import api
 from .assets import inert
 from .params import bool_arg, json_body, store
@@ -33,7 +34,10 @@ def change_tags(result_id: int):
 @api.delete("/results/<id:result_id>")
 def delete_result(result_id: int):
     """Delete a result with everything stored for it; ``files=true`` deletes its directory too."""
+    result = store().results.get(result_id)
     deleted = store().results.delete(result_id, files=bool_arg("files"), force=bool_arg("force"))
+    if result.get("source") == "http":  # the console its uploader shipped is the server's own copy
+        remote_console.forget(current_app.config["TRAINUI"].data_root, result)
     return json_response({"deleted": deleted})
 
 
