@@ -36,7 +36,7 @@ def test_rules_from_the_command_line(trainui_server, tmp_path):
     added = rule_cli(trainui_server, tmp_path, "add", "cli-rules", "--preset", "nan-guard", "--key", "main/loss",
                      "--dry-run")
     assert added.returncode == 0, added.stderr
-    assert "when nan on main/loss (every run): command [dry run]" in added.stdout
+    assert "when nan on main/loss (every run): command restore [dry run]" in added.stdout
     rule_id = int(added.stdout.split()[1].rstrip(":"))
     listed = rule_cli(trainui_server, tmp_path, "list", str(project["id"]))
     assert listed.stdout.count("rule ") == 1 and "NaN guard on main/loss" in listed.stdout
@@ -49,3 +49,14 @@ def test_rules_from_the_command_line(trainui_server, tmp_path):
     assert neither.returncode == 2 and "--preset" in neither.stderr
     assert "deleted" in rule_cli(trainui_server, tmp_path, "delete", str(rule_id)).stdout
     assert "no rules" in rule_cli(trainui_server, tmp_path, "list", "cli-rules").stdout
+
+
+def test_the_hang_alarm_preset_with_a_webhook(trainui_server, tmp_path):
+    (tmp_path / "runs").mkdir()
+    project = trainui_server.create_project(tmp_path / "runs", name="hang")
+    added = rule_cli(trainui_server, tmp_path, "add", "hang", "--preset", "hang-alarm", "--notify",
+                     "https://hooks.slack.com/services/T/B/SECRET")
+    assert added.returncode == 0, added.stderr
+    assert "when silent (every run): notify https://hooks.slack.com/…" in added.stdout and "SECRET" not in added.stdout
+    (rule,) = trainui_server.api("GET", f"projects/{project['id']}/rules")[1]["rules"]
+    assert rule["condition"] == {"kind": "silent", "seconds": 600.0}

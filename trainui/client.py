@@ -208,7 +208,7 @@ class Client:
         if name not in presets:
             raise ValueError(f"no preset {name!r} (presets: {', '.join(presets)})")
         definition = presets[name]["definition"]
-        if key is not None:
+        if key is not None and "key" in definition["condition"]:
             default = presets[name]["key"]
             definition = {**definition, "name": definition["name"].replace(default, key),
                           "condition": {**definition["condition"], "key": key}}

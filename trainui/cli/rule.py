@@ -10,7 +10,7 @@ from ..config import JobEnvironment
 from .remote import SERVER_HELP, TOKEN_HELP
 from .usage import UsageProblem
 
-PRESET_NAMES = ("nan-guard", "plateau-lr", "early-stop", "loss-spike")
+PRESET_NAMES = ("nan-guard", "plateau-lr", "early-stop", "loss-spike", "hang-alarm")
 
 
 def _client(server, token):
@@ -33,7 +33,7 @@ def _calling(action):
         raise UsageProblem(str(error)) from None
 
 
-def _definition(client, preset, key, definition, name, run, dry_run, max_firings) -> dict:
+def _definition(client, preset, key, definition, name, run, dry_run, max_firings, notify=None) -> dict:
     if (preset is None) == (definition is None):
         raise UsageProblem("give --preset NAME or --json DEFINITION (a file or the JSON itself)")
     if preset is not None:
@@ -56,16 +56,21 @@ def _definition(client, preset, key, definition, name, run, dry_run, max_firings
         out["dry_run"] = True
     if max_firings is not None:
         out["max_firings"] = max_firings
+    if notify is not None:
+        out["action"] = {"kind": "notify", "url": notify}
     return out
 
 
 def _describe(rule: dict) -> str:
     condition, action = rule["condition"], rule["action"]
+    watched = f" on {condition['key']}" if "key" in condition else ""
     flags = [] if rule["enabled"] else ["disabled"]
     flags += ["dry run"] if rule.get("dry_run") else []
     scope = f"run {rule['result_id']}" if rule.get("result_id") else "every run"
-    return (f"rule {rule['id']}: {rule['name']!r} — when {condition['kind']} on {condition['key']} ({scope}): "
-            f"{action['kind']}{' [' + ', '.join(flags) + ']' if flags else ''}")
+    what = {"notify": lambda: f"notify {action['url']}", "command": lambda: f"command {action['name']}"}.get(
+        action["kind"], lambda: action["kind"])()
+    return (f"rule {rule['id']}: {rule['name']!r} — when {condition['kind']}{watched} ({scope}): "
+            f"{what}{' [' + ', '.join(flags) + ']' if flags else ''}")
 
 
 def definition_options(command):
@@ -78,6 +83,8 @@ def definition_options(command):
         click.option("--run", type=click.IntRange(1), default=None, help="Watch this one result only."),
         click.option("--dry-run", is_flag=True, help="Record would-be firings, act on nothing."),
         click.option("--max-firings", type=click.IntRange(1), default=None, help="At most this many per run."),
+        click.option("--notify", default=None, metavar="URL",
+                     help="Send a webhook (Slack, Discord, Mattermost) instead of the preset's action."),
         click.option("--server", default=None, help=SERVER_HELP),
         click.option("--token", default=None, help=TOKEN_HELP)]):
         command = option(command)
@@ -99,18 +106,18 @@ def rule() -> None:
 @rule.command("add")
 @click.argument("project")
 @definition_options
-def add(project, preset, key, definition, name, run, dry_run, max_firings, server, token):
+def add(project, preset, key, definition, name, run, dry_run, max_firings, notify, server, token):
     """Add a rule to PROJECT (an id or a name); it watches the entries that arrive from now on."""
     client = _client(server, token)
     made = _calling(lambda: client.add_rule(_project(project), _definition(
-        client, preset, key, definition, name, run, dry_run, max_firings)))
+        client, preset, key, definition, name, run, dry_run, max_firings, notify)))
     click.echo(_describe(made))
 
 
 @rule.command("backtest")
 @click.argument("project")
 @definition_options
-def backtest(project, preset, key, definition, name, run, dry_run, max_firings, server, token):
+def backtest(project, preset, key, definition, name, run, dry_run, max_firings, notify, server, token):
     """Where a rule would have fired on PROJECT's history; nothing is saved."""
     client = _client(server, token)
     answer = _calling(lambda: client.backtest_rule(_project(project), _definition(

@@ -165,7 +165,8 @@ export class RulesPanel {
     const preset = this.presets.find((p) => p.id === id);
     if (!preset) return;
     this.presetPicker.value = id;
-    this.keyInput.value = this.keys.includes(preset.key) ? preset.key : (this.keys.find((k) => /loss/.test(k)) || preset.key);
+    this.keyInput.disabled = !preset.key; // a rule on the run itself (hang alarm) watches no metric
+    this.keyInput.value = !preset.key ? '' : this.keys.includes(preset.key) ? preset.key : (this.keys.find((k) => /loss/.test(k)) || preset.key);
     this.nameInput.value = '';
     this.presetText.textContent = preset.description;
     this.clearPreview();
@@ -175,6 +176,7 @@ export class RulesPanel {
     const preset = this.presets.find((p) => p.id === this.presetPicker.value);
     const key = this.keyInput.value.trim();
     const base = preset.definition;
+    if (!('key' in base.condition)) return { ...base, name: this.nameInput.value.trim() || base.name, dry_run: this.dryRun.checked };
     return { ...base, name: this.nameInput.value.trim() || base.name.replace(preset.key, key),
       condition: { ...base.condition, key }, dry_run: this.dryRun.checked };
   }

@@ -17,6 +17,11 @@ PRESETS = {
         "title": "Early stop",
         "description": "When the metric has not improved for 20 points: stop the run.",
         "key": "validation/main/loss"},
+    "hang-alarm": {
+        "title": "Hang alarm",
+        "description": "When a running job has written no new entry for 10 minutes: mark it (and, given a "
+                       "webhook URL, send a message).",
+        "key": None},
     "loss-spike": {
         "title": "Loss spike",
         "description": "When the metric jumps above 5 x its lowest value: take a snapshot and mark the curve.",
@@ -40,6 +45,8 @@ def preset(name: str, key: str | None = None) -> dict:
     if name == "early-stop":
         return {"name": f"{title} on {key}", "condition": {"kind": "plateau", "key": key, "patience": 20},
                 "action": {"kind": "stop"}, "max_firings": 1}
+    if name == "hang-alarm":
+        return {"name": title, "condition": {"kind": "silent", "seconds": 600}, "action": {"kind": "mark"}}
     return {"name": f"{title} on {key}", "condition": {"kind": "spike", "key": key, "factor": 5.0},
             "action": {"kind": "take_snapshot"}}
 

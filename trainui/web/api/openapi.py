@@ -517,7 +517,7 @@ PATHS = {
         "get": {"summary": "Ready-made rules: post one's definition as it is, or changed",
                 "responses": _ok(_obj(presets={"type": "array", "items": _obj(
                     id={"type": "string"}, title={"type": "string"}, description={"type": "string"},
-                    key={"type": "string"}, definition={"type": "object"})}))}},
+                    key={"type": "string", "nullable": True}, definition={"type": "object"})}))}},
     "/projects/{project_id}/rules/backtest": {
         "parameters": [_id("project_id")],
         "post": {"summary": "Where a rule would have fired on the history of the project's runs (nothing is stored)",
