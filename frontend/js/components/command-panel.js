@@ -10,7 +10,7 @@ import { api, errorMessage } from '../api.js';
 import { formatArg, parseValue } from '../lib/format.js';
 import { toast } from './feedback.js';
 
-const BUILTIN = new Set(['take_snapshot', 'adjust_hyperparams', 'stop']);
+const BUILTIN = new Set(['take_snapshot', 'adjust_hyperparams', 'stop', 'restore']); // restore: its own form
 
 /** The two meanings of a change under an LR scheduler (`"mode"` in the command body), one line each. */
 export const MODES = {
@@ -42,6 +42,7 @@ export class CommandPanel {
     this.error = h('p', { class: 'form-error', role: 'alert' });
     this.hpSlot = h('div');
     this.userSlot = h('div');
+    this.restoreSlot = h('div');
     this.snapshotBtn = h('button', { class: 'btn', type: 'button', onClick: () => this.post('take_snapshot', {}) }, 'Take snapshot');
     this.stopBtn = h('button', { class: 'btn btn-danger', type: 'button', onClick: () => {
       if (confirm('Stop this job? It finishes its current step and exits.')) this.post('stop', {});
@@ -49,7 +50,7 @@ export class CommandPanel {
     this.controls = h('div', { class: 'command-controls' },
       h('div', { class: 'field-inline when-row' }, h('span', {}, 'Apply'), this.when, this.whenValue),
       h('div', { class: 'button-row' }, this.snapshotBtn, this.stopBtn),
-      this.hpSlot, this.userSlot, this.error);
+      this.hpSlot, this.restoreSlot, this.userSlot, this.error);
     this.el = h('section', { class: 'card card-pad command-panel', 'aria-label': 'Commands' },
       h('h2', { class: 'section-title' }, 'Commands'), this.notice, this.controls);
   }
@@ -85,10 +86,12 @@ export class CommandPanel {
     const groups = result.hyperparams || [];
     const hpKeys = [...new Set(groups.flatMap((g) => Object.keys(g)))].filter((k) => groups.some((g) => isTunable(g[k])));
     const userCommands = (result.commands_available || []).filter((c) => !BUILTIN.has(c));
-    const shape = JSON.stringify([hpKeys, groups.length, userCommands, running]);
+    const restores = (result.commands_available || []).includes('restore');
+    const shape = JSON.stringify([hpKeys, groups.length, userCommands, running, restores]);
     if (shape !== this.shapeSignature) {
       this.shapeSignature = shape;
       this.renderHyperparams(hpKeys, groups.length, running);
+      this.renderRestore(restores, running);
       this.renderUserCommands(userCommands, running);
     }
     for (const cell of this.hpSlot.querySelectorAll('[data-current]')) {
@@ -155,6 +158,38 @@ export class CommandPanel {
     this.post('adjust_hyperparams', body).then((ok) => {
       if (ok) for (const input of form.querySelectorAll('input[name]')) input.value = '';
     });
+  }
+
+  /** Back to a snapshot (the last one, or the last at or before an iteration), lr times a factor. */
+  renderRestore(available, running) {
+    if (!available) {
+      this.restoreSlot.replaceChildren();
+      return;
+    }
+    const iteration = h('input', { class: 'input input-small input-num', type: 'number', min: '0', step: '1', disabled: !running,
+      'aria-label': 'Restore the last snapshot at or before iteration', placeholder: 'last' });
+    const factor = h('input', { class: 'input input-small input-num', type: 'number', min: '0', step: 'any', disabled: !running,
+      'aria-label': 'Multiply the lr by', placeholder: '1' });
+    const form = h('form', { class: 'restore-form', onSubmit: (e) => {
+      e.preventDefault();
+      const body = {};
+      if (iteration.value !== '') body.iteration = Number.parseInt(iteration.value, 10);
+      if (factor.value !== '' && Number(factor.value) !== 1) {
+        if (!(Number(factor.value) > 0)) {
+          this.error.replaceChildren('The lr factor must be a number above 0, e.g. 0.5.');
+          return;
+        }
+        body.multiply = { lr: Number(factor.value) };
+      }
+      this.post('restore', body);
+    } },
+    h('h3', {}, 'Restore'),
+    h('p', { class: 'muted small' }, 'Back to a snapshot on every rank (model, optimizer, schedulers, RNG), the log rewound with it.'),
+    h('div', { class: 'toolbar-inline' },
+      h('label', { class: 'field-inline' }, h('span', {}, 'at or before iteration'), iteration),
+      h('label', { class: 'field-inline' }, h('span', {}, 'lr x'), factor),
+      h('button', { class: 'btn btn-small', type: 'submit', disabled: !running }, 'Restore')));
+    this.restoreSlot.replaceChildren(form);
   }
 
   renderUserCommands(names, running) {
