@@ -54,7 +54,8 @@ def evaluate(session: Session, result: Result, entries: list, first_entry: int,
             continue
         condition = definition["condition"]
         new_state, triggers = feed(condition, state.state or {}, _points(entries, first_entry, condition))
-        state.state = new_state
+        if new_state != state.state:  # most entries change no rule's state: no UPDATE for those
+            state.state = new_state
         replay = new_state.get(REPLAYED)
         for trigger in triggers:
             if limit is not None and state.firings >= limit:
