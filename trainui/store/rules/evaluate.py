@@ -12,10 +12,13 @@ from __future__ import annotations
 import math
 import time
 
-from sqlalchemy import or_, select
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import commands as command_store
+from ..database import database_of
 from ..errors import StoreError
 from ..models import Firing, Result, Rule, RuleState
 from .conditions import Trigger, feed, number
@@ -30,9 +33,7 @@ def evaluate(session: Session, result: Result, entries: list, first_entry: int,
     the rewind: they rebuild each condition's state but fire nothing again."""
     if not entries:
         return []
-    rules = list(session.scalars(select(Rule).where(
-        Rule.project_id == result.project_id, Rule.enabled.is_(True),
-        or_(Rule.result_id.is_(None), Rule.result_id == result.id)).order_by(Rule.id)))
+    rules = [r for r in _project_rules(session, result.project_id) if r.result_id in (None, result.id)]
     if not rules:
         return []
     states = {s.rule_id: s for s in session.scalars(select(RuleState).where(
@@ -70,6 +71,34 @@ def evaluate(session: Session, result: Result, entries: list, first_entry: int,
     return fired
 
 
+@dataclass(frozen=True)
+class RuleView:
+    """What evaluating needs of a rule, kept between batches (a project's rules change rarely)."""
+
+    id: int
+    project_id: int
+    result_id: int | None
+    name: str
+    definition: dict
+
+
+def _project_rules(session: Session, project_id: int) -> list[RuleView]:
+    """The project's enabled rules, read again only when they changed: their count and latest
+    change are one cheap query, the rules themselves (JSON) a query per change, not per batch."""
+    cache = database_of(session).__dict__.setdefault("_rules_by_project", {})
+    stamp = tuple(session.execute(select(func.count(Rule.id), func.max(Rule.updated_at))
+                                  .where(Rule.project_id == project_id)).one())
+    known = cache.get(project_id)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    rules = [RuleView(r.id, r.project_id, r.result_id, r.name, r.definition) for r in session.scalars(
+        select(Rule).where(Rule.project_id == project_id, Rule.enabled.is_(True)).order_by(Rule.id))]
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[project_id] = (stamp, rules)
+    return rules
+
+
 REPLAYED = "_replayed_to"  # kept in a rule's state on a run: conditions use no key starting with "_"
 
 
@@ -92,7 +121,7 @@ def _cooling(cooldown: dict, state: RuleState, trigger: Trigger) -> bool:
     return bool(state.last_at is not None and cooldown["seconds"] and time.time() < state.last_at + cooldown["seconds"])
 
 
-def _fire(session: Session, rule: Rule, result: Result, generation: int, trigger: Trigger) -> Firing:
+def _fire(session: Session, rule: "Rule | RuleView", result: Result, generation: int, trigger: Trigger) -> Firing:
     action = rule.definition["action"]
     firing = Firing(rule_id=rule.id, result_id=result.id, generation=generation, entry=trigger.entry,
                     x=trigger.x, value=trigger.value if math.isfinite(trigger.value) else None,
