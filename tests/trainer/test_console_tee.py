@@ -93,6 +93,7 @@ def test_sigterm_ends_the_job_with_its_console_flushed(tmp_path):
     assert protocol.read_json(os.path.join(out, protocol.STATUS))["status"] == "stopped"
 
 
+@pytest.mark.slow  # a real torchrun of 2 ranks
 def test_every_rank_keeps_its_console_on_request(tmp_path):
     out = tmp_path / "ddp"
     job = run_job(out, "--console", "all", "--crash", nproc=2, timeout=180)

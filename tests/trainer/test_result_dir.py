@@ -163,6 +163,7 @@ def test_jobs_started_at_the_same_moment_get_a_directory_each(tmp_path):
     assert all([e["v"] for e in read_log(o)] == [1] for o in outs)  # one entry each: nothing shared
 
 
+@pytest.mark.slow  # a real torchrun of 2 ranks
 def test_torchrun_into_a_directory_that_holds_a_run_moves_every_rank_beside_it(tmp_path):
     """`python tour.py`, then `torchrun --nproc_per_node=2 tour.py`: the second run is its own result,
     and rank 1 (which writes its own record of applied commands) agrees with rank 0 on where."""
