@@ -36,6 +36,7 @@ rank = run.rank
 run.step(0)  # every rank agrees on the directory (and a rank > 0 starts its console)
 print(f"hello from rank {rank}", flush=True)
 print("<b>not bold</b> <img src=x onerror=\"window.__console_xss=1\">", flush=True)  # text, never markup
+time.sleep(0.3)  # the next write goes to the other pipe: apart in time, so its order holds (see below)
 os.write(2, f"rank {rank} on fd 2 \x1b[31mred\x1b[0m \x1b[1;32mbold green\x1b[0m\n".encode())
 subprocess.run([sys.executable, "-c", f"print('child of rank {rank}')"], check=True)
 sys.stdout.flush()
