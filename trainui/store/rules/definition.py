@@ -32,7 +32,7 @@ RUN_KINDS = ("silent", "crashed")  # conditions on the run itself, checked by th
 
 ACTIONS = ("take_snapshot", "stop", "adjust_hyperparams", "command", "notify", "mark")
 MAX_URL = 2048
-URL = re.compile(r"^https?://[^\s/?#@]+(?:[/?#][^\s]*)?$")
+URL = re.compile(r"^https?://[^\s/?#@\x00]+(?:[/?#][^\s\x00]*)?$")
 MAX_NAME = 100
 MAX_KEY = 255
 MAX_BODY_KEYS = 32

@@ -278,7 +278,7 @@ ACTION = {"anyOf": [
             mode={"type": "string", "enum": ["scale", "hold"]}),
     _fields(("kind", "name"), kind={"type": "string", "enum": ["command"]}, name=NAME, body=VALUES),
     _fields(("kind", "url"), kind={"type": "string", "enum": ["notify"]},
-            url={"type": "string", "maxLength": 2048, "pattern": "^https?://[^\\s/?#@]+([/?#]\\S*)?$",
+            url={"type": "string", "maxLength": 2048, "pattern": "^https?://[^\\s/?#@\\x00]+([/?#][^\\s\\x00]*)?$",
                  "description": "an incoming webhook (Slack, Discord, Mattermost): a secret, shown back masked; "
                                 "needed when a rule is made, kept when a change leaves it out"})],
     "description": "what the rule does: a command to the run (mark: only recorded)"}
