@@ -12,7 +12,7 @@ from ..results import get_result, list_results
 from .conditions import feed
 from ..errors import Conflict
 from .definition import RUN_KINDS, check_rule
-from .records import _check_scope
+from .records import check_scope
 
 MAX_RUNS = 1000
 MAX_POINTS = 200_000  # per run; a longer series is read downsampled (its extremes kept) and said so
@@ -22,7 +22,7 @@ def backtest(session: Session, project_id: int, raw) -> dict:
     from .. import series
 
     definition = check_rule({"name": "backtest", **raw} if isinstance(raw, dict) and "name" not in raw else raw)
-    _check_scope(session, project_id, definition["result_id"])
+    check_scope(session, project_id, definition["result_id"])
     if definition["condition"]["kind"] in RUN_KINDS:
         raise Conflict(f"a {definition['condition']['kind']} rule watches a run's life, not its stored points: "
                        "there is no history to backtest it on")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, NotFound
@@ -31,8 +31,8 @@ def rule_dict(rule: Rule, secrets: bool = False) -> dict:
 def create_rule(session: Session, project_id: int, raw) -> dict:
     get_project(session, project_id)
     definition = check_rule(raw)
-    _check_scope(session, project_id, definition["result_id"])
-    count = len(session.scalars(select(Rule.id).where(Rule.project_id == project_id)).all())
+    check_scope(session, project_id, definition["result_id"])
+    count = session.scalar(select(func.count(Rule.id)).where(Rule.project_id == project_id))
     if count >= MAX_RULES_PER_PROJECT:
         raise Conflict(f"a project holds at most {MAX_RULES_PER_PROJECT} rules; delete some first")
     rule = Rule(project_id=project_id, created_at=time.time(), updated_at=time.time())
@@ -61,7 +61,7 @@ def update_rule(session: Session, rule_id: int, raw) -> dict:
         raw = {**raw, "action": {**raw["action"], "url": kept["action"]["url"]}}
     changes = check_rule(raw, partial=True)
     if "result_id" in changes:
-        _check_scope(session, rule.project_id, changes["result_id"])
+        check_scope(session, rule.project_id, changes["result_id"])
     _assign(rule, {**kept, **changes})
     rule.updated_at = time.time()
     return rule_dict(rule)
@@ -103,7 +103,7 @@ def _get(session: Session, rule_id: int) -> Rule:
     return rule
 
 
-def _check_scope(session: Session, project_id: int, result_id: int | None) -> None:
+def check_scope(session: Session, project_id: int, result_id: int | None) -> None:
     if result_id is None:
         return
     project = session.scalar(select(Result.project_id).where(Result.id == result_id))
